@@ -1,0 +1,95 @@
+# concbench — the only entry points a user needs:
+#   make            build bin/concbench and bin/delayd
+#   make test       unit and integration tests (installs missing dependencies first)
+#   make bench      time every cell with hyperfine; tables and charts under results/
+#   make deps       install (as root) or check the Debian packages we need
+#   make clean
+# Variants: SANITIZE=1 (ASan+UBSan), SANITIZE=thread (TSan), GREEN_SWITCH=asm|ucontext.
+
+CC       ?= cc
+SANITIZE ?=
+GREEN_SWITCH ?= asm
+
+CPPFLAGS += -I. -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -fno-strict-aliasing
+LDLIBS   += -luv -lcurl -lgmp -ljansson -lpthread -lm
+LDFLAGS  += -rdynamic
+
+VARIANT := $(GREEN_SWITCH)
+ifeq ($(SANITIZE),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+  VARIANT := $(VARIANT)-asan
+else ifeq ($(SANITIZE),thread)
+  CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=thread
+  VARIANT := $(VARIANT)-tsan
+endif
+CPPFLAGS += -DCB_GREEN_SWITCH_$(GREEN_SWITCH)=1
+
+BUILD := build/$(VARIANT)
+BIN   := $(if $(filter asm,$(VARIANT)),bin,$(BUILD)/bin)
+
+# Every .c/.S under runtimes/ and workloads/, and harness/ minus the program mains,
+# goes into one static library that the programs and the tests link.
+MAINS    := harness/main.c harness/delayd_main.c
+LIB_SRCS := $(sort $(wildcard runtimes/*.c runtimes/*/*.c workloads/*.c) \
+              $(filter-out $(MAINS),$(wildcard harness/*.c)))
+ASM_SRCS := $(if $(filter asm,$(GREEN_SWITCH)),$(wildcard runtimes/green/*.S))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(patsubst %.S,$(BUILD)/%.o,$(ASM_SRCS))
+LIB      := $(BUILD)/libconcbench.a
+
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/helpers/*.c))
+
+.PHONY: all test test-one bench report deps clean check-deps
+all: $(BIN)/concbench $(BIN)/delayd
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/concbench: $(BUILD)/harness/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BIN)/delayd: $(BUILD)/harness/delayd_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DCB_BIN_DIR='"$(abspath $(BIN))"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
+
+deps:
+	@sh scripts/deps.sh
+
+check-deps:
+	@sh scripts/deps.sh --quiet
+
+# Each test binary runs its tests isolated (Criterion forks per test) with a timeout;
+# scripts/run-tests.sh runs every binary and prints one closing summary line.
+test: check-deps
+	@$(MAKE) --no-print-directory all $(TEST_BINS)
+	@sh scripts/run-tests.sh $(TEST_BINS)
+
+bench: check-deps all
+	@sh scripts/bench.sh
+
+report: all
+	@$(BIN)/concbench report
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,88 @@
+/* runtime.h — the model contract (DESIGN.md "Contracts").
+ *
+ * A model runs N jobs of one workload with at most C in flight, records each job's
+ * start and end time and result, and reports what it created. Every model lives in
+ * its own file (runtimes/sync.c, threads.c, procs.c, green/, loop/) behind this one
+ * struct; the harness never knows which model it drives. */
+#ifndef CB_RUNTIME_H
+#define CB_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workloads/workload.h"
+
+/* One job's record. Filled by the model (usually through cb_job_execute). */
+typedef struct cb_job_record {
+  uint64_t result;
+  int64_t start_ns; /* CLOCK_MONOTONIC */
+  int64_t end_ns;
+  int32_t status;   /* 0 ok, negative errno when the job failed */
+  int32_t done;     /* 1 once the record is complete */
+} cb_job_record;
+
+typedef struct cb_run_spec {
+  const cb_workload *workload;
+  const cb_job_env *env;
+  uint64_t tasks;       /* N >= 1 */
+  uint64_t concurrency; /* C; 0 = one execution unit (thread, process, task) per job */
+  size_t stack_size;    /* green threads; 0 = the model's default */
+} cb_run_spec;
+
+#define CB_MAX_EXTRA 6
+
+typedef struct cb_run_report {
+  cb_job_record *jobs;  /* spec->tasks records, owned by the caller, zeroed */
+  uint64_t created;     /* execution units the model made */
+  const char *created_kind; /* "threads", "processes", "green threads", "tasks" */
+
+  /* Usage of child processes the model reaped itself (procs); zero otherwise. */
+  double child_user_s, child_sys_s;
+  long child_max_rss_kb;   /* largest child peak RSS */
+  long child_rss_sum_kb;   /* sum of child peak RSS */
+  long child_ctx_voluntary, child_ctx_involuntary;
+
+  char error[256];         /* first failure, one line; empty when none */
+
+  /* Per-operation figures a micro-workload adds to the JSON (ns_per_switch, ...). */
+  int nextra;
+  struct { const char *key; double value; } extra[CB_MAX_EXTRA];
+} cb_run_report;
+
+typedef struct cb_model {
+  const char *name;
+  const char *summary;
+  /* Run every job. Returns 0 when the model ran (individual jobs may still have
+   * failed: see their status), or a negative errno when the model itself gave out
+   * (e.g. -EAGAIN: could not create threads), with report->error set. */
+  int (*run)(const cb_run_spec *spec, cb_run_report *report);
+
+  /* Coordination micro-workloads; NULL where the model does not offer them.
+   * pingpong: spec->tasks pairs each hand a token back and forth `rounds` times;
+   *   job i's result is the number of hand-offs it saw (2 * rounds).
+   * spawn_tree: the skynet tree, `fanout` children per node down to `leaves` leaves;
+   *   *sum receives the sum of the leaf numbers 0..leaves-1. */
+  int (*pingpong)(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report);
+  int (*spawn_tree)(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout,
+                    uint64_t *sum, cb_run_report *report);
+} cb_model;
+
+const cb_model *cb_model_find(const char *name);
+const cb_model *const *cb_model_all(size_t *count);
+
+/* Runs job i of spec in the calling execution unit and fills rec: start/end time,
+ * result, status. On failure the first error is copied into report->error
+ * (thread-safe). This is the one place the sync-world job is invoked. */
+void cb_job_execute(const cb_run_spec *spec, uint64_t i, cb_job_record *rec,
+                    cb_run_report *report);
+
+/* Records an error in report->error unless one is there already (thread-safe). */
+void cb_report_error(cb_run_report *report, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Adds a named per-operation figure to the run JSON. */
+void cb_report_extra(cb_run_report *report, const char *key, double value);
+
+int64_t cb_now_ns(void);
+
+#endif

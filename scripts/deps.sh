@@ -1,0 +1,37 @@
+#!/bin/sh
+# deps.sh — make sure the Debian packages concbench needs are installed.
+# As root: installs what is missing (apt-get). Otherwise: prints the exact
+# apt-get line and exits 2. --quiet prints nothing when all is present.
+set -eu
+
+PACKAGES="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libgmp-dev \
+libjansson-dev libcriterion-dev hyperfine gnuplot-nox wrk valgrind procps util-linux"
+
+quiet=0
+[ "${1:-}" = "--quiet" ] && quiet=1
+
+missing=""
+for p in $PACKAGES; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$status" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+
+if [ -z "$missing" ]; then
+  [ "$quiet" = 1 ] || echo "deps: all packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "deps: missing packages; run as root: apt-get install -y$missing" >&2
+  exit 2
+fi
+
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: installed$missing"
