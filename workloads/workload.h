@@ -14,10 +14,13 @@
 
 typedef enum { CB_KIND_CPU, CB_KIND_IO, CB_KIND_MIXED, CB_KIND_COORD } cb_kind;
 
+/* An integer parameter in [min, max], or, when choices is set, one of the named
+ * choices (a NULL-terminated list; the value is the chosen index, min/max ignored). */
 typedef struct cb_param_def {
   const char *name;
   int64_t def, min, max;
   const char *help;
+  const char *const *choices;
 } cb_param_def;
 
 /* Resolved parameter values, in the order of the workload's param table. */
