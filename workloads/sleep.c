@@ -38,6 +38,8 @@ static int sleep_job(const cb_job_env *env, uint64_t i, uint64_t *result, char e
 
 static uint64_t sleep_expected(const cb_job_env *env, uint64_t i) { return cb_mix64(i); }
 
+static double sleep_wait_s(const cb_job_env *env) { return env->params->v[P_MS] / 1000.0; }
+
 const cb_workload cb_workload_sleep = {
     .name = "sleep",
     .kind = CB_KIND_IO,
@@ -46,4 +48,5 @@ const cb_workload cb_workload_sleep = {
     .nparams = sizeof sleep_params / sizeof sleep_params[0],
     .job = sleep_job,
     .expected = sleep_expected,
+    .wait_s = sleep_wait_s,
 };
