@@ -138,8 +138,9 @@ int cb__future_wait(cb_task *t, cb_future *f) {
 }
 
 cb_err cb__task_take_throw(cb_task *t) {
-  cb_err e = {t->throw_err, t->throw_err ? t->fut.msg : NULL};
-  t->throw_err = 0;
+  int code = t->throw_err ? t->throw_err : t->deferred_err;
+  cb_err e = {code, code ? t->fut.msg : NULL};
+  t->throw_err = t->deferred_err = 0;
   return e;
 }
 

@@ -52,6 +52,7 @@ struct cb_task {
   cb_future *waiting; /* the future it awaits (wait_kind FUTURE) */
   const char *name;   /* NULL: "Task-<id>" */
   int32_t throw_err;  /* cancellation to deliver at the next await */
+  int32_t deferred_err; /* a caught cancellation re-raised after re-acquiring (Condition) */
   uint32_t id;
   int32_t refs;
   uint8_t wait_kind, started, granted, reported;
