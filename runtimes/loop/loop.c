@@ -167,6 +167,9 @@ static int iterate(cb_loop *l, uint64_t *last_poll) {
     } else if (next > now) {
       if (l->armed_for != next) {
         uint64_t ms = (next - now + 999999) / 1000000;
+        /* libuv counts from its cached time: refresh it, or a stale one makes the
+         * timer fire at once and the poll then blocks without a deadline. */
+        uv_update_time(&l->uv);
         CB_CHECK(uv_timer_start(&l->uv_timer, on_uv_timer, ms, 0) == 0);
         l->armed_for = next;
       }
