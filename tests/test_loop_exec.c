@@ -17,7 +17,7 @@
 typedef struct { uint64_t n; pthread_t thread; } sq_data;
 static int square_slowly(void *vd, uint64_t *result) {
   sq_data *d = vd;
-  usleep(20000);
+  usleep(60000);
   d->thread = pthread_self();
   if (d->n == 13) return -EDOM;
   *result = d->n * d->n;
