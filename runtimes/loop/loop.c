@@ -217,6 +217,7 @@ int cb_loop_close(cb_loop *l) {
   cb__tasks_close(l);
   cb__list_init(&l->ready); /* what is left belongs to freed frames or callers */
   cb__timers_free(l);
+  cb__io_close(l);
   uv_close((uv_handle_t *)&l->uv_timer, NULL);
   uv_close((uv_handle_t *)&l->async, NULL);
   uv_run(&l->uv, UV_RUN_DEFAULT);

@@ -37,6 +37,7 @@ struct cb_loop {
   uint64_t slow_ns;
   cb_exception_handler exc_fn;
   void *exc_arg;
+  struct cb__io *io; /* the IO layer's state (io_int.h), NULL until first used */
 };
 
 /* Future kinds: what cb_future_cancel does (future.c dispatches on them). */
@@ -77,6 +78,9 @@ uint64_t cb__timers_next(const cb_loop *l);
 
 void cb__report(cb_loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cb__task_step(void *arg);
+/* Releases the IO layer's state at close (io.c); its handles close in the
+ * last uv_run. */
+void cb__io_close(cb_loop *l);
 /* Frees every live task at close (task.c). */
 void cb__tasks_close(cb_loop *l);
 

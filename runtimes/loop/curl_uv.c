@@ -1,0 +1,170 @@
+/* curl_uv.c — see curl_uv.h. The socket and timer callbacks curl calls only
+ * (re)arm libuv watchers; all curl work happens in libuv callbacks. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "harness/check.h"
+#include "runtimes/loop/curl_uv.h"
+
+/* What we watch for one socket curl uses. */
+typedef struct sock_ctx {
+  uv_poll_t poll;
+  cb_list node; /* in cb_curl_uv.socks while open */
+  cb_curl_uv *c;
+  curl_socket_t fd;
+} sock_ctx;
+
+static void one_closed(cb_curl_uv *c) {
+  CB_CHECK(c->pending_closes > 0);
+  if (--c->pending_closes == 0 && c->on_closed) c->on_closed(c);
+}
+
+static void timer_closed(uv_handle_t *h) { one_closed(h->data); }
+
+static void poll_closed(uv_handle_t *h) {
+  sock_ctx *s = h->data;
+  cb_curl_uv *c = s->c;
+  free(s);
+  one_closed(c);
+}
+
+static void sock_close(sock_ctx *s) {
+  cb__list_remove(&s->node);
+  s->c->pending_closes++;
+  uv_close((uv_handle_t *)&s->poll, poll_closed);
+}
+
+/* Delivers every finished transfer to its owner. */
+static void drain_done(cb_curl_uv *c) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(c->multi, &left))) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL *easy = msg->easy_handle;
+    CURLcode result = msg->data.result;
+    cb_curl_xfer *x = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    CB_CHECK(x && x->easy == easy && x->active);
+    CB_CHECK(curl_multi_remove_handle(c->multi, easy) == CURLM_OK);
+    x->active = 0;
+    c->in_flight--;
+    x->done(x, result);
+  }
+}
+
+static void on_poll(uv_poll_t *p, int status, int events) {
+  sock_ctx *s = p->data;
+  cb_curl_uv *c = s->c;
+  int flags = 0;
+  if (status < 0) flags = CURL_CSELECT_ERR;
+  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  int running;
+  curl_multi_socket_action(c->multi, s->fd, flags, &running); /* may close s */
+  drain_done(c);
+}
+
+static void on_timer(uv_timer_t *t) {
+  cb_curl_uv *c = t->data;
+  int running;
+  curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  drain_done(c);
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 stops the timer; 0 means "as soon as possible",
+ * which must not be inline (curl forbids re-entering socket_action here). */
+static int timer_cb(CURLM *m, long timeout_ms, void *userp) {
+  cb_curl_uv *c = userp;
+  if (timeout_ms < 0)
+    uv_timer_stop(&c->timer);
+  else
+    CB_CHECK(uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0) == 0);
+  return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch s for `what`, or forget it. */
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+  cb_curl_uv *c = userp;
+  sock_ctx *s = socketp;
+  if (what == CURL_POLL_REMOVE) {
+    if (s) {
+      uv_poll_stop(&s->poll);
+      sock_close(s);
+      curl_multi_assign(c->multi, fd, NULL);
+    }
+    return 0;
+  }
+  if (!s) {
+    s = malloc(sizeof *s);
+    if (!s) return -1;
+    s->c = c;
+    s->fd = fd;
+    s->node.next = NULL;
+    if (uv_poll_init_socket(c->uv, &s->poll, fd) != 0) {
+      free(s);
+      return -1;
+    }
+    s->poll.data = s;
+    cb__list_push(&c->socks, &s->node);
+    curl_multi_assign(c->multi, fd, s);
+  }
+  int events = 0;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
+  return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
+}
+
+int cb_curl_uv_init(cb_curl_uv *c, uv_loop_t *uv) {
+  *c = (cb_curl_uv){.uv = uv};
+  cb__list_init(&c->socks);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -ENOMEM;
+  c->multi = curl_multi_init();
+  if (!c->multi) {
+    curl_global_cleanup();
+    return -ENOMEM;
+  }
+  int rc = uv_timer_init(uv, &c->timer);
+  if (rc) {
+    curl_multi_cleanup(c->multi);
+    curl_global_cleanup();
+    return rc;
+  }
+  c->timer.data = c;
+  curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+  curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+  curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+  curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+  return 0;
+}
+
+int cb_curl_uv_start(cb_curl_uv *c, cb_curl_xfer *x) {
+  CB_CHECK(!x->active && x->easy && x->done);
+  curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+  curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+  CURLMcode mc = curl_multi_add_handle(c->multi, x->easy);
+  if (mc != CURLM_OK) return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+  x->active = 1;
+  c->in_flight++;
+  return 0; /* curl asked for a 0 ms timeout: the transfer begins on the next tick */
+}
+
+void cb_curl_uv_abort(cb_curl_uv *c, cb_curl_xfer *x) {
+  if (!x->active) return;
+  CB_CHECK(curl_multi_remove_handle(c->multi, x->easy) == CURLM_OK);
+  x->active = 0;
+  c->in_flight--;
+}
+
+void cb_curl_uv_close(cb_curl_uv *c, void (*on_closed)(cb_curl_uv *c)) {
+  c->on_closed = on_closed;
+  curl_multi_cleanup(c->multi); /* may report CURL_POLL_REMOVE for cached sockets */
+  c->multi = NULL;
+  while (!cb__list_empty(&c->socks)) {
+    sock_ctx *s = cb__container_of(c->socks.next, sock_ctx, node);
+    uv_poll_stop(&s->poll);
+    sock_close(s);
+  }
+  c->pending_closes++;
+  uv_close((uv_handle_t *)&c->timer, timer_closed);
+  curl_global_cleanup();
+}
