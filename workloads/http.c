@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtimes/loop/fetch.h"
+#include "runtimes/loop/model.h"
 #include "workloads/body.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
@@ -74,6 +76,58 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
   return rc;
 }
 
+/* ---- async world (loop model): the same K fetches awaited one after another on
+ * the loop's shared curl multi handle; bodies verified as they stream in ---- */
+typedef struct http_frame {
+  cb_async_frame base;
+  cb_fetch fetch;
+  cb_body_check check;
+  int64_t k;
+  uint64_t acc;
+  cb_err e;
+  char url[256];
+} http_frame;
+
+static int on_chunk(void *arg, const char *data, size_t len) {
+  cb_body_check_feed(arg, data, len);
+  return 0;
+}
+
+static int http_co(cb_task *task, void *vf) {
+  http_frame *f = vf;
+  const int64_t *v = f->base.env->params->v;
+  int rc;
+  CB_CO_BEGIN(task, &f->base);
+  rc = cb_fetch_init(&f->fetch, cb_task_loop(task));
+  if (rc) CB_RAISE(rc, "cannot make a curl handle");
+  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
+  for (f->k = 0; f->k < v[P_REQUESTS]; f->k++) {
+    {
+      uint64_t seed = request_seed(f->base.i, (uint64_t)f->k, (uint64_t)v[P_REQUESTS]);
+      snprintf(f->url, sizeof f->url, "%s/?ms=%" PRId64 "&bytes=%" PRId64 "&seed=%" PRIu64,
+               f->base.env->server_url, v[P_DELAY_MS], v[P_BYTES], seed);
+      cb_body_check_init(&f->check, seed);
+    }
+    rc = cb_fetch_start(&f->fetch, f->url, on_chunk, &f->check);
+    if (rc) f->e = (cb_err){rc, "cannot start a fetch"};
+    else CB_AWAIT_TRY(&f->fetch.fut, f->e);
+    if (f->e.code == 0 && cb_future_result(&f->fetch.fut).i != 200) f->e = (cb_err){-EPROTO, "HTTP status is not 200"};
+    if (f->e.code == 0 && (!f->check.ok || f->check.offset != (uint64_t)v[P_BYTES]))
+      f->e = (cb_err){-EBADMSG, "body differs from the one asked for"};
+    if (f->e.code) {
+      cb_fetch_free(&f->fetch);
+      CB_RAISE_ERR(f->e);
+    }
+    f->acc = combine(f->acc, f->check.digest);
+  }
+  cb_fetch_free(&f->fetch);
+  CB_RETURN((cb_val){.u = f->acc});
+  CB_CO_END();
+}
+
+static const struct cb_async_job http_async = {.fn = http_co, .frame_size = sizeof(http_frame)};
+/* ---- end of the async world ---- */
+
 static uint64_t http_expected(const cb_job_env *env, uint64_t i) {
   const int64_t *v = env->params->v;
   uint64_t acc = 0;
@@ -95,4 +149,5 @@ const cb_workload cb_workload_http = {
     .job = http_job,
     .expected = http_expected,
     .wait_s = http_wait_s,
+    .async = &http_async,
 };
