@@ -1,0 +1,130 @@
+/* echobench — the stream echo target of the loop model: the same load (N
+ * connections doing fixed-size round trips on loopback) against an echo server
+ * written directly on libuv callbacks and against one written on the loop's
+ * streams, in one run, each on its own thread; prints one JSON object with
+ * both round-trip rates and their ratio. Exit 0 only if every echoed byte
+ * matched and no connection failed. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/check.h"
+#include "harness/echo_uv.h"
+#include "harness/util.h"
+#include "runtimes/loop/stream.h"
+
+/* ---- the echo server on the loop's streams ---- */
+typedef struct echo_frame {
+  cb_stream_handler_frame h;
+} echo_frame;
+
+static int echo_handler(cb_task *task, void *vf) {
+  echo_frame *f = vf;
+  cb_stream *s;
+  CB_CO_BEGIN(task, &f->h);
+  for (;;) {
+    cb_stream_read(f->h.stream, 65536);
+    CB_AWAIT(&f->h.stream->rd);
+    s = f->h.stream;
+    if (s->rd.result.u == 0) break;
+    if (cb_stream_write(s, cb_stream_data(s), s->rd.result.u) != 0) break;
+    CB_AWAIT(cb_stream_drain(f->h.stream));
+  }
+  CB_CO_END();
+}
+
+typedef struct loop_server {
+  cb_loop *loop;
+  cb_stream_server ss;
+  cb_handle stop;
+  pthread_t thread;
+  int port;
+} loop_server;
+
+static void stop_now(void *arg) {
+  loop_server *ls = arg;
+  cb_server_close(&ls->ss.srv);
+  cb_loop_stop(ls->loop);
+}
+
+static void *loop_main(void *arg) {
+  loop_server *ls = arg;
+  cb_loop_run_forever(ls->loop);
+  cb_loop_run_until_complete(ls->loop, &ls->ss.srv.closed);
+  cb_loop_close(ls->loop);
+  return NULL;
+}
+
+static int loop_server_start(loop_server *ls) {
+  memset(ls, 0, sizeof *ls);
+  ls->loop = cb_loop_new();
+  if (!ls->loop) return -1;
+  if (cb_start_server(ls->loop, &ls->ss, echo_handler, sizeof(echo_frame), NULL, "127.0.0.1", 0) != 0) return -1;
+  ls->port = cb_server_port(&ls->ss.srv);
+  cb_loop_hold(ls->loop);
+  CB_CHECK(pthread_create(&ls->thread, NULL, loop_main, ls) == 0);
+  return 0;
+}
+
+static void loop_server_stop(loop_server *ls) {
+  cb_call_soon_threadsafe(ls->loop, &ls->stop, stop_now, ls);
+  pthread_join(ls->thread, NULL);
+}
+
+static void usage(const char *what) {
+  fprintf(stderr, "echobench: %s\n", what);
+  exit(2);
+}
+
+static void print_side(const char *name, const cb_echo_load_result *r) {
+  printf("\"%s\":{\"round_trips\":%llu,\"seconds\":%.6f,\"rps\":%.1f,\"bad\":%llu,\"error\":%d}", name,
+         (unsigned long long)r->round_trips, r->seconds, r->round_trips / r->seconds, (unsigned long long)r->bad,
+         r->err);
+}
+
+int main(int argc, char **argv) {
+  cb_echo_load_opts o = {.conns = 100, .size = 1024, .count = 200000, .seconds = 5};
+  int64_t v;
+  for (int k = 1; k < argc; k++) {
+    const char *a = argv[k];
+    if (k + 1 >= argc) usage("every option takes a value: --conns N --size B --count N --seconds S");
+    if (strcmp(a, "--conns") == 0) {
+      if (cb_parse_int(argv[++k], 1, 10000, &v)) usage("--conns: 1 to 10000");
+      o.conns = (int)v;
+    } else if (strcmp(a, "--size") == 0) {
+      if (cb_parse_int(argv[++k], 1, 1 << 20, &v)) usage("--size: 1 to 1048576");
+      o.size = (int)v;
+    } else if (strcmp(a, "--count") == 0) {
+      if (cb_parse_int(argv[++k], 1, INT64_MAX, &v)) usage("--count: a positive integer");
+      o.count = (uint64_t)v;
+    } else if (strcmp(a, "--seconds") == 0) {
+      if (cb_parse_int(argv[++k], 1, 3600, &v)) usage("--seconds: 1 to 3600");
+      o.seconds = (double)v;
+    } else {
+      usage("unknown option; allowed: --conns N --size B --count N --seconds S");
+    }
+  }
+  cb_echo_load_result base, loop;
+  int port;
+  cb_echo_uv_server *us = cb_echo_uv_server_start(&port);
+  if (!us) usage("cannot start the libuv echo server");
+  o.port = port;
+  int rc1 = cb_echo_load(&o, &base);
+  cb_echo_uv_server_stop(us);
+
+  loop_server ls;
+  if (loop_server_start(&ls) != 0) usage("cannot start the loop echo server");
+  o.port = ls.port;
+  int rc2 = cb_echo_load(&o, &loop);
+  loop_server_stop(&ls);
+
+  double ratio = (loop.round_trips / loop.seconds) / (base.round_trips / base.seconds);
+  printf("{\"conns\":%d,\"size\":%d,", o.conns, o.size);
+  print_side("libuv_callbacks", &base);
+  printf(",");
+  print_side("loop_streams", &loop);
+  printf(",\"ratio\":%.3f}\n", ratio);
+  int ok = rc1 == 0 && rc2 == 0 && !base.bad && !loop.bad && !base.err && !loop.err;
+  return ok ? 0 : 1;
+}
