@@ -1,8 +1,10 @@
 /* echobench — the stream echo target of the loop model: the same load (N
  * connections doing fixed-size round trips on loopback) against an echo server
  * written directly on libuv callbacks and against one written on the loop's
- * streams, in one run, each on its own thread; prints one JSON object with
- * both round-trip rates and their ratio. Exit 0 only if every echoed byte
+ * streams, in one run, each on its own thread. The time is cut into slices
+ * run in the order A B B A A B ... so that machine noise drifting during the
+ * run weighs on both sides alike; prints one JSON object with both
+ * round-trip rates and their ratio. Exit 0 only if every echoed byte
  * matched and no connection failed. */
 #include <pthread.h>
 #include <stdio.h>
@@ -77,6 +79,13 @@ static void usage(const char *what) {
   exit(2);
 }
 
+static void add(cb_echo_load_result *sum, const cb_echo_load_result *r) {
+  sum->round_trips += r->round_trips;
+  sum->bad += r->bad;
+  sum->seconds += r->seconds;
+  if (!sum->err) sum->err = r->err;
+}
+
 static void print_side(const char *name, const cb_echo_load_result *r) {
   printf("\"%s\":{\"round_trips\":%llu,\"seconds\":%.6f,\"rps\":%.1f,\"bad\":%llu,\"error\":%d}", name,
          (unsigned long long)r->round_trips, r->seconds, r->round_trips / r->seconds, (unsigned long long)r->bad,
@@ -85,10 +94,10 @@ static void print_side(const char *name, const cb_echo_load_result *r) {
 
 int main(int argc, char **argv) {
   cb_echo_load_opts o = {.conns = 100, .size = 1024, .count = 200000, .seconds = 5};
-  int64_t v;
+  int64_t v, slices = 10;
   for (int k = 1; k < argc; k++) {
     const char *a = argv[k];
-    if (k + 1 >= argc) usage("every option takes a value: --conns N --size B --count N --seconds S");
+    if (k + 1 >= argc) usage("every option takes a value: --conns N --size B --count N --seconds S --slices K");
     if (strcmp(a, "--conns") == 0) {
       if (cb_parse_int(argv[++k], 1, 10000, &v)) usage("--conns: 1 to 10000");
       o.conns = (int)v;
@@ -101,23 +110,38 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--seconds") == 0) {
       if (cb_parse_int(argv[++k], 1, 3600, &v)) usage("--seconds: 1 to 3600");
       o.seconds = (double)v;
+    } else if (strcmp(a, "--slices") == 0) {
+      if (cb_parse_int(argv[++k], 2, 1000, &v)) usage("--slices: 2 to 1000");
+      slices = v;
     } else {
-      usage("unknown option; allowed: --conns N --size B --count N --seconds S");
+      usage("unknown option; allowed: --conns N --size B --count N --seconds S --slices K");
     }
   }
-  cb_echo_load_result base, loop;
+  cb_echo_load_result base = {0}, loop = {0}, one;
   int port;
+  loop_server ls;
   cb_echo_uv_server *us = cb_echo_uv_server_start(&port);
   if (!us) usage("cannot start the libuv echo server");
-  o.port = port;
-  int rc1 = cb_echo_load(&o, &base);
-  cb_echo_uv_server_stop(us);
-
-  loop_server ls;
   if (loop_server_start(&ls) != 0) usage("cannot start the loop echo server");
-  o.port = ls.port;
-  int rc2 = cb_echo_load(&o, &loop);
+  /* Each side gets seconds/2 and count/2 in total, in slices/2 slices. */
+  cb_echo_load_opts so = o;
+  so.seconds = o.seconds / (double)slices;
+  so.count = o.count / (uint64_t)slices ? o.count / (uint64_t)slices : 1;
+  int rc1 = 0, rc2 = 0;
+  for (int64_t k = 0; k < slices; k++) {
+    int loop_turn = (k % 4 == 1 || k % 4 == 2); /* A B B A */
+    so.port = loop_turn ? ls.port : port;
+    int rc = cb_echo_load(&so, &one);
+    if (loop_turn) {
+      add(&loop, &one);
+      if (!rc2) rc2 = rc;
+    } else {
+      add(&base, &one);
+      if (!rc1) rc1 = rc;
+    }
+  }
   loop_server_stop(&ls);
+  cb_echo_uv_server_stop(us);
 
   double ratio = (loop.round_trips / loop.seconds) / (base.round_trips / base.seconds);
   printf("{\"conns\":%d,\"size\":%d,", o.conns, o.size);
