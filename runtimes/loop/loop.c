@@ -76,6 +76,7 @@ cb_loop *cb_loop_new(void) {
   cb__list_init(&l->ts_queue);
   cb__list_init(&l->tasks);
   cb__timers_init(l);
+  cb__slab_init(l);
   l->exc_fn = default_handler;
   l->slow_ns = SLOW_CALLBACK_NS;
   const char *dbg = getenv("CONCBENCH_LOOP_DEBUG");
@@ -222,6 +223,7 @@ int cb_loop_close(cb_loop *l) {
   uv_run(&l->uv, UV_RUN_DEFAULT);
   CB_CHECK(uv_loop_close(&l->uv) == 0);
   CB_CHECK(pthread_mutex_destroy(&l->ts_mu) == 0);
+  cb__slab_destroy(l);
   free(l);
   return 0;
 }
