@@ -3,5 +3,6 @@
 #define CB_COMMANDS_H
 
 int cb_cmd_list(int argc, char **argv);
+int cb_cmd_report(int argc, char **argv);
 
 #endif

@@ -5,7 +5,7 @@
 static int sync_run(const cb_run_spec *spec, cb_run_report *report) {
   for (uint64_t i = 0; i < spec->tasks; i++) cb_job_execute(spec, i, &report->jobs[i], report);
   report->created = 0;
-  report->created_kind = "nothing (main thread)";
+  report->created_kind = "none (main thread)";
   return 0;
 }
 

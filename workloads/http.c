@@ -83,6 +83,8 @@ static uint64_t http_expected(const cb_job_env *env, uint64_t i) {
   return acc;
 }
 
+static double http_wait_s(const cb_job_env *env) { return env->params->v[P_REQUESTS] * env->params->v[P_DELAY_MS] / 1000.0; }
+
 const cb_workload cb_workload_http = {
     .name = "http",
     .kind = CB_KIND_IO,
@@ -92,4 +94,5 @@ const cb_workload cb_workload_http = {
     .needs_server = 1,
     .job = http_job,
     .expected = http_expected,
+    .wait_s = http_wait_s,
 };

@@ -58,6 +58,8 @@ static const struct cb_async_job sleep_async = {.fn = sleep_co, .frame_size = si
 
 static uint64_t sleep_expected(const cb_job_env *env, uint64_t i) { return cb_mix64(i); }
 
+static double sleep_wait_s(const cb_job_env *env) { return env->params->v[P_MS] / 1000.0; }
+
 const cb_workload cb_workload_sleep = {
     .name = "sleep",
     .kind = CB_KIND_IO,
@@ -66,5 +68,6 @@ const cb_workload cb_workload_sleep = {
     .nparams = sizeof sleep_params / sizeof sleep_params[0],
     .job = sleep_job,
     .expected = sleep_expected,
+    .wait_s = sleep_wait_s,
     .async = &sleep_async,
 };

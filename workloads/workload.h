@@ -61,6 +61,10 @@ typedef struct cb_workload {
   /* The result job i must produce, computed independently of job(). */
   uint64_t (*expected)(const cb_job_env *env, uint64_t i);
 
+  /* IO and mixed workloads: how long one job waits (server delays, sleeps), in
+   * seconds, so the report can draw the ideal: wait × ceil(N / C). */
+  double (*wait_s)(const cb_job_env *env);
+
   /* Async world (loop model); NULL until the workload has a coroutine version. */
   const struct cb_async_job *async;
 
