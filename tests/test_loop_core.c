@@ -569,3 +569,22 @@ Test(loop_core, call_soon_fifo_and_cancel) {
   cr_assert_eq(log.order[1], 3);
   cr_assert_eq(cb_loop_close(l), 0);
 }
+
+/* ---- the loop cannot be re-entered from one of its callbacks ---- */
+typedef struct { cb_loop *l; int nested_rc, close_rc; } reenter_ctx;
+static void reenter(void *arg) {
+  reenter_ctx *c = arg;
+  cb_future f;
+  cb_future_init(&f, c->l);
+  c->nested_rc = cb_loop_run_until_complete(c->l, &f);
+  c->close_rc = cb_loop_close(c->l);
+}
+Test(loop_core, nested_run_and_close_are_refused) {
+  reenter_ctx c = {.l = cb_loop_new()};
+  cb_handle h = {0};
+  cb_call_soon(c.l, &h, reenter, &c);
+  cr_assert_eq(cb_loop_run_forever(c.l), -EDEADLK);
+  cr_assert_eq(c.nested_rc, -EBUSY);
+  cr_assert_eq(c.close_rc, -EBUSY);
+  cr_assert_eq(cb_loop_close(c.l), 0);
+}

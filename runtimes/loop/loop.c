@@ -197,7 +197,7 @@ static int iterate(cb_loop *l, uint64_t *last_poll, unsigned *ran) {
 }
 
 int cb_loop_run_until_complete(cb_loop *l, cb_future *fut) {
-  CB_CHECK(!l->running);
+  if (l->running) return -EBUSY;
   l->running = 1;
   l->stopping = 0;
   uint64_t last_poll = 0;
@@ -209,7 +209,7 @@ int cb_loop_run_until_complete(cb_loop *l, cb_future *fut) {
 }
 
 int cb_loop_run_forever(cb_loop *l) {
-  CB_CHECK(!l->running);
+  if (l->running) return -EBUSY;
   l->running = 1;
   l->stopping = 0;
   uint64_t last_poll = 0;
