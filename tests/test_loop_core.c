@@ -503,6 +503,7 @@ typedef struct {
   cb_slot slots[3];
   cb_wait w;
   size_t ndone_exc, npend_exc, ndone_to, npend_to;
+  cb_err e;
 } wx_frame;
 static int wait_exc_main(cb_task *task, void *vf) {
   wx_frame *f = vf;
@@ -520,7 +521,7 @@ static int wait_exc_main(cb_task *task, void *vf) {
   f->ndone_to = cb_wait_split(&f->w, NULL, NULL, &f->npend_to);
   cr_assert_eq(cb_task_error(f->kids[1]).code, -EIO);
   cb_task_cancel(f->kids[2], NULL);
-  CB_AWAIT_TRY(f->futs[2], cb__e);
+  CB_AWAIT_TRY(f->futs[2], f->e);
   for (int i = 0; i < 3; i++) cb_task_release(f->kids[i]);
   CB_CO_END();
 }

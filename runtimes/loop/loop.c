@@ -44,6 +44,7 @@ void cb_loop_set_debug(cb_loop *l, int on) { l->debug = on != 0; }
 int cb_loop_get_debug(const cb_loop *l) { return l->debug; }
 uint64_t cb_loop_tasks_created(const cb_loop *l) { return l->tasks_created; }
 uint64_t cb_loop_tasks_alive(const cb_loop *l) { return l->tasks_alive; }
+uint64_t cb_loop_tasks_peak(const cb_loop *l) { return l->tasks_peak; }
 
 static void on_uv_timer(uv_timer_t *t) {
   cb_loop *l = t->data;

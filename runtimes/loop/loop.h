@@ -112,8 +112,9 @@ void cb_loop_set_exception_handler(cb_loop *loop, cb_exception_handler fn, void 
 void cb_loop_set_debug(cb_loop *loop, int on);
 int cb_loop_get_debug(const cb_loop *loop);
 
-/* Counters: tasks created so far, tasks alive now. */
+/* Counters: tasks created so far, alive now, most alive at once. */
 uint64_t cb_loop_tasks_created(const cb_loop *loop);
 uint64_t cb_loop_tasks_alive(const cb_loop *loop);
+uint64_t cb_loop_tasks_peak(const cb_loop *loop);
 
 #endif

@@ -30,7 +30,7 @@ struct cb_loop {
   int holds;
 
   cb_list tasks; /* every live task */
-  uint64_t tasks_created, tasks_alive;
+  uint64_t tasks_created, tasks_alive, tasks_peak;
   uint32_t next_task_id;
   uint64_t exec_pending; /* executor jobs queued or running */
 

@@ -39,7 +39,7 @@ cb_task *cb_task_new(cb_loop *l, cb_co_fn fn, size_t frame_size, const char *nam
   t->slab_cls = cls;
   cb__list_push(&l->tasks, &t->link);
   l->tasks_created++;
-  l->tasks_alive++;
+  if (++l->tasks_alive > l->tasks_peak) l->tasks_peak = l->tasks_alive;
   return t;
 }
 
