@@ -452,3 +452,140 @@ Test(loop_core, run_until_complete_detects_deadlock) {
   cr_assert_eq(cb_loop_run_until_complete(l, &never), -EDEADLK);
   cr_assert_eq(cb_loop_close(l), 0);
 }
+
+/* ---- cancelling gather cancels every child; the awaiting task sees -ECANCELED ---- */
+typedef struct { cb_co co; cb_task *kids[3]; cb_future *futs[3]; cb_slot slots[3]; cb_gather g; cb_err e; } gc_frame;
+static int gather_awaiter(cb_task *task, void *vf) {
+  gc_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  for (int i = 0; i < 3; i++) {
+    f->kids[i] = spawn_sleeper(cb_task_loop(task), 10000, (uint64_t)i, NULL, NULL);
+    f->futs[i] = cb_task_future(f->kids[i]);
+  }
+  cb_gather_init(&f->g, cb_task_loop(task), f->futs, f->slots, 3, 0);
+  CB_AWAIT_TRY(&f->g.fut, f->e);
+  CB_RAISE_ERR(f->e);
+  CB_CO_END();
+}
+typedef struct { cb_co co; cb_task *outer; cb_err e; } gcm_frame;
+static int gather_cancel_main(cb_task *task, void *vf) {
+  gcm_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  f->outer = cb_create_task(cb_task_loop(task), gather_awaiter, sizeof(gc_frame), "gatherer");
+  CB_SLEEP(MS);
+  cb_task_cancel(f->outer, "enough");
+  CB_AWAIT_TRY(cb_task_future(f->outer), f->e);
+  CB_CO_END();
+}
+Test(loop_core, cancelling_gather_cancels_children) {
+  cb_loop *l = cb_loop_new();
+  cb_task *t = cb_create_task(l, gather_cancel_main, sizeof(gcm_frame), "main");
+  cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
+  gcm_frame *f = cb_task_frame(t);
+  gc_frame *g = cb_task_frame(f->outer);
+  cr_assert_eq(f->e.code, -ECANCELED);
+  cr_assert(cb_task_cancelled(f->outer));
+  for (int i = 0; i < 3; i++) {
+    cr_assert(cb_task_cancelled(g->kids[i]), "child %d", i);
+    cb_task_release(g->kids[i]);
+  }
+  cr_assert(cb_future_cancelled(&g->g.fut));
+  cb_task_release(f->outer);
+  cb_task_release(t);
+  cr_assert_eq(cb_loop_close(l), 0);
+}
+
+/* ---- wait: FIRST_EXCEPTION and a timeout return done and pending sets ---- */
+typedef struct {
+  cb_co co;
+  cb_task *kids[3];
+  cb_future *futs[3];
+  cb_slot slots[3];
+  cb_wait w;
+  size_t ndone_exc, npend_exc, ndone_to, npend_to;
+  cb_err e;
+} wx_frame;
+static int wait_exc_main(cb_task *task, void *vf) {
+  wx_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  f->kids[0] = spawn_sleeper(cb_task_loop(task), 40, 0, NULL, NULL);
+  f->kids[1] = cb_create_task(cb_task_loop(task), failer, sizeof(failer_frame), "failing");
+  ((failer_frame *)cb_task_frame(f->kids[1]))->fail = 1;
+  f->kids[2] = spawn_sleeper(cb_task_loop(task), 1000, 2, NULL, NULL);
+  for (int i = 0; i < 3; i++) f->futs[i] = cb_task_future(f->kids[i]);
+  cb_wait_init(&f->w, cb_task_loop(task), f->futs, f->slots, 3, CB_FIRST_EXCEPTION, -1);
+  CB_AWAIT(&f->w.fut);
+  f->ndone_exc = cb_wait_split(&f->w, NULL, NULL, &f->npend_exc);
+  cb_wait_init(&f->w, cb_task_loop(task), f->futs, f->slots, 3, CB_ALL_COMPLETED, 60 * MS);
+  CB_AWAIT(&f->w.fut); /* a timeout is not an error */
+  f->ndone_to = cb_wait_split(&f->w, NULL, NULL, &f->npend_to);
+  cr_assert_eq(cb_task_error(f->kids[1]).code, -EIO);
+  cb_task_cancel(f->kids[2], NULL);
+  CB_AWAIT_TRY(f->futs[2], f->e);
+  for (int i = 0; i < 3; i++) cb_task_release(f->kids[i]);
+  CB_CO_END();
+}
+Test(loop_core, wait_first_exception_and_timeout) {
+  cb_loop *l = cb_loop_new();
+  cb_task *t = cb_create_task(l, wait_exc_main, sizeof(wx_frame), "main");
+  cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
+  wx_frame *f = cb_task_frame(t);
+  cr_assert_eq(cb_task_error(t).code, 0);
+  cr_assert_eq(f->ndone_exc, 1, "FIRST_EXCEPTION returns at the failing child");
+  cr_assert_eq(f->npend_exc, 2);
+  cr_assert_eq(f->ndone_to, 2, "after the timeout the 40 ms child is done too");
+  cr_assert_eq(f->npend_to, 1);
+  cb_task_release(t);
+  cr_assert_eq(cb_loop_close(l), 0);
+}
+
+/* ---- a task cancelled before its first step never runs ---- */
+Test(loop_core, cancelled_before_start_never_runs) {
+  cb_loop *l = cb_loop_new();
+  uint64_t log[1];
+  int nlog = 0;
+  cb_task *t = spawn_sleeper(l, 0, 5, log, &nlog);
+  cr_assert_eq(cb_task_cancel(t, "early"), 1);
+  cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
+  cr_assert(cb_task_cancelled(t));
+  cr_assert_eq(nlog, 0);
+  cr_assert_str_eq(cb_task_error(t).msg, "early");
+  cb_task_release(t);
+  cr_assert_eq(cb_loop_close(l), 0);
+}
+
+/* ---- call_soon runs FIFO on the next iteration; a cancelled handle does not run ---- */
+Test(loop_core, call_soon_fifo_and_cancel) {
+  cb_loop *l = cb_loop_new();
+  cb_log log = {{0}, 0};
+  cb_arg args[3] = {{&log, 1}, {&log, 2}, {&log, 3}};
+  cb_handle h[3] = {0};
+  for (int i = 0; i < 3; i++) cb_call_soon(l, &h[i], log_cb, &args[i]);
+  cr_assert_eq(cb_handle_cancel(l, &h[1]), 1);
+  cr_assert_eq(cb_handle_cancel(l, &h[1]), 0);
+  cr_assert_eq(log.n, 0);
+  cr_assert_eq(cb_loop_run_forever(l), -EDEADLK);
+  cr_assert_eq(log.n, 2);
+  cr_assert_eq(log.order[0], 1);
+  cr_assert_eq(log.order[1], 3);
+  cr_assert_eq(cb_loop_close(l), 0);
+}
+
+/* ---- the loop cannot be re-entered from one of its callbacks ---- */
+typedef struct { cb_loop *l; int nested_rc, close_rc; } reenter_ctx;
+static void reenter(void *arg) {
+  reenter_ctx *c = arg;
+  cb_future f;
+  cb_future_init(&f, c->l);
+  c->nested_rc = cb_loop_run_until_complete(c->l, &f);
+  c->close_rc = cb_loop_close(c->l);
+}
+Test(loop_core, nested_run_and_close_are_refused) {
+  reenter_ctx c = {.l = cb_loop_new()};
+  cb_handle h = {0};
+  cb_call_soon(c.l, &h, reenter, &c);
+  cr_assert_eq(cb_loop_run_forever(c.l), -EDEADLK);
+  cr_assert_eq(c.nested_rc, -EBUSY);
+  cr_assert_eq(c.close_rc, -EBUSY);
+  cr_assert_eq(cb_loop_close(c.l), 0);
+}

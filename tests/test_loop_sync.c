@@ -178,7 +178,7 @@ static int sem_worker(cb_task *task, void *vf) {
   cb_sem_release(&f->s->sem);
   CB_CO_END();
 }
-typedef struct { cb_co co; sem_shared s; cb_task *kids[8]; int i; } sem_main_frame;
+typedef struct { cb_co co; sem_shared s; cb_task *kids[8]; int i; cb_err e; } sem_main_frame;
 static int sem_main(cb_task *task, void *vf) {
   sem_main_frame *f = vf;
   CB_CO_BEGIN(task, f);
@@ -190,7 +190,7 @@ static int sem_main(cb_task *task, void *vf) {
   CB_SLEEP(MS / 2);
   cb_task_cancel(f->kids[7], NULL); /* a cancelled waiter must not leak a unit */
   for (f->i = 0; f->i < 8; f->i++) {
-    CB_AWAIT_TRY(cb_task_future(f->kids[f->i]), cb__e);
+    CB_AWAIT_TRY(cb_task_future(f->kids[f->i]), f->e);
     cb_task_release(f->kids[f->i]);
   }
   CB_CO_END();
@@ -222,7 +222,7 @@ static int consumer(cb_task *task, void *vf) {
   }
   CB_CO_END();
 }
-typedef struct { cb_co co; q_shared s; cb_task *cons[3]; uint64_t i; int max_len; } q_main_frame;
+typedef struct { cb_co co; q_shared s; cb_task *cons[3]; uint64_t i; int max_len; cb_err e; } q_main_frame;
 static int q_main(cb_task *task, void *vf) {
   q_main_frame *f = vf;
   CB_CO_BEGIN(task, f);
@@ -238,8 +238,8 @@ static int q_main(cb_task *task, void *vf) {
   CB_QUEUE_JOIN(&f->s.q);
   for (f->i = 0; f->i < 3; f->i++) {
     cb_task_cancel(f->cons[f->i], NULL);
-    CB_AWAIT_TRY(cb_task_future(f->cons[f->i]), cb__e);
-    cr_assert_eq(cb__e.code, -ECANCELED);
+    CB_AWAIT_TRY(cb_task_future(f->cons[f->i]), f->e);
+    cr_assert_eq(f->e.code, -ECANCELED);
     cb_task_release(f->cons[f->i]);
   }
   cb_queue_destroy(&f->s.q);

@@ -47,7 +47,7 @@ static int sleep_co(cb_task *task, void *vf) {
   sleep_frame *f = vf;
   CB_CO_BEGIN(task, &f->base);
   f->start = cb_now_ns();
-  CB_SLEEP((uint64_t)f->base.env->params->v[P_MS] * 1000000u);
+  CB_SLEEP_UNTIL((uint64_t)f->start + (uint64_t)f->base.env->params->v[P_MS] * 1000000u);
   if (cb_now_ns() - f->start < f->base.env->params->v[P_MS] * 1000000) CB_RAISE(-EINTR, "woke before its deadline");
   CB_RETURN((cb_val){.u = cb_mix64(f->base.i)});
   CB_CO_END();

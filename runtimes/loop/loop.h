@@ -64,12 +64,13 @@ cb_loop *cb_loop_new(void);
 int cb_loop_close(cb_loop *loop);
 
 /* Runs until fut (a cb_future *) is done: 0, -EDEADLK when nothing left could
- * ever complete it (no ready callbacks, timers, IO, executor jobs or holds). */
+ * ever complete it (no ready callbacks, timers, IO, executor jobs or holds),
+ * -EBUSY when called from inside the running loop. */
 struct cb_future;
 int cb_loop_run_until_complete(cb_loop *loop, struct cb_future *fut);
 
 /* Runs until cb_loop_stop() (returns 0) or until nothing is left to run and
- * nobody holds the loop (returns -EDEADLK). */
+ * nobody holds the loop (returns -EDEADLK); -EBUSY if already running. */
 int cb_loop_run_forever(cb_loop *loop);
 
 /* Makes run_forever return after the current iteration. */
@@ -111,8 +112,9 @@ void cb_loop_set_exception_handler(cb_loop *loop, cb_exception_handler fn, void 
 void cb_loop_set_debug(cb_loop *loop, int on);
 int cb_loop_get_debug(const cb_loop *loop);
 
-/* Counters: tasks created so far, tasks alive now. */
+/* Counters: tasks created so far, alive now, most alive at once. */
 uint64_t cb_loop_tasks_created(const cb_loop *loop);
 uint64_t cb_loop_tasks_alive(const cb_loop *loop);
+uint64_t cb_loop_tasks_peak(const cb_loop *loop);
 
 #endif

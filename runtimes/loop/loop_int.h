@@ -8,6 +8,8 @@
 #include "harness/check.h"
 #include "runtimes/loop/task.h"
 
+#define CB__SLAB_CLASSES 64 /* sizes up to 64 * 16 = 1024 bytes */
+
 struct cb_loop {
   uv_loop_t uv;
   uv_timer_t uv_timer; /* armed for the earliest deadline of the timer queue */
@@ -28,9 +30,18 @@ struct cb_loop {
   int holds;
 
   cb_list tasks; /* every live task */
-  uint64_t tasks_created, tasks_alive;
+  uint64_t tasks_created, tasks_alive, tasks_peak;
   uint32_t next_task_id;
   uint64_t exec_pending; /* executor jobs queued or running */
+
+  cb_task_hook on_task_start, on_task_done;
+  void *hook_arg;
+
+  /* Task allocator (slab.c): per-size-class free lists carved from big blocks. */
+  void *slab_free[CB__SLAB_CLASSES + 1];
+  unsigned char *slab_cur, *slab_end;
+  void *slab_blocks;
+  int slab_on;
 
   cb_task *current;
   int stopping, running, debug;
@@ -75,6 +86,12 @@ int cb__timer_remove(cb_loop *l, cb_timer *t);
 void cb__timers_fire(cb_loop *l, uint64_t now);
 /* Earliest deadline, or 0 when there are no timers. */
 uint64_t cb__timers_next(const cb_loop *l);
+
+/* Task memory (slab.c). *cls receives the class to pass back to free (0 = malloc). */
+void cb__slab_init(cb_loop *l);
+void *cb__slab_alloc(cb_loop *l, size_t size, uint8_t *cls);
+void cb__slab_free(cb_loop *l, void *p, uint8_t cls);
+void cb__slab_destroy(cb_loop *l);
 
 void cb__report(cb_loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cb__task_step(void *arg);

@@ -17,50 +17,41 @@ typedef struct run_state {
   cb_future all_done;
 } run_state;
 
-/* The job's task frame: this wrapper, then the workload's frame. */
-typedef struct job_frame {
-  cb_co co;
-  run_state *st;
-  _Alignas(8) unsigned char inner[];
-} job_frame;
-
 static int launch(run_state *st);
 
-static int job_co(cb_task *task, void *vf) {
-  job_frame *f = vf;
-  cb_async_frame *in = (cb_async_frame *)f->inner;
-  cb_err e = {0, NULL};
-  CB_CO_BEGIN(task, f);
-  f->st->report->jobs[in->i].start_ns = cb_now_ns();
-  CB_CALL_TRY(f->st->spec->workload->async->fn, in, e);
-  {
-    run_state *st = f->st;
-    cb_job_record *rec = &st->report->jobs[in->i];
-    rec->end_ns = cb_now_ns();
-    rec->result = in->co.ret.u;
-    rec->status = e.code;
-    rec->done = 1;
-    if (e.code)
-      cb_report_error(st->report, "job %llu: %s", (unsigned long long)in->i,
-                      e.msg ? e.msg : strerror(-e.code));
-    if (++st->finished == st->spec->tasks) CB_CHECK(cb_future_set_result(&st->all_done, (cb_val){.u = 0}) == 0);
-    if (st->next < st->spec->tasks && launch(st) != 0) CB_RAISE(-ENOMEM, "cannot create a task");
-  }
-  CB_CO_END();
+static void job_started(cb_task *t, void *arg) {
+  run_state *st = arg;
+  const cb_async_frame *f = cb_task_frame(t);
+  st->report->jobs[f->i].start_ns = cb_now_ns();
 }
 
+/* Records the job and launches the next one (bounded concurrency). */
+static void job_done(cb_task *t, void *arg) {
+  run_state *st = arg;
+  const cb_async_frame *f = cb_task_frame(t);
+  cb_job_record *rec = &st->report->jobs[f->i];
+  cb_err e = cb_task_error(t);
+  rec->end_ns = cb_now_ns();
+  rec->result = cb_task_result(t).u;
+  rec->status = e.code;
+  rec->done = 1;
+  if (e.code)
+    cb_report_error(st->report, "job %llu: %s", (unsigned long long)f->i, e.msg ? e.msg : strerror(-e.code));
+  if (++st->finished == st->spec->tasks) CB_CHECK(cb_future_set_result(&st->all_done, (cb_val){.u = 0}) == 0);
+  if (st->next < st->spec->tasks) launch(st);
+}
+
+/* The job's task runs the workload's coroutine directly: no wrapper frame. */
 static int launch(run_state *st) {
   const struct cb_async_job *aj = st->spec->workload->async;
-  cb_task *t = cb_create_task(st->loop, job_co, sizeof(job_frame) + aj->frame_size, NULL);
+  cb_task *t = cb_create_task(st->loop, aj->fn, aj->frame_size, NULL);
   if (!t) {
     cb_report_error(st->report, "loop: cannot create task %llu", (unsigned long long)st->next);
     return -ENOMEM;
   }
-  job_frame *f = cb_task_frame(t);
-  cb_async_frame *in = (cb_async_frame *)f->inner;
-  f->st = st;
-  in->env = st->spec->env;
-  in->i = st->next++;
+  cb_async_frame *f = cb_task_frame(t);
+  f->env = st->spec->env;
+  f->i = st->next++;
   cb_task_release(t); /* the loop's reference keeps it until it is done */
   return 0;
 }
@@ -87,6 +78,7 @@ static int loop_run(const cb_run_spec *spec, cb_run_report *report) {
     return -ENOMEM;
   }
   cb_future_init(&st.all_done, st.loop);
+  cb_loop_set_task_hooks(st.loop, job_started, job_done, &st);
   uint64_t c = spec->concurrency && spec->concurrency < spec->tasks ? spec->concurrency : spec->tasks;
   int rc = 0;
   for (uint64_t k = 0; k < c && rc == 0; k++) rc = launch(&st);

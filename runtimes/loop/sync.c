@@ -110,7 +110,7 @@ cb_err cb__cond_outcome(cb_task *t, cb_cond *c) {
     k->locked = 1;
     return e;
   }
-  t->deferred_err = e.code;
+  t->deferred_cancel = e.code != 0;
   cb__task_park(t, &k->waiters);
   return (cb_err){CB__RETRY, NULL};
 }

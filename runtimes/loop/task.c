@@ -23,7 +23,8 @@ const char *cb_task_name(const cb_task *t, char *buf, size_t len) {
 /* One malloc of header + frame; the frame is zeroed. */
 cb_task *cb_task_new(cb_loop *l, cb_co_fn fn, size_t frame_size, const char *name) {
   CB_CHECK(frame_size >= sizeof(cb_co));
-  cb_task *t = malloc(sizeof *t + frame_size);
+  uint8_t cls;
+  cb_task *t = cb__slab_alloc(l, sizeof *t + frame_size, &cls);
   if (!t) return NULL;
   memset(t, 0, sizeof *t);
   memset(t->frame, 0, frame_size);
@@ -35,9 +36,10 @@ cb_task *cb_task_new(cb_loop *l, cb_co_fn fn, size_t frame_size, const char *nam
   t->name = name;
   t->id = ++l->next_task_id;
   t->refs = 1;
+  t->slab_cls = cls;
   cb__list_push(&l->tasks, &t->link);
   l->tasks_created++;
-  l->tasks_alive++;
+  if (++l->tasks_alive > l->tasks_peak) l->tasks_peak = l->tasks_alive;
   return t;
 }
 
@@ -77,7 +79,7 @@ static void task_free(cb_task *t) {
   report_unretrieved(t);
   cb__list_remove(&t->link);
   l->tasks_alive--;
-  free(t);
+  cb__slab_free(l, t, t->slab_cls);
 }
 
 void cb_task_release(cb_task *t) {
@@ -94,7 +96,15 @@ static void task_finish(cb_task *t, cb_co *co) {
   } else {
     CB_CHECK(cb_future_set_result(f, co->ret) == 0);
   }
+  cb_loop *l = f->loop;
+  if (l->on_task_done) l->on_task_done(t, l->hook_arg);
   cb_task_release(t); /* the loop's reference */
+}
+
+void cb_loop_set_task_hooks(cb_loop *l, cb_task_hook on_start, cb_task_hook on_done, void *arg) {
+  l->on_task_start = on_start;
+  l->on_task_done = on_done;
+  l->hook_arg = arg;
 }
 
 /* Resumes the coroutine at its last await point. A cancellation requested before
@@ -105,6 +115,7 @@ void cb__task_step(void *arg) {
   cb_co *co = (cb_co *)t->frame;
   t->wait_kind = CB__WAIT_NONE;
   t->waiting = NULL;
+  if (co->label == 0 && l->on_task_start) l->on_task_start(t, l->hook_arg);
   if (co->label == 0 && t->throw_err) {
     co->err = t->throw_err;
     co->msg = t->fut.msg;
@@ -138,9 +149,10 @@ int cb__future_wait(cb_task *t, cb_future *f) {
 }
 
 cb_err cb__task_take_throw(cb_task *t) {
-  int code = t->throw_err ? t->throw_err : t->deferred_err;
+  int code = t->throw_err ? t->throw_err : t->deferred_cancel ? -ECANCELED : 0;
   cb_err e = {code, code ? t->fut.msg : NULL};
-  t->throw_err = t->deferred_err = 0;
+  t->throw_err = 0;
+  t->deferred_cancel = 0;
   return e;
 }
 
@@ -157,8 +169,12 @@ int cb__task_sleep(cb_task *t, uint64_t ns) {
     t->wait_kind = CB__WAIT_READY;
     return 1;
   }
-  t->wake.when = cb__now() + ns;
-  cb__timer_add(l, &t->wake);
+  return cb__task_sleep_until(t, cb__now() + ns);
+}
+
+int cb__task_sleep_until(cb_task *t, uint64_t when) {
+  t->wake.when = when;
+  cb__timer_add(t->fut.loop, &t->wake);
   t->wait_kind = CB__WAIT_TIMER;
   return 1;
 }

@@ -24,8 +24,9 @@
  * as -ECANCELED at the current await point. Macros must not be used twice on one
  * source line (labels come from __COUNTER__, so they may; __LINE__ is not used).
  *
- * A task = one malloc: header (~170 B) + frame. Its wakeup handle is embedded, so
- * awaiting, sleeping and waking allocate nothing. */
+ * A task = one allocation from the loop's slab (168 B header + frame, no malloc
+ * header). Its wakeup handle is embedded, so awaiting, sleeping and waking
+ * allocate nothing. */
 #ifndef CB_LOOP_TASK_H
 #define CB_LOOP_TASK_H
 
@@ -51,12 +52,13 @@ struct cb_task {
   cb_co_fn fn;
   cb_future *waiting; /* the future it awaits (wait_kind FUTURE) */
   const char *name;   /* NULL: "Task-<id>" */
-  int32_t throw_err;  /* cancellation to deliver at the next await */
-  int32_t deferred_err; /* a caught cancellation re-raised after re-acquiring (Condition) */
+  int32_t throw_err; /* cancellation to deliver at the next await */
   uint32_t id;
   int32_t refs;
   uint8_t wait_kind, started, granted, reported;
-  _Alignas(16) unsigned char frame[];
+  uint8_t deferred_cancel; /* a cancellation raised after re-acquiring a lock (Condition) */
+  uint8_t slab_cls;        /* allocator size class, 0 = malloc */
+  _Alignas(8) unsigned char frame[]; /* 8-byte aligned: no long double / __int128 in frames */
 };
 
 /* Creates a task running fn on a zeroed frame of frame_size bytes (>= sizeof
@@ -82,6 +84,12 @@ void cb_task_release(cb_task *t);
 /* Requests cancellation; delivered as -ECANCELED (with msg) at the task's current
  * await point. 1 if requested, 0 if the task is already done. */
 int cb_task_cancel(cb_task *t, const char *msg);
+
+/* Loop-wide task lifecycle hooks (the model's per-job records use them, so a task
+ * carries no per-job bookkeeping): on_start runs just before a task's first step,
+ * on_done once it is done (its future completed). One branch per step when unset. */
+typedef void (*cb_task_hook)(cb_task *t, void *arg);
+void cb_loop_set_task_hooks(cb_loop *loop, cb_task_hook on_start, cb_task_hook on_done, void *arg);
 
 /* "name" or "Task-<id>" into buf; returns buf. */
 const char *cb_task_name(const cb_task *t, char *buf, size_t len);
@@ -159,6 +167,9 @@ static inline cb_err cb_task_error(cb_task *t) { return cb_future_error(&t->fut)
 #define CB_SLEEP(ns) \
   do { CB__AWAIT(cb__task_sleep(cb__t, (ns)), cb__task_take_throw(cb__t), cb__e); CB__RAISE_IF(cb__e); } while (0)
 #define CB_SLEEP_TRY(ns, err_lv) CB__AWAIT(cb__task_sleep(cb__t, (ns)), cb__task_take_throw(cb__t), err_lv)
+/* Sleep until loop time `when` (ns, cb_loop_time's clock): saves a clock read. */
+#define CB_SLEEP_UNTIL(when) \
+  do { CB__AWAIT(cb__task_sleep_until(cb__t, (when)), cb__task_take_throw(cb__t), cb__e); CB__RAISE_IF(cb__e); } while (0)
 
 /* Await a child coroutine running in this task (`yield from`): child_frame is
  * a frame field whose co is reset here; its ret is in (child_frame)->co.ret. */
@@ -181,6 +192,7 @@ enum { CB__WAIT_NONE, CB__WAIT_FUTURE, CB__WAIT_TIMER, CB__WAIT_PARKED, CB__WAIT
 int cb__future_wait(cb_task *t, cb_future *f);
 cb_err cb__future_outcome(cb_task *t, cb_future *f);
 int cb__task_sleep(cb_task *t, uint64_t ns);
+int cb__task_sleep_until(cb_task *t, uint64_t when);
 cb_err cb__task_take_throw(cb_task *t);
 /* Parks t on a wait list (its wake handle is the node); a waker moves it to the
  * ready queue with cb__task_unpark(t, granted). Returns 1. */
