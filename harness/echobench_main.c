@@ -46,7 +46,7 @@ typedef struct loop_server {
 
 static void stop_now(void *arg) {
   loop_server *ls = arg;
-  cb_server_close(&ls->ss.srv);
+  cb_listener_close(&ls->ss.srv);
   cb_loop_stop(ls->loop);
 }
 
@@ -63,7 +63,7 @@ static int loop_server_start(loop_server *ls) {
   ls->loop = cb_loop_new();
   if (!ls->loop) return -1;
   if (cb_start_server(ls->loop, &ls->ss, echo_handler, sizeof(echo_frame), NULL, "127.0.0.1", 0) != 0) return -1;
-  ls->port = cb_server_port(&ls->ss.srv);
+  ls->port = cb_listener_port(&ls->ss.srv);
   cb_loop_hold(ls->loop);
   CB_CHECK(pthread_create(&ls->thread, NULL, loop_main, ls) == 0);
   return 0;

@@ -217,14 +217,14 @@ Test(loopio_misc, drain_suspends_until_the_peer_reads) {
   cr_assert_eq(cb_start_server(l, &ss, lazy_reader, sizeof(lazy_frame), &ctl, "127.0.0.1", 0), 0);
   cb_task *t = cb_create_task(l, fast_writer, sizeof(writer_frame), "writer");
   writer_frame *f = cb_task_frame(t);
-  f->port = cb_server_port(&ss.srv);
+  f->port = cb_listener_port(&ss.srv);
   f->ctl = &ctl;
   cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
   cr_assert_eq(cb_task_error(t).code, 0);
   cr_assert(f->suspended);
   uint64_t sent = f->sent;
   cb_task_release(t);
-  cb_server_close(&ss.srv);
+  cb_listener_close(&ss.srv);
   cr_assert_eq(cb_loop_run_until_complete(l, &ss.srv.closed), 0);
   cr_assert_eq(cb_loop_run_until_complete(l, &ctl.done), 0); /* the handler read to EOF */
   cr_assert_eq(ctl.received, sent);

@@ -86,7 +86,7 @@ static void run_echo(const char *path) {
     client_frame *f = cb_task_frame(t[i]);
     f->host = "127.0.0.1";
     f->path = path;
-    f->port = path ? 0 : cb_server_port(&ss.srv);
+    f->port = path ? 0 : cb_listener_port(&ss.srv);
     f->rounds = 50;
   }
   for (int i = 0; i < NCLIENTS; i++) {
@@ -96,7 +96,7 @@ static void run_echo(const char *path) {
     cr_assert_eq(cb_task_result(t[i]).u, 50);
     cb_task_release(t[i]);
   }
-  cb_server_close(&ss.srv);
+  cb_listener_close(&ss.srv);
   cr_assert_eq(cb_loop_run_until_complete(l, &ss.srv.closed), 0);
   cr_assert_eq(cb_future_result(&ss.srv.closed).u, NCLIENTS);
   cr_assert_eq(cb_loop_close(l), 0);
@@ -221,12 +221,12 @@ static void run_script(const char *const *chunks, reader_fn reader) {
   script sc = {chunks};
   cr_assert_eq(cb_start_server(l, &ss, script_handler, sizeof(script_frame), &sc, "127.0.0.1", 0), 0);
   cb_task *t = cb_create_task(l, reader, sizeof(reader_frame), "reader");
-  ((reader_frame *)cb_task_frame(t))->port = cb_server_port(&ss.srv);
+  ((reader_frame *)cb_task_frame(t))->port = cb_listener_port(&ss.srv);
   cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
   cb_err e = cb_task_error(t);
   cr_assert_eq(e.code, 0, "%s", e.msg ? e.msg : "");
   cb_task_release(t);
-  cb_server_close(&ss.srv);
+  cb_listener_close(&ss.srv);
   cr_assert_eq(cb_loop_run_until_complete(l, &ss.srv.closed), 0);
   cr_assert_eq(cb_loop_close(l), 0);
 }

@@ -6,7 +6,7 @@
 #include "runtimes/loop/transport_int.h"
 
 static void on_connection(uv_stream_t *ls, int status) {
-  cb_server *s = ls->data;
+  cb_listener *s = ls->data;
   if (status < 0) return; /* e.g. EMFILE: the client sees a reset; keep listening */
   cb_transport *t = cb__transport_new(s->loop, s->kind);
   if (!t) return;
@@ -21,14 +21,14 @@ static void on_connection(uv_stream_t *ls, int status) {
   cb__transport_made(t, proto, parg);
 }
 
-static int listen_on(cb_server *s) {
+static int listen_on(cb_listener *s) {
   int rc = uv_listen(&s->h.stream, 1024, on_connection);
   if (rc) return rc;
   s->open = 1;
   return 0;
 }
 
-static void init_server(cb_loop *l, cb_server *s, int kind, cb_protocol_factory factory, void *arg) {
+static void init_server(cb_loop *l, cb_listener *s, int kind, cb_protocol_factory factory, void *arg) {
   memset(s, 0, sizeof *s);
   s->loop = l;
   s->kind = (uint8_t)kind;
@@ -39,7 +39,7 @@ static void init_server(cb_loop *l, cb_server *s, int kind, cb_protocol_factory 
 
 static void on_failed_close(uv_handle_t *h) {}
 
-int cb_create_server(cb_loop *l, cb_server *s, const char *host, int port, cb_protocol_factory factory,
+int cb_create_server(cb_loop *l, cb_listener *s, const char *host, int port, cb_protocol_factory factory,
                      void *arg) {
   struct sockaddr_storage ss;
   if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
@@ -56,7 +56,7 @@ int cb_create_server(cb_loop *l, cb_server *s, const char *host, int port, cb_pr
   return rc;
 }
 
-int cb_create_unix_server(cb_loop *l, cb_server *s, const char *path, cb_protocol_factory factory, void *arg) {
+int cb_create_unix_server(cb_loop *l, cb_listener *s, const char *path, cb_protocol_factory factory, void *arg) {
   init_server(l, s, CB_TRANSPORT_UNIX, factory, arg);
   int rc = uv_pipe_init(&l->uv, &s->h.pipe, 0);
   if (rc) return rc;
@@ -67,7 +67,7 @@ int cb_create_unix_server(cb_loop *l, cb_server *s, const char *path, cb_protoco
   return rc;
 }
 
-int cb_server_port(cb_server *s) {
+int cb_listener_port(cb_listener *s) {
   if (s->kind != CB_TRANSPORT_TCP) return -EINVAL;
   struct sockaddr_storage ss;
   int len = sizeof ss;
@@ -78,11 +78,11 @@ int cb_server_port(cb_server *s) {
 }
 
 static void on_server_closed(uv_handle_t *h) {
-  cb_server *s = h->data;
+  cb_listener *s = h->data;
   cb_future_set_result(&s->closed, (cb_val){.u = s->accepted});
 }
 
-void cb_server_close(cb_server *s) {
+void cb_listener_close(cb_listener *s) {
   if (!s->open) return;
   s->open = 0;
   uv_close(&s->h.handle, on_server_closed);

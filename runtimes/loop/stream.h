@@ -93,7 +93,7 @@ typedef struct cb_stream_handler_frame {
 } cb_stream_handler_frame;
 
 typedef struct cb_stream_server {
-  cb_server srv; /* srv.closed: wait_closed */
+  cb_listener srv; /* srv.closed: wait_closed */
   cb_co_fn handler;
   size_t frame_size;
   void *arg;

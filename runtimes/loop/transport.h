@@ -89,7 +89,7 @@ int cb_transport_peername(cb_transport *t, struct sockaddr_storage *ss);
  * returns 0, or nonzero to refuse the connection. */
 typedef int (*cb_protocol_factory)(void *arg, cb_transport *t, const cb_protocol **proto, void **proto_arg);
 
-typedef struct cb_server {
+typedef struct cb_listener {
   union {
     uv_handle_t handle;
     uv_stream_t stream;
@@ -102,20 +102,20 @@ typedef struct cb_server {
   cb_future closed; /* completes once the listener is closed (wait_closed) */
   uint8_t kind, open;
   uint64_t accepted;
-} cb_server;
+} cb_listener;
 
 /* Listens on host (a numeric IPv4/IPv6 address or "localhost") and port (0: any
- * free one, see cb_server_port). Backlog 1024. 0 or negative errno. */
-int cb_create_server(cb_loop *loop, cb_server *s, const char *host, int port, cb_protocol_factory factory,
+ * free one, see cb_listener_port). Backlog 1024. 0 or negative errno. */
+int cb_create_server(cb_loop *loop, cb_listener *s, const char *host, int port, cb_protocol_factory factory,
                      void *arg);
 /* Listens on a Unix-domain socket path (an existing file there is an error). */
-int cb_create_unix_server(cb_loop *loop, cb_server *s, const char *path, cb_protocol_factory factory,
+int cb_create_unix_server(cb_loop *loop, cb_listener *s, const char *path, cb_protocol_factory factory,
                           void *arg);
 /* The TCP port the server is bound to, or negative errno. */
-int cb_server_port(cb_server *s);
+int cb_listener_port(cb_listener *s);
 /* Stops listening (connections already made stay open); s->closed completes
  * when the listener is closed. */
-void cb_server_close(cb_server *s);
+void cb_listener_close(cb_listener *s);
 
 /* ---- client connections ---- */
 typedef struct cb_connect {
