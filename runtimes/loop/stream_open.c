@@ -46,7 +46,7 @@ typedef struct conn_frame {
   cb_co co;
   cb_stream *s;
   cb_co_fn handler;
-  _Alignas(16) unsigned char inner[];
+  _Alignas(8) unsigned char inner[]; /* task frames are 8-aligned */
 } conn_frame;
 
 static int conn_co(cb_task *task, void *vf) {
