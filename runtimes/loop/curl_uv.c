@@ -2,6 +2,8 @@
  * (re)arm libuv watchers; all curl work happens in libuv callbacks. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "harness/check.h"
 #include "runtimes/loop/curl_uv.h"
@@ -12,7 +14,28 @@ typedef struct sock_ctx {
   cb_list node; /* in cb_curl_uv.socks while open */
   cb_curl_uv *c;
   curl_socket_t fd;
+  int events; /* what the uv_poll watches now */
+  int wanted; /* curl watches this socket (not parked in its cache) */
 } sock_ctx;
+
+static sock_ctx *ctx_of(cb_curl_uv *c, curl_socket_t fd) {
+  return fd >= 0 && (size_t)fd < c->nbyfd ? c->byfd[fd] : NULL;
+}
+
+static int remember(cb_curl_uv *c, sock_ctx *s) {
+  size_t fd = (size_t)s->fd;
+  if (fd >= c->nbyfd) {
+    size_t n = c->nbyfd ? c->nbyfd : 64;
+    while (n <= fd) n *= 2;
+    sock_ctx **t = realloc(c->byfd, n * sizeof *t);
+    if (!t) return -1;
+    memset(t + c->nbyfd, 0, (n - c->nbyfd) * sizeof *t);
+    c->byfd = t;
+    c->nbyfd = n;
+  }
+  c->byfd[fd] = s;
+  return 0;
+}
 
 static void one_closed(cb_curl_uv *c) {
   CB_CHECK(c->pending_closes > 0);
@@ -30,6 +53,7 @@ static void poll_closed(uv_handle_t *h) {
 
 static void sock_close(sock_ctx *s) {
   cb__list_remove(&s->node);
+  s->c->byfd[s->fd] = NULL;
   s->c->pending_closes++;
   uv_close((uv_handle_t *)&s->poll, poll_closed);
 }
@@ -55,6 +79,11 @@ static void drain_done(cb_curl_uv *c) {
 static void on_poll(uv_poll_t *p, int status, int events) {
   sock_ctx *s = p->data;
   cb_curl_uv *c = s->c;
+  if (!s->wanted) { /* a parked connection woke (peer closed?): curl will see it on reuse */
+    uv_poll_stop(&s->poll);
+    s->events = 0;
+    return;
+  }
   int flags = 0;
   if (status < 0) flags = CURL_CSELECT_ERR;
   if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
@@ -82,16 +111,26 @@ static int timer_cb(CURLM *m, long timeout_ms, void *userp) {
   return 0;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch s for `what`, or forget it. */
+/* CURLOPT_CLOSESOCKETFUNCTION: curl closes a socket (it may have sat unwatched
+ * in the connection cache): drop its context first. */
+static int close_cb(void *clientp, curl_socket_t fd) {
+  sock_ctx *s = ctx_of(clientp, fd);
+  if (s) {
+    uv_poll_stop(&s->poll);
+    sock_close(s);
+  }
+  return close(fd);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch fd for `what`. REMOVE parks the context
+ * without touching the poll: a reused connection usually wants the same
+ * events again, and re-arming a libuv poll costs two epoll_ctl calls. A parked
+ * socket that becomes ready is stopped in on_poll; close_cb ends the context. */
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
   cb_curl_uv *c = userp;
-  sock_ctx *s = socketp;
+  sock_ctx *s = ctx_of(c, fd);
   if (what == CURL_POLL_REMOVE) {
-    if (s) {
-      uv_poll_stop(&s->poll);
-      sock_close(s);
-      curl_multi_assign(c->multi, fd, NULL);
-    }
+    if (s) s->wanted = 0;
     return 0;
   }
   if (!s) {
@@ -99,19 +138,24 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     if (!s) return -1;
     s->c = c;
     s->fd = fd;
+    s->events = 0;
     s->node.next = NULL;
-    if (uv_poll_init_socket(c->uv, &s->poll, fd) != 0) {
+    if (remember(c, s) != 0 || uv_poll_init_socket(c->uv, &s->poll, fd) != 0) {
+      if (ctx_of(c, fd) == s) c->byfd[fd] = NULL;
       free(s);
       return -1;
     }
     s->poll.data = s;
     cb__list_push(&c->socks, &s->node);
-    curl_multi_assign(c->multi, fd, s);
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-  return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
+  s->wanted = 1;
+  if (events == s->events) return 0;
+  if (uv_poll_start(&s->poll, events, on_poll) != 0) return -1;
+  s->events = events;
+  return 0;
 }
 
 int cb_curl_uv_init(cb_curl_uv *c, uv_loop_t *uv) {
@@ -134,6 +178,9 @@ int cb_curl_uv_init(cb_curl_uv *c, uv_loop_t *uv) {
   curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
   curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
   curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+  /* curl's default cache is 4 × the handles in the multi: as transfers end it
+   * shrinks and closes connections that running jobs are about to reuse. */
+  curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)CB_CURL_MAX_IDLE_CONNS);
   return 0;
 }
 
@@ -141,6 +188,8 @@ int cb_curl_uv_start(cb_curl_uv *c, cb_curl_xfer *x) {
   CB_CHECK(!x->active && x->easy && x->done);
   curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
   curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+  curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETDATA, c);
   CURLMcode mc = curl_multi_add_handle(c->multi, x->easy);
   if (mc != CURLM_OK) return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
   x->active = 1;
@@ -157,13 +206,16 @@ void cb_curl_uv_abort(cb_curl_uv *c, cb_curl_xfer *x) {
 
 void cb_curl_uv_close(cb_curl_uv *c, void (*on_closed)(cb_curl_uv *c)) {
   c->on_closed = on_closed;
-  curl_multi_cleanup(c->multi); /* may report CURL_POLL_REMOVE for cached sockets */
+  curl_multi_cleanup(c->multi); /* closes cached connections through close_cb */
   c->multi = NULL;
   while (!cb__list_empty(&c->socks)) {
     sock_ctx *s = cb__container_of(c->socks.next, sock_ctx, node);
     uv_poll_stop(&s->poll);
     sock_close(s);
   }
+  free(c->byfd);
+  c->byfd = NULL;
+  c->nbyfd = 0;
   c->pending_closes++;
   uv_close((uv_handle_t *)&c->timer, timer_closed);
   curl_global_cleanup();

@@ -6,7 +6,10 @@
  *
  * Plain callbacks on a uv_loop_t: nothing here knows about futures or tasks
  * (fetch.h builds the awaitable on top). Storage is caller-owned; the driver
- * allocates one small context per socket curl opens, never per event. */
+ * allocates one small context per socket curl opens, never per event or per
+ * request: when curl parks a connection in its cache (CURL_POLL_REMOVE) the
+ * poll handle is only stopped, and reused when the connection is; it is closed
+ * when curl closes the socket (CURLOPT_CLOSESOCKETFUNCTION). */
 #ifndef CB_LOOP_CURL_UV_H
 #define CB_LOOP_CURL_UV_H
 
@@ -15,6 +18,9 @@
 #include <uv.h>
 
 #include "runtimes/loop/list.h"
+
+/* Idle connections kept for reuse (curl's connection cache). */
+#define CB_CURL_MAX_IDLE_CONNS 16384
 
 typedef struct cb_curl_uv cb_curl_uv;
 typedef struct cb_curl_xfer cb_curl_xfer;
@@ -37,6 +43,8 @@ struct cb_curl_uv {
   CURLM *multi;
   uv_timer_t timer;
   cb_list socks;     /* per-socket poll contexts */
+  struct sock_ctx **byfd; /* the context of each socket curl has open, by fd */
+  size_t nbyfd;
   uint64_t in_flight; /* transfers added and not finished */
   int pending_closes; /* uv handles whose close callback has not run */
   void (*on_closed)(cb_curl_uv *c);
