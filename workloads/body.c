@@ -60,14 +60,37 @@ void cb_body_check_init(cb_body_check *c, uint64_t seed) {
   c->ok = 1;
 }
 
+/* FNV-1a over n bytes: the one serial chain (about 4 cycles a byte) that every
+ * verified byte pays; the fused loops below let block generation overlap it. */
+static inline uint64_t fnv(uint64_t d, const unsigned char *p, size_t n) {
+  for (size_t k = 0; k < n; k++) d = (d ^ p[k]) * FNV_PRIME;
+  return d;
+}
+
+
+
 void cb_body_check_feed(cb_body_check *c, const void *data, size_t len) {
   const unsigned char *p = data;
   unsigned char want[256];
   while (len > 0) {
-    size_t take = len < sizeof want ? len : sizeof want;
+    if (c->offset % 8 == 0 && len >= 8) { /* whole blocks: generate, compare, hash in one pass */
+      uint64_t block = c->offset / 8, nblocks = len / 8, d = c->digest;
+      unsigned char diff = 0;
+      for (uint64_t b = 0; b < nblocks; b++, p += 8) {
+        body_block(c->seed, block + b, want);
+        for (int k = 0; k < 8; k++) diff |= want[k] ^ p[k];
+        d = fnv(d, p, 8);
+      }
+      if (diff) c->ok = 0;
+      c->digest = d;
+      c->offset += 8 * nblocks;
+      len -= 8 * nblocks;
+      continue;
+    }
+    size_t take = len < 8 - c->offset % 8 ? len : 8 - c->offset % 8;
     cb_body_fill(c->seed, c->offset, want, take);
     if (memcmp(want, p, take) != 0) c->ok = 0;
-    for (size_t k = 0; k < take; k++) c->digest = (c->digest ^ p[k]) * FNV_PRIME;
+    c->digest = fnv(c->digest, p, take);
     c->offset += take;
     p += take;
     len -= take;
@@ -75,13 +98,12 @@ void cb_body_check_feed(cb_body_check *c, const void *data, size_t len) {
 }
 
 uint64_t cb_body_digest(uint64_t seed, uint64_t len) {
-  unsigned char buf[256];
-  uint64_t d = FNV_OFFSET;
-  for (uint64_t off = 0; off < len;) {
-    size_t take = len - off < sizeof buf ? (size_t)(len - off) : sizeof buf;
-    cb_body_fill(seed, off, buf, take);
-    for (size_t k = 0; k < take; k++) d = (d ^ buf[k]) * FNV_PRIME;
-    off += take;
+  unsigned char blk[8];
+  uint64_t d = FNV_OFFSET, nblocks = len / 8;
+  for (uint64_t b = 0; b < nblocks; b++) {
+    body_block(seed, b, blk);
+    d = fnv(d, blk, 8);
   }
-  return d;
+  cb_body_fill(seed, 8 * nblocks, blk, (size_t)(len % 8));
+  return fnv(d, blk, (size_t)(len % 8));
 }
