@@ -159,7 +159,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 }
 
 int cb_curl_uv_init(cb_curl_uv *c, uv_loop_t *uv) {
-  *c = (cb_curl_uv){.uv = uv};
+  *c = (cb_curl_uv){.uv = uv, .data = c->data};
   cb__list_init(&c->socks);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -ENOMEM;
   c->multi = curl_multi_init();

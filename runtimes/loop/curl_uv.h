@@ -48,6 +48,7 @@ struct cb_curl_uv {
   uint64_t in_flight; /* transfers added and not finished */
   int pending_closes; /* uv handles whose close callback has not run */
   void (*on_closed)(cb_curl_uv *c);
+  void *data; /* the owner's */
 };
 
 /* Initialises c on uv (one multi handle, one timer). 0 or negative errno. */

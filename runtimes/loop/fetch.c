@@ -61,16 +61,16 @@ static void xfer_done(cb_curl_xfer *x, CURLcode rc) {
  * before the awaiting task resumes (its frame may die right after). */
 static void fut_done(void *arg) {
   cb_fetch *f = arg;
-  if (f->xfer.active) {
-    int err;
-    cb_curl_uv_abort(cb__io_curl(f->loop, &err), &f->xfer);
-  }
+  if (f->xfer.active) cb_curl_uv_abort(f->drv, &f->xfer);
 }
 
 int cb_fetch_init(cb_fetch *f, cb_loop *loop) {
   memset(f, 0, sizeof *f);
   f->loop = loop;
   cb_future_init(&f->fut, loop);
+  int err = 0;
+  f->drv = cb__io_curl(loop, &err);
+  if (!f->drv) return err;
   f->xfer.easy = curl_easy_init();
   if (!f->xfer.easy) return -ENOMEM;
   f->xfer.done = xfer_done;
@@ -83,9 +83,6 @@ int cb_fetch_init(cb_fetch *f, cb_loop *loop) {
 
 int cb_fetch_start(cb_fetch *f, const char *url, cb_fetch_sink sink, void *sink_arg) {
   CB_CHECK(f->xfer.easy && !f->xfer.active && !cb__list_linked(&f->on_done.node));
-  int err = 0;
-  cb_curl_uv *c = cb__io_curl(f->loop, &err);
-  if (!c) return err;
   if (curl_easy_setopt(f->xfer.easy, CURLOPT_URL, url) != CURLE_OK) return -ENOMEM;
   f->sink = sink;
   f->sink_arg = sink_arg;
@@ -93,17 +90,14 @@ int cb_fetch_start(cb_fetch *f, const char *url, cb_fetch_sink sink, void *sink_
   f->write_err = 0;
   if (f->body) f->body[0] = 0;
   cb_future_init(&f->fut, f->loop);
-  int rc = cb_curl_uv_start(c, &f->xfer);
+  int rc = cb_curl_uv_start(f->drv, &f->xfer);
   if (rc) return rc;
   cb_future_add_done_callback(&f->fut, &f->on_done, fut_done, f);
   return 0;
 }
 
 void cb_fetch_free(cb_fetch *f) {
-  if (f->xfer.active) {
-    int err;
-    cb_curl_uv_abort(cb__io_curl(f->loop, &err), &f->xfer);
-  }
+  if (f->xfer.active) cb_curl_uv_abort(f->drv, &f->xfer);
   cb_handle_cancel(f->loop, &f->on_done);
   if (f->xfer.easy) curl_easy_cleanup(f->xfer.easy);
   f->xfer.easy = NULL;

@@ -27,6 +27,7 @@ typedef int (*cb_fetch_sink)(void *arg, const char *data, size_t len);
 typedef struct cb_fetch {
   cb_future fut;
   cb_curl_xfer xfer; /* xfer.easy: set extra curl options on it before start */
+  cb_curl_uv *drv;   /* the loop's curl shard this fetch uses */
   cb_handle on_done;
   cb_loop *loop;
   cb_fetch_sink sink;
@@ -36,7 +37,8 @@ typedef struct cb_fetch {
   int write_err;
 } cb_fetch;
 
-/* Makes the easy handle (10 s connect timeout, no signals). 0 or -ENOMEM. */
+/* Makes the easy handle (10 s connect timeout, no signals) and picks one of the
+ * loop's curl shards. 0 or negative errno. */
 int cb_fetch_init(cb_fetch *f, cb_loop *loop);
 
 /* Starts GET url; f must be initialised and not in flight. With sink NULL the

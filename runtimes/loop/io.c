@@ -19,24 +19,37 @@ cb__io *cb__io_get(cb_loop *l) {
   return l->io;
 }
 
+static void curl_closed(cb_curl_uv *c) {
+  cb__io *io = c->data;
+  if (--io->curl_open == 0 && io->closing) free(io);
+}
+
 cb_curl_uv *cb__io_curl(cb_loop *l, int *err) {
   cb__io *io = cb__io_get(l);
   if (!io) {
     *err = -ENOMEM;
     return NULL;
   }
+  if (!io->curl_on && io->curl_open) { /* an earlier failure is still closing */
+    *err = -EAGAIN;
+    return NULL;
+  }
   if (!io->curl_on) {
-    int rc = cb_curl_uv_init(&io->curl, &l->uv);
-    if (rc) {
-      *err = rc;
-      return NULL;
+    for (int k = 0; k < CB_CURL_SHARDS; k++) {
+      io->curl[k].data = io;
+      int rc = cb_curl_uv_init(&io->curl[k], &l->uv);
+      if (rc) { /* close the shards made so far; curl_closed frees io if it is gone by then */
+        io->curl_open = k;
+        while (k-- > 0) cb_curl_uv_close(&io->curl[k], curl_closed);
+        *err = rc;
+        return NULL;
+      }
     }
     io->curl_on = 1;
+    io->curl_open = CB_CURL_SHARDS;
   }
-  return &io->curl;
+  return &io->curl[io->next_shard++ % CB_CURL_SHARDS];
 }
-
-static void curl_closed(cb_curl_uv *c) { free(cb__container_of(c, cb__io, curl)); }
 
 /* Called by cb_loop_close before it runs libuv for the last time: the curl
  * driver's handles close in that run and the state is freed by then. */
@@ -46,8 +59,9 @@ void cb__io_close(cb_loop *l) {
   while (!cb__list_empty(&io->transports)) /* their owners are gone with the tasks */
     cb_transport_abort(cb__container_of(io->transports.next, cb_transport, link), -ECONNABORTED);
   l->io = NULL;
+  io->closing = 1;
   if (io->curl_on)
-    cb_curl_uv_close(&io->curl, curl_closed);
-  else
+    for (int k = 0; k < CB_CURL_SHARDS; k++) cb_curl_uv_close(&io->curl[k], curl_closed);
+  else if (io->curl_open == 0)
     free(io);
 }

@@ -7,10 +7,19 @@
 #include "runtimes/loop/curl_uv.h"
 #include "runtimes/loop/loop_int.h"
 
+#define CB_CURL_SHARDS 16
+
 typedef struct cb__io {
   cb_loop *loop;
-  cb_curl_uv curl; /* the loop's HTTP client: one multi handle, shared connections */
-  int curl_on;
+  /* The loop's HTTP client: CB_CURL_SHARDS multi handles, each with its own
+   * connection cache. libcurl walks a whole cache on every transfer (finding
+   * an idle connection, and again in curl_multi_remove_handle), so one cache
+   * of N connections costs O(N) per request; shards divide that by their
+   * number. A fetch stays on one shard, so its connection is reused. */
+  cb_curl_uv curl[CB_CURL_SHARDS];
+  int curl_on, curl_open; /* shards made; shards not yet closed */
+  int closing;            /* detached from the loop: the last close frees it */
+  unsigned next_shard;
   cb_list transports; /* every open stream transport, aborted at loop close */
   /* Every stream reads into this buffer; data_received consumes it before the
    * next read callback, so one per loop is enough. */
@@ -20,7 +29,8 @@ typedef struct cb__io {
 /* The loop's IO state, made on first use; NULL when out of memory. */
 cb__io *cb__io_get(cb_loop *l);
 
-/* The loop's curl driver, initialised on first use; NULL with *err set. */
+/* One of the loop's curl drivers (round robin), initialised on first use;
+ * NULL with *err set. */
 cb_curl_uv *cb__io_curl(cb_loop *l, int *err);
 
 #endif
