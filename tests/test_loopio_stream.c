@@ -247,3 +247,52 @@ Test(loopio_stream, line_longer_than_limit) {
       NULL};
   run_script(chunks, limit_reader);
 }
+
+/* Cancelling a task blocked in readline leaves the stream usable: the next
+ * read gets the data (asyncio keeps it buffered too). */
+typedef struct { cb_co co; cb_stream *s; cb_err e; } blocked_frame;
+static int blocked_reader(cb_task *task, void *vf) {
+  blocked_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  cb_stream_readline(f->s);
+  CB_AWAIT(&f->s->rd);
+  CB_CO_END();
+}
+
+typedef struct { cb_co co; int port; cb_stream_open op; cb_stream *s; cb_task *victim; } cancel_frame;
+static int cancel_then_read(cb_task *task, void *vf) {
+  cancel_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  cr_assert_eq(cb_open_connection(cb_task_loop(task), &f->op, "127.0.0.1", f->port), 0);
+  CB_AWAIT(&f->op.c.fut);
+  f->s = f->op.s;
+  f->victim = cb_create_task(cb_task_loop(task), blocked_reader, sizeof(blocked_frame), "blocked");
+  ((blocked_frame *)cb_task_frame(f->victim))->s = f->s;
+  CB_SLEEP(1000000);
+  cr_assert(cb_task_cancel(f->victim, "stop"));
+  CB_AWAIT_TRY(cb_task_future(f->victim), ((blocked_frame *)cb_task_frame(f->victim))->e);
+  cr_assert(cb_task_cancelled(f->victim));
+  cb_task_release(f->victim);
+  cb_stream_readline(f->s); /* the script's lines arrive after the cancellation */
+  CB_AWAIT(&f->s->rd);
+  expect_data(f->s, "late\n");
+  cb_stream_release(f->s);
+  CB_CO_END();
+}
+
+Test(loopio_stream, cancelled_read_leaves_the_stream_usable) {
+  static const char *const chunks[] = {"", "", "", "late\n", NULL};
+  cb_loop *l = cb_loop_new();
+  cb_stream_server ss;
+  script sc = {chunks};
+  cr_assert_eq(cb_start_server(l, &ss, script_handler, sizeof(script_frame), &sc, "127.0.0.1", 0), 0);
+  cb_task *t = cb_create_task(l, cancel_then_read, sizeof(cancel_frame), "reader");
+  ((cancel_frame *)cb_task_frame(t))->port = cb_listener_port(&ss.srv);
+  cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
+  cb_err e = cb_task_error(t);
+  cr_assert_eq(e.code, 0, "%s", e.msg ? e.msg : "");
+  cb_task_release(t);
+  cb_listener_close(&ss.srv);
+  cr_assert_eq(cb_loop_run_until_complete(l, &ss.srv.closed), 0);
+  cr_assert_eq(cb_loop_close(l), 0);
+}

@@ -12,7 +12,7 @@ static void on_connection(uv_stream_t *ls, int status) {
   if (!t) return;
   const cb_protocol *proto = NULL;
   void *parg = NULL;
-  if (uv_accept(ls, &t->h.stream) != 0 || s->factory(s->arg, t, &proto, &parg) != 0) {
+  if (uv_accept(ls, &t->h.stream) != 0 || !s->factory || s->factory(s->arg, t, &proto, &parg) != 0) {
     cb_transport_abort(t, -ECONNABORTED);
     return;
   }

@@ -31,9 +31,16 @@ static void fail_eof(cb_stream *s) {
     fail(s, -ENODATA, "incomplete read: EOF before the expected data");
 }
 
+/* A read whose future was cancelled (its task was) is no longer pending; the
+ * data it would have taken stays buffered, as in asyncio. */
+static void drop_cancelled(cb_stream *s) {
+  if (s->op != OP_NONE && cb_future_done(&s->rd)) s->op = OP_NONE;
+}
+
 /* Completes the pending read if the buffer (or EOF) decides it. O(new bytes)
  * for separators: the search resumes where the last one stopped. */
 static void try_complete(cb_stream *s) {
+  drop_cancelled(s);
   size_t n = avail(s);
   switch (s->op) {
   case OP_NONE:
@@ -79,6 +86,7 @@ static void try_complete(cb_stream *s) {
 
 static void update_reading(cb_stream *s) {
   if (!s->t) return;
+  drop_cancelled(s);
   if (!s->paused_reading && s->op == OP_NONE && avail(s) > 2 * s->limit) {
     s->paused_reading = 1;
     cb_transport_pause_reading(s->t);
@@ -89,6 +97,7 @@ static void update_reading(cb_stream *s) {
 }
 
 static cb_future *arm(cb_stream *s, int op, size_t want) {
+  drop_cancelled(s);
   CB_CHECK(s->op == OP_NONE); /* one read at a time */
   s->start += s->taken;
   s->taken = 0;

@@ -86,7 +86,7 @@ int cb_transport_peername(cb_transport *t, struct sockaddr_storage *ss);
 
 /* ---- servers ---- */
 /* Picks the protocol of each accepted connection (asyncio's protocol_factory);
- * returns 0, or nonzero to refuse the connection. */
+ * returns 0, or nonzero to refuse the connection. A NULL factory refuses all. */
 typedef int (*cb_protocol_factory)(void *arg, cb_transport *t, const cb_protocol **proto, void **proto_arg);
 
 typedef struct cb_listener {
