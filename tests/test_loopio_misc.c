@@ -230,3 +230,80 @@ Test(loopio_misc, drain_suspends_until_the_peer_reads) {
   cr_assert_eq(ctl.received, sent);
   cr_assert_eq(cb_loop_close(l), 0);
 }
+
+/* ---- a peer that resets the connection: the awaiting reader gets the error ---- */
+typedef struct { cb_loop *loop; cb_timer tm; cb_transport *t; } rst_ctl;
+static void rst_close(void *arg) { cb_transport_close(((rst_ctl *)arg)->t); }
+static void rst_made(cb_transport *t, void *arg) {
+  rst_ctl *c = arg;
+  c->t = t;
+  cb_transport_pause_reading(t); /* what the client sends stays unread: close sends RST */
+  cb_call_later(c->loop, &c->tm, 30 * MS, rst_close, c);
+}
+static void rst_data(cb_transport *t, void *arg, const char *d, size_t n) {}
+static const cb_protocol rst_proto = {.connection_made = rst_made, .data_received = rst_data};
+static int rst_factory(void *arg, cb_transport *t, const cb_protocol **p, void **parg) {
+  *p = &rst_proto;
+  *parg = arg;
+  return 0;
+}
+
+typedef struct { cb_co co; int port; cb_stream_open op; cb_stream *s; cb_err e; } rst_client_frame;
+static int rst_client(cb_task *task, void *vf) {
+  rst_client_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  cr_assert_eq(cb_open_connection(cb_task_loop(task), &f->op, "127.0.0.1", f->port), 0);
+  CB_AWAIT(&f->op.c.fut);
+  f->s = f->op.s;
+  cr_assert_eq(cb_stream_write(f->s, "never read\n", 11), 0);
+  cb_stream_readline(f->s);
+  CB_AWAIT_TRY(&f->s->rd, f->e);
+  cr_assert_eq(f->e.code, -ECONNRESET, "got %d (%s)", f->e.code, f->e.msg ? f->e.msg : "");
+  cr_assert_eq(cb_stream_write(f->s, "x", 1), -ECONNRESET);
+  CB_AWAIT(cb_stream_wait_closed(f->s));
+  cb_stream_release(f->s);
+  CB_CO_END();
+}
+
+Test(loopio_misc, connection_reset_reaches_the_reader) {
+  cb_loop *l = cb_loop_new();
+  static cb_listener srv;
+  rst_ctl ctl = {.loop = l};
+  cr_assert_eq(cb_create_server(l, &srv, "127.0.0.1", 0, rst_factory, &ctl), 0);
+  cb_task *t = cb_create_task(l, rst_client, sizeof(rst_client_frame), "client");
+  ((rst_client_frame *)cb_task_frame(t))->port = cb_listener_port(&srv);
+  cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
+  cb_err e = cb_task_error(t);
+  cr_assert_eq(e.code, 0, "%s", e.msg ? e.msg : "");
+  cb_task_release(t);
+  cb_listener_close(&srv);
+  cr_assert_eq(cb_loop_run_until_complete(l, &srv.closed), 0);
+  cr_assert_eq(cb_loop_close(l), 0);
+}
+
+/* ---- open_connection to a port nobody listens on ---- */
+typedef struct { cb_co co; int port; cb_stream_open op; cb_err e; } refused_frame;
+static int refused_client(cb_task *task, void *vf) {
+  refused_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  cr_assert_eq(cb_open_connection(cb_task_loop(task), &f->op, "127.0.0.1", f->port), 0);
+  CB_AWAIT_TRY(&f->op.c.fut, f->e);
+  cr_assert_eq(f->e.code, -ECONNREFUSED);
+  cr_assert_null(f->op.s);
+  CB_CO_END();
+}
+
+Test(loopio_misc, open_connection_refused) {
+  cb_loop *l = cb_loop_new();
+  static cb_listener srv;
+  cr_assert_eq(cb_create_server(l, &srv, "127.0.0.1", 0, NULL, NULL), 0);
+  int port = cb_listener_port(&srv);
+  cb_listener_close(&srv);
+  cr_assert_eq(cb_loop_run_until_complete(l, &srv.closed), 0);
+  cb_task *t = cb_create_task(l, refused_client, sizeof(refused_frame), "client");
+  ((refused_frame *)cb_task_frame(t))->port = port;
+  cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);
+  cr_assert_eq(cb_task_error(t).code, 0);
+  cb_task_release(t);
+  cr_assert_eq(cb_loop_close(l), 0);
+}

@@ -99,8 +99,8 @@ void cb__transport_made(cb_transport *t, const cb_protocol *proto, void *arg) {
   t->proto = proto;
   t->arg = arg;
   t->made = 1;
+  cb_transport_resume_reading(t); /* first: connection_made may pause it */
   if (proto->connection_made) proto->connection_made(t, arg);
-  if (!t->closing) cb_transport_resume_reading(t);
 }
 
 size_t cb_transport_write_buffer_size(const cb_transport *t) { return t->h.stream.write_queue_size; }
