@@ -191,18 +191,22 @@ static int fast_writer(cb_task *task, void *vf) {
   cr_assert_eq(cb_open_connection(cb_task_loop(task), &f->op, "127.0.0.1", f->port), 0);
   CB_AWAIT(&f->op.c.fut);
   f->s = f->op.s;
+  cb_transport_set_write_buffer_limits(f->s->t, 256 * 1024, 32 * 1024);
   while (!f->suspended) {
     cr_assert_eq(cb_stream_write(f->s, f->chunk, sizeof f->chunk), 0);
     f->sent += sizeof f->chunk;
     cr_assert_lt(f->sent, 1ull << 30, "drain never suspended");
     if (!cb_future_done(cb_stream_drain(f->s))) {
+      cr_assert_gt(cb_transport_write_buffer_size(f->s->t), 256 * 1024);
       f->suspended = 1;
       cb_future_set_result(&f->ctl->start_reading, (cb_val){.u = 0});
     }
     CB_AWAIT(cb_stream_drain(f->s));
   }
-  cr_assert_leq(cb_transport_write_buffer_size(f->s->t), f->s->t->low);
+  cr_assert_leq(cb_transport_write_buffer_size(f->s->t), 32 * 1024);
+  cr_assert(!cb_transport_is_closing(f->s->t));
   cb_stream_close(f->s);
+  cr_assert(cb_transport_is_closing(f->s->t));
   CB_AWAIT(cb_stream_wait_closed(f->s));
   cb_stream_release(f->s);
   CB_CO_END();

@@ -2,11 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "runtimes/loop/io.h"
 #include "runtimes/loop/io_int.h"
 #include "runtimes/loop/transport.h"
-
-uv_loop_t *cb_loop_uv(cb_loop *l) { return &l->uv; }
 
 cb__io *cb__io_get(cb_loop *l) {
   if (!l->io) {
