@@ -294,6 +294,13 @@ static int refused_client(cb_task *task, void *vf) {
   CB_AWAIT_TRY(&f->op.c.fut, f->e);
   cr_assert_eq(f->e.code, -ECONNREFUSED);
   cr_assert_null(f->op.s);
+  cr_assert_eq(cb_open_connection(cb_task_loop(task), &f->op, "localhost", f->port), 0); /* resolved */
+  CB_AWAIT_TRY(&f->op.c.fut, f->e);
+  cr_assert_eq(f->e.code, -ECONNREFUSED);
+  cr_assert_eq(cb_open_connection(cb_task_loop(task), &f->op, "no-such-host.invalid", f->port), 0);
+  CB_AWAIT_TRY(&f->op.c.fut, f->e);
+  cr_assert_neq(f->e.code, 0);
+  cr_assert_null(f->op.s);
   CB_CO_END();
 }
 

@@ -84,7 +84,7 @@ static void run_echo(const char *path) {
   for (int i = 0; i < NCLIENTS; i++) {
     t[i] = cb_create_task(l, echo_client, sizeof(client_frame), "client");
     client_frame *f = cb_task_frame(t[i]);
-    f->host = "127.0.0.1";
+    f->host = i == 0 ? "localhost" : "127.0.0.1"; /* one client resolves a name */
     f->path = path;
     f->port = path ? 0 : cb_listener_port(&ss.srv);
     f->rounds = 50;

@@ -1,5 +1,6 @@
-/* connect.c — client connections: resolve (unless numeric), connect, then hand
- * the transport to its protocol and complete the caller's future. */
+/* connect.c — client connections: resolve (unless numeric), connect to each
+ * resolved address in turn until one accepts, then hand the transport to its
+ * protocol and complete the caller's future. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,16 +18,39 @@ static void fail(cb_transport *t, int err, const char *msg) {
   cb_transport_abort(t, err);
 }
 
+static void try_next(cb_transport *t);
+
+/* The attempt on t failed and addresses are left: go on with a fresh
+ * transport (a socket that failed to connect cannot be reused). */
+static int retry(cb_transport *t, int status) {
+  cb_transport *t2 = cb__transport_new(t->loop, CB_TRANSPORT_TCP);
+  if (!t2) return -ENOMEM;
+  t2->proto = t->proto;
+  t2->arg = t->arg;
+  t2->connecting = t->connecting;
+  t2->connecting->t = t2;
+  t2->addrs = t->addrs;
+  t2->next_addr = t->next_addr;
+  t->addrs = t->next_addr = NULL;
+  t->connecting = NULL;
+  cb_transport_abort(t, status);
+  try_next(t2);
+  return 0;
+}
+
 static void on_connect(uv_connect_t *req, int status) {
   cb_transport *t = req->handle->data;
   cb_connect *c = t->connecting;
   if (!c) return; /* cancelled: the transport is closing already */
   if (status < 0) {
+    if (t->next_addr && status != UV_ECANCELED && retry(t, status) == 0) return;
     fail(t, status, status == UV_ECONNREFUSED ? "connection refused" : "cannot connect");
     return;
   }
   t->connecting = NULL;
   c->t = NULL;
+  uv_freeaddrinfo(t->addrs);
+  t->addrs = t->next_addr = NULL;
   if (t->kind == CB_TRANSPORT_TCP) uv_tcp_nodelay(&t->h.tcp, 1);
   cb__transport_made(t, t->proto, t->arg);
   cb_future_set_result(&c->fut, (cb_val){.p = t});
@@ -35,6 +59,15 @@ static void on_connect(uv_connect_t *req, int status) {
 static void start_tcp(cb_transport *t, const struct sockaddr *sa) {
   int rc = uv_tcp_connect(&t->connect_req, &t->h.tcp, sa, on_connect);
   if (rc) fail(t, rc, "cannot connect");
+}
+
+/* Connects to the next resolved address (asyncio tries them all in order). */
+static void try_next(cb_transport *t) {
+  struct addrinfo *ai = t->next_addr;
+  struct sockaddr_storage ss;
+  t->next_addr = ai->ai_next;
+  memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+  start_tcp(t, (struct sockaddr *)&ss);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
@@ -46,13 +79,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     return;
   }
   if (status < 0 || !res) {
+    uv_freeaddrinfo(res);
     fail(t, status < 0 ? status : -ENOENT, "cannot resolve the host name");
-  } else {
-    struct sockaddr_storage ss;
-    memcpy(&ss, res->ai_addr, res->ai_addrlen);
-    start_tcp(t, (struct sockaddr *)&ss);
+    return;
   }
-  uv_freeaddrinfo(res);
+  t->addrs = t->next_addr = res;
+  try_next(t);
 }
 
 /* First done callback of the caller's future: if it was cancelled while we

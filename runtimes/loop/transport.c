@@ -37,6 +37,8 @@ cb_transport *cb__transport_new(cb_loop *l, int kind) {
 static void on_closed(uv_handle_t *h) {
   cb_transport *t = h->data;
   if (t->made && t->proto->connection_lost) t->proto->connection_lost(t, t->arg, t->err);
+  uv_freeaddrinfo(t->addrs);
+  t->addrs = NULL;
   t->closed = 1;
   if (!t->resolving) free(t);
 }

@@ -17,6 +17,7 @@
 #define CB_LOOP_TRANSPORT_H
 
 #include <stddef.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -57,7 +58,7 @@ struct cb_transport {
   const cb_protocol *proto;
   void *arg;
   struct cb_connect *connecting; /* the request waiting for this connection */
-  int port;                      /* while resolving */
+  struct addrinfo *addrs, *next_addr; /* resolved addresses, the next one to try */
   size_t high, low;    /* write-buffer water marks, bytes */
   unsigned nwrites;    /* queued write requests */
   int err;             /* what connection_lost will report */
