@@ -101,16 +101,10 @@ static void on_timer(uv_timer_t *t) {
 }
 
 /* CURLMOPT_TIMERFUNCTION: -1 stops the timer; 0 means "as soon as possible",
- * which must not be inline (curl forbids re-entering socket_action here): the
- * owner's defer hook, or a 0 ms timer. */
-void cb_curl_uv_run_due(cb_curl_uv *c) { on_timer(&c->timer); }
-
+ * which must not be inline (curl forbids re-entering socket_action here). */
 static int timer_cb(CURLM *m, long timeout_ms, void *userp) {
   cb_curl_uv *c = userp;
-  if (timeout_ms == 0 && c->defer) {
-    uv_timer_stop(&c->timer);
-    c->defer(c);
-  } else if (timeout_ms < 0)
+  if (timeout_ms < 0)
     uv_timer_stop(&c->timer);
   else
     CB_CHECK(uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0) == 0);
@@ -165,7 +159,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 }
 
 int cb_curl_uv_init(cb_curl_uv *c, uv_loop_t *uv) {
-  *c = (cb_curl_uv){.uv = uv, .data = c->data, .defer = c->defer}; /* the owner's fields survive */
+  *c = (cb_curl_uv){.uv = uv, .data = c->data};
   cb__list_init(&c->socks);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -ENOMEM;
   c->multi = curl_multi_init();

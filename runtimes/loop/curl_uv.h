@@ -49,11 +49,6 @@ struct cb_curl_uv {
   int pending_closes; /* uv handles whose close callback has not run */
   void (*on_closed)(cb_curl_uv *c);
   void *data; /* the owner's */
-  /* Optional, set by the owner before init: when curl asks to be run "as soon
-   * as possible" (timeout 0), call defer(c) instead of arming the timer; the
-   * owner then calls cb_curl_uv_run_due(c) from a later callback. */
-  void (*defer)(cb_curl_uv *c);
-  cb_list due; /* the owner's list node while deferred */
 };
 
 /* Initialises c on uv (one multi handle, one timer). 0 or negative errno. */
@@ -67,10 +62,6 @@ int cb_curl_uv_start(cb_curl_uv *c, cb_curl_xfer *x);
 /* Stops an active transfer without calling its done callback (no-op if x is
  * not active). Its connection is closed or kept, as curl decides. */
 void cb_curl_uv_abort(cb_curl_uv *c, cb_curl_xfer *x);
-
-/* Lets curl do its due work (what a timer expiry does). Not from inside a
- * curl callback. */
-void cb_curl_uv_run_due(cb_curl_uv *c);
 
 /* Releases the multi handle and closes the driver's uv handles. Transfers still
  * active are orphaned: their easy handles stay the owners' to free and their

@@ -17,12 +17,9 @@ typedef struct cb__io {
    * of N connections costs O(N) per request; shards divide that by their
    * number. A fetch stays on one shard, so its connection is reused. */
   cb_curl_uv curl[CB_CURL_SHARDS];
-  int curl_on;
+  int curl_on, curl_open; /* shards made; shards not yet closed */
+  int closing;            /* detached from the loop: the last close frees it */
   unsigned next_shard;
-  uv_idle_t kick; /* runs the due shards, one per loop iteration */
-  cb_list due;    /* shards curl asked to run as soon as possible */
-  int pending_closes; /* handles closing; the last close frees the state ... */
-  int closing;        /* ... once it is detached from the loop */
   cb_list transports; /* every open stream transport, aborted at loop close */
   /* Every stream reads into this buffer; data_received consumes it before the
    * next read callback, so one per loop is enough. */
