@@ -37,7 +37,8 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out);
 /* Runs green threads until none is alive. Returns 0, or -EDEADLK when every live green
  * thread is parked with nothing (IO, timer) left that could wake it. */
 int cb_green_sched_run(cb_green_sched *s);
-/* Frees the scheduler, its stacks and its loop. No green thread may be alive. */
+/* Frees the scheduler, its stacks and its loop. Green threads still alive (after
+ * -EDEADLK) are discarded without being resumed. */
 void cb_green_sched_free(cb_green_sched *s);
 
 /* Statistics of a scheduler. */

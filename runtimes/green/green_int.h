@@ -48,6 +48,7 @@ typedef struct cb__stack_pool {
   size_t page;
   uint64_t count;       /* stacks handed out */
   uint64_t guarded;     /* of which have their own guard page */
+  uint64_t guarded_max; /* how many may (stack.c) */
   char *slab_next;      /* next free slot of the current slab (grows upward) */
   size_t slab_left;     /* slots left in it */
   cb__stack_map *maps;  /* every mapping, for munmap */

@@ -5,7 +5,8 @@
  * page each caps a process near 32,000 stacks. The design:
  *
  *  1. The first CB__GUARDED_STACKS stacks (16,384: 32,768 mappings, half the stock
- *     budget) each get their own mapping with a PROT_NONE guard page below. An overflow
+ *     budget; 1,024 under valgrind, whose address-space manager tracks far fewer
+ *     segments) each get their own mapping with a PROT_NONE guard page below. An overflow
  *     faults in the guard page; the SIGSEGV handler, running on an alternate signal
  *     stack, sees the fault address inside the running green thread's guard page and
  *     prints the overflow message.
@@ -34,8 +35,10 @@
 #include <unistd.h>
 
 #include "runtimes/green/green_int.h"
+#include "runtimes/green/sanitize.h"
 
 #define CB__GUARDED_STACKS 16384
+#define CB__GUARDED_STACKS_VALGRIND 1024
 #define CB__SLAB_STACKS 64
 #define CB__CANARY UINT64_C(0x9e3779b97f4a7c15)
 #define CB__ALTSTACK_SIZE (64 * 1024)
@@ -46,6 +49,7 @@ int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   if (size == 0) size = CB_GREEN_STACK_DEFAULT;
   if (size < CB_GREEN_STACK_MIN || size > CB_GREEN_STACK_MAX) return -EINVAL;
   p->size = (size + p->page - 1) & ~(p->page - 1);
+  p->guarded_max = RUNNING_ON_VALGRIND ? CB__GUARDED_STACKS_VALGRIND : CB__GUARDED_STACKS;
   return 0;
 }
 
@@ -76,7 +80,7 @@ static char *map_guarded(cb__stack_pool *p, size_t len) {
 /* Contract: see green_int.h. Cost: one or two mmap calls per 64 stacks beyond the
  * first 16,384, two per stack before; nothing per spawn once the pool is warm. */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
-  if (p->guarded < CB__GUARDED_STACKS) {
+  if (p->guarded < p->guarded_max) {
     char *m = map_guarded(p, p->page + p->size);
     if (!m) return -ENOMEM;
     p->guarded++;
