@@ -43,6 +43,7 @@ typedef struct cb_run_report {
   long child_ctx_voluntary, child_ctx_involuntary;
 
   char error[256];         /* first failure, one line; empty when none */
+  int error_claimed;       /* set atomically by cb_report_error */
 
   /* Per-operation figures a micro-workload adds to the JSON (ns_per_switch, ...). */
   int nextra;

@@ -14,10 +14,13 @@
 
 typedef enum { CB_KIND_CPU, CB_KIND_IO, CB_KIND_MIXED, CB_KIND_COORD } cb_kind;
 
+/* An integer parameter in [min, max], or, when choices is set, one of the named
+ * choices (a NULL-terminated list; the value is the chosen index, min/max ignored). */
 typedef struct cb_param_def {
   const char *name;
   int64_t def, min, max;
   const char *help;
+  const char *const *choices;
 } cb_param_def;
 
 /* Resolved parameter values, in the order of the workload's param table. */
@@ -57,6 +60,10 @@ typedef struct cb_workload {
 
   /* The result job i must produce, computed independently of job(). */
   uint64_t (*expected)(const cb_job_env *env, uint64_t i);
+
+  /* IO and mixed workloads: how long one job waits (server delays, sleeps), in
+   * seconds, so the report can draw the ideal: wait × ceil(N / C). */
+  double (*wait_s)(const cb_job_env *env);
 
   /* Async world (loop model); NULL until the workload has a coroutine version. */
   const struct cb_async_job *async;

@@ -1,0 +1,51 @@
+/* cell.h — one cell: one model × one workload × N tasks × C, run in this process.
+ * `concbench run` parses a cell from its arguments, runs it, verifies every job and
+ * prints one JSON object. */
+#ifndef CB_CELL_H
+#define CB_CELL_H
+
+#include <stdio.h>
+
+#include "runtimes/runtime.h"
+
+#define CB_MAX_TASKS 10000000
+#define CB_MAX_CONCURRENCY 1000000
+
+/* Exit codes of `concbench run` (the harness classifies cells by them). */
+enum {
+  CB_EXIT_OK = 0,             /* every job succeeded and verified */
+  CB_EXIT_FAILED = 1,         /* a job failed or a result was wrong */
+  CB_EXIT_USAGE = 2,          /* bad arguments: one line on stderr */
+  CB_EXIT_RESOURCE = 3,       /* the model gave out: threads/processes could not be made */
+};
+
+typedef struct cb_cell {
+  const cb_model *model;
+  const cb_workload *workload;
+  cb_params params;
+  uint64_t tasks;
+  uint64_t concurrency; /* 0 = one execution unit per job */
+  size_t stack_size;    /* 0 = model default */
+  const char *server;   /* --server URL, or NULL to start delayd when needed */
+  const char *out_path; /* --out FILE: also append the JSON line there */
+} cb_cell;
+
+/* Parses `run` arguments. On bad input prints one line naming the argument and
+ * what is allowed to stderr and returns -EINVAL. */
+int cb_cell_parse(int argc, char **argv, cb_cell *cell);
+
+/* Runs the cell, prints its JSON to stdout (and appends to out_path), returns the
+ * exit code. */
+int cb_cell_run(const cb_cell *cell);
+
+/* The verdict over a finished run: jobs that succeeded, that failed, and whether
+ * every result equals the workload's expected one. */
+typedef struct cb_verdict {
+  uint64_t ok, failed, wrong;
+  uint64_t checksum, expected_checksum;
+  int verified;
+} cb_verdict;
+
+void cb_verify(const cb_run_spec *spec, const cb_job_record *jobs, cb_verdict *v);
+
+#endif

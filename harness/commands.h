@@ -1,0 +1,8 @@
+/* commands.h — the CLI's subcommands besides run (cell.h). Each returns an exit code. */
+#ifndef CB_COMMANDS_H
+#define CB_COMMANDS_H
+
+int cb_cmd_list(int argc, char **argv);
+int cb_cmd_report(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+/* concbench — the CLI: list the models and workloads, run one cell. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cell.h"
+#include "harness/commands.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: concbench COMMAND [ARGS]\n"
+          "  list                          models and workloads with their parameters\n"
+          "  run --model M --workload W [--tasks N] [--concurrency C] [--param k=v]...\n"
+          "      [--server URL] [--stack-size BYTES] [--out FILE]\n"
+          "                                run one cell, print one JSON object\n"
+          "  report [RUN]                  tables.md, summary.csv and charts for a bench run\n"
+          "                                (default results/latest)\n"
+          "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
+          "                   3 the model gave out (threads or processes could not be made)\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "list") == 0) return cb_cmd_list(argc - 2, argv + 2);
+  if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
+  if (strcmp(cmd, "run") == 0) {
+    if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    cb_cell cell;
+    if (cb_cell_parse(argc - 2, argv + 2, &cell) != 0) return CB_EXIT_USAGE;
+    return cb_cell_run(&cell);
+  }
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, report, help\n", cmd);
+  return 2;
+}

@@ -1,0 +1,25 @@
+/* util.c — see util.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "harness/util.h"
+
+int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
+  if (!s || !*s) return -EINVAL;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (*end != '\0' || end == s) return -EINVAL;
+  if (errno == ERANGE || v < min || v > max) return -ERANGE;
+  *out = v;
+  return 0;
+}
+
+void cb_raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}

@@ -1,0 +1,13 @@
+/* util.h — small parsing helpers shared by the programs. */
+#ifndef CB_UTIL_H
+#define CB_UTIL_H
+
+#include <stdint.h>
+
+/* Parses a whole decimal integer in [min, max]. 0 or -EINVAL / -ERANGE. */
+int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Raises RLIMIT_NOFILE's soft limit to its hard limit (servers, many sockets). */
+void cb_raise_fd_limit(void);
+
+#endif

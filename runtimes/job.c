@@ -1,0 +1,48 @@
+/* job.c — the pieces every model shares: running one job into its record, and
+ * recording errors and per-operation figures in the report. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtimes/runtime.h"
+#include "harness/check.h"
+
+int64_t cb_now_ns(void) {
+  struct timespec ts;
+  CB_CHECK(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cb_report_error(cb_run_report *report, const char *fmt, ...) {
+  char line[sizeof report->error];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  /* The first caller to claim the slot writes it; readers look only after the run. */
+  int expected = 0;
+  if (__atomic_compare_exchange_n(&report->error_claimed, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE))
+    memcpy(report->error, line, sizeof line);
+}
+
+void cb_report_extra(cb_run_report *report, const char *key, double value) {
+  CB_CHECK(report->nextra < CB_MAX_EXTRA);
+  report->extra[report->nextra].key = key;
+  report->extra[report->nextra].value = value;
+  report->nextra++;
+}
+
+void cb_job_execute(const cb_run_spec *spec, uint64_t i, cb_job_record *rec,
+                    cb_run_report *report) {
+  char err[CB_ERR_LEN] = "";
+  uint64_t result = 0;
+  rec->start_ns = cb_now_ns();
+  int rc = spec->workload->job(spec->env, i, &result, err);
+  rec->end_ns = cb_now_ns();
+  rec->result = result;
+  rec->status = rc;
+  rec->done = 1;
+  if (rc != 0) cb_report_error(report, "job %llu: %s", (unsigned long long)i, err[0] ? err : strerror(-rc));
+}

@@ -1,0 +1,22 @@
+/* registry.c — every model the CLI offers, in the order `concbench list` shows them. */
+#include <string.h>
+
+#include "runtimes/runtime.h"
+#include "runtimes/models.h"
+
+static const cb_model *const models[] = {
+    &cb_model_sync,
+    &cb_model_threads,
+    &cb_model_procs,
+};
+
+const cb_model *const *cb_model_all(size_t *count) {
+  *count = sizeof models / sizeof models[0];
+  return models;
+}
+
+const cb_model *cb_model_find(const char *name) {
+  for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+    if (strcmp(models[i]->name, name) == 0) return models[i];
+  return NULL;
+}

@@ -1,0 +1,132 @@
+/* test_cli.c — the `concbench` command line: bad input is one line and exit 2,
+ * a good cell prints exactly one verified JSON object with the contract's fields. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "tests/helpers/run_cmd.h"
+
+#define CONCBENCH CB_BIN_DIR "/concbench"
+
+static void expect_usage_error(const char *what, char *const argv[], const char *needle) {
+  cmd_result r;
+  run_cmd(argv, 30, &r);
+  cr_expect(r.exited, "%s: did not exit normally (signal %d)", what, r.code);
+  cr_expect_eq(r.code, 2, "%s: exit %d, want 2; stderr: %s", what, r.code, r.err);
+  cr_expect_eq(count_lines(r.err), 1, "%s: stderr has %d lines, want 1: %s", what, count_lines(r.err), r.err);
+  cr_expect(strstr(r.err, needle) != NULL, "%s: stderr '%s' does not name '%s'", what, r.err, needle);
+  cr_expect_str_empty(r.out, "%s: printed on stdout: %s", what, r.out);
+  cmd_result_free(&r);
+}
+
+#define BAD(needle, ...)                                                        \
+  do {                                                                          \
+    char *const argv[] = {CONCBENCH, "run", __VA_ARGS__, NULL};                 \
+    expect_usage_error(#__VA_ARGS__, argv, needle);                             \
+  } while (0)
+
+TestSuite(cli, .timeout = 120);
+
+Test(cli, unknown_model_and_workload) {
+  BAD("--model", "--model", "nope", "--workload", "pow");
+  BAD("--workload", "--model", "sync", "--workload", "nope");
+  BAD("--model is required", "--workload", "pow");
+  BAD("--workload is required", "--model", "sync");
+}
+
+Test(cli, bad_counts) {
+  BAD("--tasks", "--model", "sync", "--workload", "fib", "--tasks", "0");
+  BAD("--tasks", "--model", "sync", "--workload", "fib", "--tasks", "-3");
+  BAD("--tasks", "--model", "sync", "--workload", "fib", "--tasks", "100000000000");
+  BAD("--tasks", "--model", "sync", "--workload", "fib", "--tasks", "12abc");
+  BAD("--concurrency", "--model", "threads", "--workload", "fib", "--concurrency", "0");
+  BAD("--concurrency", "--model", "threads", "--workload", "fib", "--concurrency", "999999999");
+  BAD("--stack-size", "--model", "sync", "--workload", "fib", "--stack-size", "1K");
+}
+
+Test(cli, bad_params) {
+  BAD("no parameter 'foo'", "--model", "sync", "--workload", "pow", "--param", "foo=1");
+  BAD("exp of pow", "--model", "sync", "--workload", "pow", "--param", "exp=0");
+  BAD("n of fib", "--model", "sync", "--workload", "fib", "--param", "n=99");
+  BAD("NAME=VALUE", "--model", "sync", "--workload", "fib", "--param", "n");
+  BAD("given twice", "--model", "sync", "--workload", "fib", "--param", "n=3", "--param", "n=4");
+  BAD("unknown argument", "--model", "sync", "--workload", "fib", "--frobnicate", "1");
+}
+
+Test(cli, bad_server) {
+  BAD("cannot connect", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:1");
+  BAD("only loopback", "--model", "sync", "--workload", "http", "--server", "http://192.0.2.1:80");
+  BAD("expected http://HOST:PORT", "--model", "sync", "--workload", "http", "--server", "ftp://x");
+  BAD("makes no requests", "--model", "sync", "--workload", "fib", "--server", "http://127.0.0.1:1");
+}
+
+Test(cli, unknown_command) {
+  char *const argv[] = {CONCBENCH, "frobnicate", NULL};
+  cmd_result r;
+  run_cmd(argv, 10, &r);
+  cr_expect_eq(r.code, 2);
+  cr_expect_eq(count_lines(r.err), 1, "stderr: %s", r.err);
+  cmd_result_free(&r);
+}
+
+/* Runs a cell that must succeed and returns its parsed JSON (caller decrefs). */
+static json_t *good_cell(char *const argv[]) {
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert_eq(r.code, 0, "exit %d; stderr: %s", r.code, r.err);
+  cr_assert_eq(count_lines(r.out), 1, "want exactly one line of JSON, got: %s", r.out);
+  json_error_t je;
+  json_t *o = json_loads(r.out, 0, &je);
+  cr_assert_not_null(o, "not JSON (%s): %s", je.text, r.out);
+  cmd_result_free(&r);
+  return o;
+}
+
+Test(cli, run_prints_contract_fields) {
+  char *const argv[] = {CONCBENCH, "run", "--model", "threads", "--workload", "fib", "--tasks", "6",
+                        "--concurrency", "2", "--param", "n=20", NULL};
+  json_t *o = good_cell(argv);
+  const char *fields[] = {"model", "workload", "tasks", "concurrency", "params", "wall_s", "user_s",
+                          "sys_s", "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary",
+                          "created", "jobs_ok", "jobs_failed", "latency_ms", "checksum", "verified"};
+  for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+    cr_expect_not_null(json_object_get(o, fields[k]), "field %s missing", fields[k]);
+  cr_expect(json_is_true(json_object_get(o, "verified")));
+  cr_expect_eq(json_integer_value(json_object_get(o, "jobs_ok")), 6);
+  cr_expect_eq(json_integer_value(json_object_get(o, "concurrency")), 2);
+  cr_expect_eq(json_integer_value(json_object_get(o, "created")), 2, "a pool of 2 threads");
+  cr_expect_eq(json_integer_value(json_object_get(json_object_get(o, "params"), "n")), 20);
+  cr_expect(json_real_value(json_object_get(o, "wall_s")) > 0);
+  json_t *lat = json_object_get(o, "latency_ms");
+  cr_expect(json_real_value(json_object_get(lat, "p50")) <= json_real_value(json_object_get(lat, "max")));
+  cr_expect_str_eq(json_string_value(json_object_get(o, "checksum")),
+                   json_string_value(json_object_get(o, "expected_checksum")));
+  json_decref(o);
+}
+
+Test(cli, procs_http_40_tasks_verifies) {
+  char *const argv[] = {CONCBENCH, "run", "--model", "procs", "--workload", "http", "--tasks", "40", NULL};
+  json_t *o = good_cell(argv);
+  cr_expect(json_is_true(json_object_get(o, "verified")));
+  cr_expect_eq(json_integer_value(json_object_get(o, "jobs_ok")), 40);
+  cr_expect_eq(json_integer_value(json_object_get(o, "created")), 40);
+  /* The tree holds 40 children: its summed peak RSS exceeds the largest process. */
+  cr_expect_gt(json_integer_value(json_object_get(o, "tree_rss_kb")),
+               json_integer_value(json_object_get(o, "max_rss_kb")));
+  /* 4 requests of 100 ms each, all 40 jobs concurrent: about 0.4 s, never 40 x 0.4 s. */
+  double wall = json_real_value(json_object_get(o, "wall_s"));
+  cr_expect(wall >= 0.4 && wall < 8.0, "wall %.3f s", wall);
+  json_decref(o);
+}
+
+Test(cli, list_names_every_param) {
+  char *const argv[] = {CONCBENCH, "list", NULL};
+  cmd_result r;
+  run_cmd(argv, 10, &r);
+  cr_assert_eq(r.code, 0);
+  const char *names[] = {"sync", "threads", "procs", "pow", "base", "exp", "fib", "http",
+                         "requests", "delay_ms", "bytes", "sleep", "ms"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+    cr_expect(strstr(r.out, names[k]) != NULL, "list does not mention %s", names[k]);
+  cmd_result_free(&r);
+}

@@ -1,0 +1,52 @@
+/* sleep.c — each job sleeps `ms` milliseconds with nanosleep(): the purest wait.
+ * Verified by time: a job fails if it woke up before its deadline. Its result is
+ * a function of its index, so a job that never ran cannot pass. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtimes/runtime.h"
+#include "workloads/body.h"
+#include "workloads/workload.h"
+#include "workloads/workloads.h"
+
+enum { P_MS };
+
+static const cb_param_def sleep_params[] = {
+    [P_MS] = {"ms", 100, 0, 600000, "milliseconds each job sleeps"},
+};
+
+static int sleep_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
+  int64_t ms = env->params->v[P_MS];
+  int64_t start = cb_now_ns();
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) != 0) {
+    if (errno != EINTR) {
+      snprintf(err, CB_ERR_LEN, "nanosleep: %s", strerror(errno));
+      return -errno;
+    }
+  }
+  int64_t slept = cb_now_ns() - start;
+  if (slept < ms * 1000000) {
+    snprintf(err, CB_ERR_LEN, "woke after %.3f ms, before its %lld ms", slept / 1e6, (long long)ms);
+    return -EINTR;
+  }
+  *result = cb_mix64(i);
+  return 0;
+}
+
+static uint64_t sleep_expected(const cb_job_env *env, uint64_t i) { return cb_mix64(i); }
+
+static double sleep_wait_s(const cb_job_env *env) { return env->params->v[P_MS] / 1000.0; }
+
+const cb_workload cb_workload_sleep = {
+    .name = "sleep",
+    .kind = CB_KIND_IO,
+    .summary = "each job sleeps ms milliseconds (nanosleep), verified by the clock",
+    .params = sleep_params,
+    .nparams = sizeof sleep_params / sizeof sleep_params[0],
+    .job = sleep_job,
+    .expected = sleep_expected,
+    .wait_s = sleep_wait_s,
+};

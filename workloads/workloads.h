@@ -1,0 +1,12 @@
+/* workloads.h — the workloads registry.c lists. */
+#ifndef CB_WORKLOADS_H
+#define CB_WORKLOADS_H
+
+#include "workloads/workload.h"
+
+extern const cb_workload cb_workload_pow;
+extern const cb_workload cb_workload_fib;
+extern const cb_workload cb_workload_http;
+extern const cb_workload cb_workload_sleep;
+
+#endif
