@@ -41,6 +41,11 @@ int cb_green_sched_run(cb_green_sched *s);
  * -EDEADLK) are discarded without being resumed. */
 void cb_green_sched_free(cb_green_sched *s);
 
+/* 0 when this process's blocking calls resolve to the hooks (hooks.c) for every
+ * library, e.g. libcurl; -ENOSYS when they do not (program linked without -rdynamic),
+ * in which case green threads would block the whole scheduler in those calls. */
+int cb_green_hooks_check(void);
+
 /* Statistics of a scheduler. */
 typedef struct cb_green_stats {
   uint64_t created;   /* green threads spawned */

@@ -13,6 +13,7 @@
  *          Sleeps park on the green thread's libuv timer.
  * Limits inside green threads: SO_RCVTIMEO/SO_SNDTIMEO are not honoured; signals do
  * not interrupt a parked call (no EINTR); sub-millisecond sleeps take >= 1 ms. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -307,4 +308,10 @@ unsigned int sleep(unsigned int sec) {
   struct timespec ts = {sec, 0}, rem = {0, 0};
   if (nanosleep(&ts, &rem) < 0 && errno == EINTR) return (unsigned)rem.tv_sec + (rem.tv_nsec > 0);
   return 0;
+}
+
+int cb_green_hooks_check(void) {
+  int ok = dlsym(RTLD_DEFAULT, "poll") == (void *)poll && dlsym(RTLD_DEFAULT, "read") == (void *)read &&
+           dlsym(RTLD_DEFAULT, "nanosleep") == (void *)nanosleep;
+  return ok ? 0 : -ENOSYS;
 }
