@@ -58,11 +58,11 @@ typedef struct cb__stack_pool {
 int cb__stack_pool_init(cb__stack_pool *p, size_t size);
 void cb__stack_pool_destroy(cb__stack_pool *p);
 /* A fresh stack [*lo, *lo + p->size). *canary = 1 when it shares its slab without a
- * guard page of its own, so its lowest bytes hold a canary (cb__stack_check). */
+ * guard page of its own, so its lowest bytes are a canary that must stay zero
+ * (cb__stack_check). */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
-void cb__stack_canary_set(char *lo);
-/* Aborts the process with the overflow message unless the stack [lo, lo+size) is
- * intact: canary (if any) unchanged and sp within it. O(1), on every switch out. */
+/* Exits the process with the overflow message unless the stack [lo, lo+size) is
+ * intact: canary (if any) still zero and sp within it. O(1), on every switch out. */
 void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp);
 __attribute__((noreturn)) void cb__stack_overflow_exit(size_t size);
 /* Installed for the duration of cb_green_sched_run: SIGSEGV on an alternate stack; a

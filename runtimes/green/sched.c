@@ -166,7 +166,6 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
       free(g);
       return r;
     }
-    if (g->canary) cb__stack_canary_set(g->stack_lo);
     g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
     g->sched = s;
     CB_ASSERT(uv_timer_init(&s->loop, &g->timer) == 0);

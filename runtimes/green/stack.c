@@ -15,8 +15,10 @@
  *     is caught as in 1. For the others, the memory below a stack is the top of its
  *     neighbour, which belongs to a *suspended* green thread (M:1: only one runs).
  *     Every switch out of a green thread and its exit check (cb__stack_check) that
- *     (a) a 64-bit canary at the lowest address of its stack is intact and (b) its
- *     stack pointer is inside its stack; on failure the process exits with the
+ *     (a) the canary, the lowest 64 bytes of its stack, still reads all zero (the value
+ *     a fresh anonymous page has: checking it maps the shared zero page, so the canary
+ *     costs no memory; an overflow writes return addresses, saved registers and
+ *     locals there, which are not all zero) and (b) its stack pointer is inside it; on failure the process exits with the
  *     message before any other green thread runs, so a neighbour whose stack was
  *     scribbled on never resumes. Limit: a frame that jumps over the canary and
  *     returns before the next switch writes into the neighbour and is caught only if
@@ -40,7 +42,7 @@
 #define CB__GUARDED_STACKS 16384
 #define CB__GUARDED_STACKS_VALGRIND 1024
 #define CB__SLAB_STACKS 64
-#define CB__CANARY UINT64_C(0x9e3779b97f4a7c15)
+#define CB__CANARY_WORDS 8
 #define CB__ALTSTACK_SIZE (64 * 1024)
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
@@ -70,6 +72,8 @@ static char *map_guarded(cb__stack_pool *p, size_t len) {
   char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                  -1, 0);
   if (m == MAP_FAILED) return NULL;
+  /* with transparent huge pages a slab's first touch would fault in (and zero) 2 MiB */
+  madvise(m, len, MADV_NOHUGEPAGE);
   if (mprotect(m, p->page, PROT_NONE) != 0 || remember(p, m, len) != 0) {
     munmap(m, len);
     return NULL;
@@ -110,11 +114,6 @@ void cb__stack_pool_destroy(cb__stack_pool *p) {
   memset(p, 0, sizeof *p);
 }
 
-void cb__stack_canary_set(char *lo) {
-  uint64_t c = CB__CANARY;
-  memcpy(lo, &c, sizeof c);
-}
-
 /* Async-signal-safe: formats with no stdio and leaves with _exit. */
 void cb__stack_overflow_exit(size_t size) {
   char msg[128] = "green thread stack overflow (";
@@ -132,9 +131,13 @@ void cb__stack_overflow_exit(size_t size) {
 }
 
 void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp) {
-  uint64_t c = CB__CANARY;
   if (__builtin_expect(sp < (uintptr_t)lo || sp >= (uintptr_t)lo + size, 0)) cb__stack_overflow_exit(size);
-  if (canary && __builtin_expect(memcmp(lo, &c, sizeof c) != 0, 0)) cb__stack_overflow_exit(size);
+  if (canary) {
+    const uint64_t *w = (const uint64_t *)(const void *)lo;
+    uint64_t any = 0;
+    for (int i = 0; i < CB__CANARY_WORDS; i++) any |= w[i];
+    if (__builtin_expect(any != 0, 0)) cb__stack_overflow_exit(size);
+  }
 }
 
 static uintptr_t fault_sp(const void *uctx) {
