@@ -35,6 +35,17 @@ void cb_green_chan_free(cb_green_chan *c) {
   free(c);
 }
 
+/* Element copy; the common word-sized case without a call. */
+static inline void copy_elem(void *dst, const void *src, size_t n) {
+  if (n == sizeof(uint64_t)) {
+    uint64_t v;
+    memcpy(&v, src, sizeof v);
+    memcpy(dst, &v, sizeof v);
+  } else {
+    memcpy(dst, src, n);
+  }
+}
+
 static cb_green *pop_waiter(cb__link *q) {
   cb__link *l = cb__list_pop_front(q);
   return l ? CB__CONTAINER(l, cb_green, link) : NULL;
@@ -62,12 +73,12 @@ int cb_green_chan_send(cb_green_chan *c, const void *elem) {
   if (c->closed) return -EPIPE;
   cb_green *r = pop_waiter(&c->receivers);
   if (r) {
-    memcpy(r->wait_data, elem, c->elem);
+    copy_elem(r->wait_data, elem, c->elem);
     wake(r, 0);
     return 0;
   }
   if (c->count < c->cap) {
-    memcpy(c->ring + ((c->head + c->count) % c->cap) * c->elem, elem, c->elem);
+    copy_elem(c->ring + ((c->head + c->count) % c->cap) * c->elem, elem, c->elem);
     c->count++;
     return 0;
   }
@@ -78,12 +89,12 @@ int cb_green_chan_recv(cb_green_chan *c, void *elem) {
   cb_green_sched *s = cb__green_tls();
   if (!s) return -EPERM;
   if (c->count > 0) {
-    memcpy(elem, c->ring + c->head * c->elem, c->elem);
+    copy_elem(elem, c->ring + c->head * c->elem, c->elem);
     c->head = (c->head + 1) % c->cap;
     c->count--;
     cb_green *w = pop_waiter(&c->senders); /* room now: take a parked sender's element */
     if (w) {
-      memcpy(c->ring + ((c->head + c->count) % c->cap) * c->elem, w->wait_data, c->elem);
+      copy_elem(c->ring + ((c->head + c->count) % c->cap) * c->elem, w->wait_data, c->elem);
       c->count++;
       wake(w, 0);
     }
@@ -91,7 +102,7 @@ int cb_green_chan_recv(cb_green_chan *c, void *elem) {
   }
   cb_green *w = pop_waiter(&c->senders); /* unbuffered: take it from the sender */
   if (w) {
-    memcpy(elem, w->wait_data, c->elem);
+    copy_elem(elem, w->wait_data, c->elem);
     wake(w, 0);
     return 0;
   }

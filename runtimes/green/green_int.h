@@ -38,6 +38,7 @@ static inline cb__link *cb__list_pop_front(cb__link *h) {
 }
 
 /* ---- stacks (stack.c) ---- */
+struct cb_green_sched;
 typedef struct cb__stack_map {
   void *addr;
   size_t len;
@@ -63,8 +64,17 @@ void cb__stack_pool_destroy(cb__stack_pool *p);
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
 /* Exits the process with the overflow message unless the stack [lo, lo+size) is
  * intact: canary (if any) still zero and sp within it. O(1), on every switch out. */
-void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp);
 __attribute__((noreturn)) void cb__stack_overflow_exit(size_t size);
+#define CB__CANARY_WORDS 8
+static inline void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp) {
+  if (__builtin_expect(sp < (uintptr_t)lo || sp >= (uintptr_t)lo + size, 0)) cb__stack_overflow_exit(size);
+  if (canary) {
+    const uint64_t *w = (const uint64_t *)(const void *)lo;
+    uint64_t any = 0;
+    for (int i = 0; i < CB__CANARY_WORDS; i++) any |= w[i];
+    if (__builtin_expect(any != 0, 0)) cb__stack_overflow_exit(size);
+  }
+}
 /* Installed for the duration of cb_green_sched_run: SIGSEGV on an alternate stack; a
  * fault in the guard page below the running green thread's stack is reported as an
  * overflow; anything else goes back to the previous disposition and faults again. */
@@ -132,11 +142,18 @@ struct cb_green_sched {
   int segv_installed;
 };
 
+/* The scheduler running on this OS thread (cb_green_sched_run), or NULL: the only
+ * per-thread variable of the runtime (defined in sched.c), so that one scheduler can
+ * later run per core. Read it through the two functions below. */
+extern __thread cb_green_sched *cb__tls_sched;
+
 /* The scheduler whose green thread is running on this OS thread, or NULL (outside a
  * green thread, including the scheduler's own main context). One TLS load. */
-cb_green_sched *cb__green_tls(void);
-/* The scheduler running on this OS thread (cb_green_sched_run), or NULL. */
-cb_green_sched *cb__green_tls_sched(void);
+static inline cb_green_sched *cb__green_tls(void) {
+  cb_green_sched *s = cb__tls_sched;
+  return s && s->current ? s : NULL;
+}
+static inline cb_green_sched *cb__green_tls_sched(void) { return cb__tls_sched; }
 /* Parks the running green thread; returns after cb__green_ready made it runnable. */
 void cb__green_park(cb_green_sched *s);
 /* Makes a parked green thread runnable (at the tail of the run queue); no-op else. */

@@ -1,6 +1,6 @@
 /* sched.c — the M:1 scheduler: spawn, join, yield, sleep, exit, park/ready.
  *
- * All state lives in one cb_green_sched. The only per-OS-thread variable is tls_sched,
+ * All state lives in one cb_green_sched. The only per-OS-thread variable is cb__tls_sched,
  * the scheduler running on this thread (a later M:N version runs one per core); the
  * syscall hooks use it to tell "inside a green thread" from everything else.
  *
@@ -21,19 +21,12 @@
 
 #define CB__POLL_EVERY 64
 
-static __thread cb_green_sched *tls_sched;
-
-cb_green_sched *cb__green_tls(void) {
-  cb_green_sched *s = tls_sched;
-  return s && s->current ? s : NULL;
-}
-
-cb_green_sched *cb__green_tls_sched(void) { return tls_sched; }
+__thread cb_green_sched *cb__tls_sched;
 
 cb_green_sched *cb_green_current_sched(void) { return cb__green_tls(); }
 
 cb_green *cb_green_self(void) {
-  cb_green_sched *s = tls_sched;
+  cb_green_sched *s = cb__tls_sched;
   return s ? s->current : NULL;
 }
 
@@ -257,8 +250,8 @@ int cb_green_sched_run(cb_green_sched *s) {
   int rc = cb__stack_segv_install(s);
   if (rc != 0) return rc;
   s->running = 1;
-  s->outer = tls_sched;
-  tls_sched = s;
+  s->outer = cb__tls_sched;
+  cb__tls_sched = s;
   cb__san_thread_stack(&s->main_stack_lo, &s->main_stack_size);
   s->budget = CB__POLL_EVERY;
   while (s->live > 0) {
@@ -282,7 +275,7 @@ int cb_green_sched_run(cb_green_sched *s) {
       break;
     }
   }
-  tls_sched = s->outer;
+  cb__tls_sched = s->outer;
   s->running = 0;
   cb__stack_segv_remove(s);
   return rc;

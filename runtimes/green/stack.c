@@ -42,7 +42,6 @@
 #define CB__GUARDED_STACKS 16384
 #define CB__GUARDED_STACKS_VALGRIND 1024
 #define CB__SLAB_STACKS 64
-#define CB__CANARY_WORDS 8
 #define CB__ALTSTACK_SIZE (64 * 1024)
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
@@ -128,16 +127,6 @@ void cb__stack_overflow_exit(size_t size) {
   n += strlen(tail);
   syscall(SYS_write, 2, msg, n);
   _exit(CB_GREEN_EXIT_STACK_OVERFLOW);
-}
-
-void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp) {
-  if (__builtin_expect(sp < (uintptr_t)lo || sp >= (uintptr_t)lo + size, 0)) cb__stack_overflow_exit(size);
-  if (canary) {
-    const uint64_t *w = (const uint64_t *)(const void *)lo;
-    uint64_t any = 0;
-    for (int i = 0; i < CB__CANARY_WORDS; i++) any |= w[i];
-    if (__builtin_expect(any != 0, 0)) cb__stack_overflow_exit(size);
-  }
 }
 
 static uintptr_t fault_sp(const void *uctx) {
