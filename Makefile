@@ -84,9 +84,14 @@ check-deps:
 
 # Each test binary runs its tests isolated (Criterion forks per test) with a timeout;
 # scripts/run-tests.sh runs every binary and prints one closing summary line.
+# The green runtime's tests run with both context switches (DESIGN.md convention 4):
+# with the default asm switch, its tests are also built and run in the ucontext variant.
+UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,build/ucontext$(VARIANT:asm%=%)/tests/%,$(wildcard tests/test_green_*.c)))
+
 test: check-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
-	@sh scripts/run-tests.sh $(TEST_BINS)
+	$(if $(UCTX_TEST_BINS),@$(MAKE) --no-print-directory GREEN_SWITCH=ucontext $(UCTX_TEST_BINS))
+	@sh scripts/run-tests.sh $(TEST_BINS) $(UCTX_TEST_BINS)
 
 bench: check-deps all
 	@sh scripts/bench.sh
