@@ -31,7 +31,7 @@ int cb_green_chan_new(size_t elem_size, size_t cap, cb_green_chan **out) {
 
 void cb_green_chan_free(cb_green_chan *c) {
   if (!c) return;
-  CB_ASSERT(cb__list_empty(&c->senders) && cb__list_empty(&c->receivers));
+  CB_CHECK(cb__list_empty(&c->senders) && cb__list_empty(&c->receivers));
   free(c);
 }
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "runtimes/green/assert.h"
+#include "harness/check.h"
 #include "runtimes/green/green.h"
 #include "runtimes/green/switch.h"
 

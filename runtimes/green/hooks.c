@@ -76,7 +76,7 @@ static long raw(const struct call *c) {
   case OP_SENDTO: return syscall(SYS_sendto, c->fd, c->buf, c->len, c->flags, c->addr, (socklen_t)(uintptr_t)c->alen);
   case OP_ACCEPT4: return syscall(SYS_accept4, c->fd, c->addr, c->alen, c->flags);
   }
-  CB_ASSERT(!"unknown op");
+  CB_CHECK(!"unknown op");
   return -1;
 }
 

@@ -66,7 +66,7 @@ static void rewatch(cb__fdw *w) {
   if (ev == 0) {
     uv_poll_stop(&w->poll);
   } else {
-    CB_ASSERT(uv_poll_start(&w->poll, ev, on_poll) == 0);
+    CB_CHECK(uv_poll_start(&w->poll, ev, on_poll) == 0);
   }
   w->events = ev;
 }
@@ -106,7 +106,7 @@ static void close_free(uv_handle_t *h) { free(h->data); }
 void cb__io_destroy(cb_green_sched *s) {
   for (size_t i = 0; i < s->nfds; i++) {
     if (!s->fds[i]) continue;
-    CB_ASSERT(cb__list_empty(&s->fds[i]->waiters));
+    CB_CHECK(cb__list_empty(&s->fds[i]->waiters));
     uv_close((uv_handle_t *)&s->fds[i]->poll, close_free);
   }
   free(s->fds);

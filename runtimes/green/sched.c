@@ -64,12 +64,12 @@ void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
 static void close_noop(uv_handle_t *h) { (void)h; }
 
 void cb_green_sched_free(cb_green_sched *s) {
-  CB_ASSERT(!s->running);
+  CB_CHECK(!s->running);
   for (cb__link *l = s->all.next; l != &s->all; l = l->next)
     uv_close((uv_handle_t *)&CB__CONTAINER(l, cb_green, all)->timer, close_noop);
   cb__io_destroy(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
-  CB_ASSERT(uv_loop_close(&s->loop) == 0);
+  CB_CHECK(uv_loop_close(&s->loop) == 0);
   while (!cb__list_empty(&s->all)) {
     cb_green *g = CB__CONTAINER(cb__list_pop_front(&s->all), cb_green, all);
     cb__vg_stack_deregister(g->vg_id);
@@ -111,7 +111,7 @@ static void switch_out(cb_green_sched *s, cb_green *g) {
 
 __attribute__((noreturn)) void cb_green_exit(void) {
   cb_green_sched *s = cb__green_tls();
-  CB_ASSERT(s != NULL);
+  CB_CHECK(s != NULL);
   cb_green *g = s->current;
   s->live--;
   if (g->detached) {
@@ -126,7 +126,7 @@ __attribute__((noreturn)) void cb_green_exit(void) {
     }
   }
   switch_out(s, g);
-  CB_ASSERT(!"finished green thread resumed");
+  CB_CHECK(!"finished green thread resumed");
   abort();
 }
 
@@ -161,7 +161,7 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
     }
     g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
     g->sched = s;
-    CB_ASSERT(uv_timer_init(&s->loop, &g->timer) == 0);
+    CB_CHECK(uv_timer_init(&s->loop, &g->timer) == 0);
     g->timer.data = g;
     cb__list_init(&g->link);
     cb__list_push_back(&s->all, &g->all);
@@ -183,12 +183,12 @@ int cb_green_join(cb_green *g) {
   cb_green_sched *s = cb__green_tls();
   if (!s || s != g->sched) return -EPERM;
   if (g == s->current) return -EDEADLK;
-  CB_ASSERT(!g->detached && g->joiner == NULL && g->state != CB__G_FREE);
+  CB_CHECK(!g->detached && g->joiner == NULL && g->state != CB__G_FREE);
   if (g->state != CB__G_DONE) {
     g->joiner = s->current;
     cb__green_park(s);
   }
-  CB_ASSERT(g->state == CB__G_DONE);
+  CB_CHECK(g->state == CB__G_DONE);
   g->state = CB__G_FREE;
   cb__list_push_front(&s->free_threads, &g->link);
   return 0;
@@ -220,7 +220,7 @@ void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns) 
   uint64_t ms = rem <= 0 ? 0 : (uint64_t)(rem + 999999) / 1000000;
   g->timer_fired = 0;
   uv_update_time(&s->loop);
-  CB_ASSERT(uv_timer_start(&g->timer, on_timer, ms, 0) == 0);
+  CB_CHECK(uv_timer_start(&g->timer, on_timer, ms, 0) == 0);
 }
 
 void cb__green_timer_stop(cb_green *g) { uv_timer_stop(&g->timer); }
@@ -246,7 +246,7 @@ int cb_green_sleep_ns(int64_t ns) {
 /* Contract: see green.h. Runs ready green threads; blocks in libuv (IO, timers) only
  * when none is ready. */
 int cb_green_sched_run(cb_green_sched *s) {
-  CB_ASSERT(!s->running);
+  CB_CHECK(!s->running);
   int rc = cb__stack_segv_install(s);
   if (rc != 0) return rc;
   s->running = 1;

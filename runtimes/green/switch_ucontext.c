@@ -2,7 +2,7 @@
 #if CB_GREEN_SWITCH_ucontext
 #include <stdint.h>
 
-#include "runtimes/green/assert.h"
+#include "harness/check.h"
 #include "runtimes/green/switch.h"
 
 const char cb__gctx_backend[] = "ucontext";
@@ -13,11 +13,11 @@ static void trampoline(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi, unsigned
   void (*fn)(void *) = (void (*)(void *))(((uintptr_t)fn_hi << 32) | fn_lo);
   void *arg = (void *)(((uintptr_t)arg_hi << 32) | arg_lo);
   fn(arg);
-  CB_ASSERT(!"green thread entry returned");
+  CB_CHECK(!"green thread entry returned");
 }
 
 void cb__gctx_make(cb__gctx *ctx, void *stack_lo, size_t size, void (*fn)(void *), void *arg) {
-  CB_ASSERT(getcontext(&ctx->uc) == 0);
+  CB_CHECK(getcontext(&ctx->uc) == 0);
   ctx->uc.uc_stack.ss_sp = stack_lo;
   ctx->uc.uc_stack.ss_size = size;
   ctx->uc.uc_link = NULL;
@@ -27,6 +27,6 @@ void cb__gctx_make(cb__gctx *ctx, void *stack_lo, size_t size, void (*fn)(void *
 }
 
 void cb__gctx_switch(cb__gctx *from, cb__gctx *to) {
-  CB_ASSERT(swapcontext(&from->uc, &to->uc) == 0);
+  CB_CHECK(swapcontext(&from->uc, &to->uc) == 0);
 }
 #endif

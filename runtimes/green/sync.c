@@ -32,7 +32,7 @@ int cb_green_mutex_lock(cb_green_mutex *m) {
     return 0;
   }
   wait_on(s, &m->waiters);
-  CB_ASSERT(m->owner == s->current); /* handed over by unlock */
+  CB_CHECK(m->owner == s->current); /* handed over by unlock */
   return 0;
 }
 
@@ -51,7 +51,7 @@ int cb_green_cond_wait(cb_green_cond *c, cb_green_mutex *m) {
   cb_green_sched *s = cb__green_tls();
   if (!s || m->owner != s->current) return -EPERM;
   cb__list_push_back(&c->waiters, &s->current->link);
-  CB_ASSERT(cb_green_mutex_unlock(m) == 0);
+  CB_CHECK(cb_green_mutex_unlock(m) == 0);
   cb__green_park(s);
   return cb_green_mutex_lock(m);
 }
@@ -81,7 +81,7 @@ int cb_green_wg_add(cb_green_wg *wg, int64_t delta) {
   return 0;
 }
 
-void cb_green_wg_done(cb_green_wg *wg) { CB_ASSERT(cb_green_wg_add(wg, -1) == 0); }
+void cb_green_wg_done(cb_green_wg *wg) { CB_CHECK(cb_green_wg_add(wg, -1) == 0); }
 
 int cb_green_wg_wait(cb_green_wg *wg) {
   cb_green_sched *s = cb__green_tls();
