@@ -278,3 +278,67 @@ Test(green_hooks, outside_green_threads_same_as_libc) {
   close(p[0]);
   close(p[1]);
 }
+
+struct reuse_test {
+  int rounds_ok;
+};
+
+/* Wait on a pipe, close it, get the same fd number for a new pipe, wait again: the
+ * stale registration of the old file must not hide the new one (io.c lazy stop). */
+static void reuse_worker(void *p) {
+  struct reuse_test *t = p;
+  for (int k = 0; k < 5; k++) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(write(fds[1], "x", 1), 1);
+    char c;
+    struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+    cr_assert_eq(poll(&pf, 1, 1000), 1);
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    pf.revents = 0;
+    cr_assert_eq(poll(&pf, 1, 10), 0); /* parks, times out: fd stays registered */
+    close(fds[0]);
+    close(fds[1]);
+    t->rounds_ok++;
+  }
+}
+
+Test(green_hooks, closed_fd_number_reused) {
+  cb_green_sched *s = new_sched();
+  struct reuse_test t = {0};
+  cr_assert_eq(cb_green_spawn(s, reuse_worker, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.rounds_ok, 5);
+  cb_green_sched_free(s);
+}
+
+struct close_wait_test {
+  int fds[2];
+  ssize_t r;
+  int err;
+};
+
+static void reader_of_closed(void *p) {
+  struct close_wait_test *t = p;
+  char c;
+  t->r = read(t->fds[0], &c, 1);
+  t->err = errno;
+}
+
+static void closer_of_fd(void *p) {
+  struct close_wait_test *t = p;
+  close(t->fds[0]); /* the reader is parked on it */
+}
+
+Test(green_hooks, close_wakes_a_parked_reader) {
+  cb_green_sched *s = new_sched();
+  struct close_wait_test t = {0};
+  cr_assert_eq(pipe(t.fds), 0);
+  cr_assert_eq(cb_green_spawn(s, closer_of_fd, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, reader_of_closed, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.r, -1);
+  cr_expect_eq(t.err, EBADF);
+  close(t.fds[1]);
+  cb_green_sched_free(s);
+}

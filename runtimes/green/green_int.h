@@ -107,7 +107,8 @@ struct cb_green {
 typedef struct cb__fdw {
   uv_poll_t poll;
   cb__link waiters;   /* cb__fdwait */
-  int events;         /* UV_READABLE|UV_WRITABLE currently requested */
+  cb__link idle_link; /* on s->idle_fds while registered with no waiter */
+  int events;         /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
 } cb__fdw;
 
 typedef struct cb__fdwait {
@@ -130,6 +131,7 @@ struct cb_green_sched {
   int running;
   cb__stack_pool stacks;
   cb__fdw **fds;         /* indexed by fd, lazily allocated */
+  cb__link idle_fds;     /* registered watchers nobody waits on (io.c) */
   size_t nfds;
   cb_green_sched *outer; /* scheduler that was current on this thread before run */
   /* main stack bounds for ASan fiber switches */
@@ -168,6 +170,10 @@ void cb__green_timer_stop(cb_green *g);
  * deadline passes (-ETIMEDOUT; deadline_ns < 0 = none). Negative errno if an fd cannot
  * be watched (e.g. a regular file: -EPERM). */
 int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns);
+/* Stops every registered watcher nobody waits on; before blocking in libuv. */
+void cb__io_stop_idle(cb_green_sched *s);
+/* fd is being closed: wake its waiters, drop its registration. */
+void cb__io_forget(cb_green_sched *s, int fd);
 void cb__io_destroy(cb_green_sched *s);
 
 int64_t cb__mono_ns(void);

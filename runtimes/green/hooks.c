@@ -11,6 +11,7 @@
  *          fd the caller made non-blocking: the plain call (EAGAIN is the caller's to
  *          handle, e.g. libcurl, which then calls poll(), which parks).
  *          Sleeps park on the green thread's libuv timer.
+ * close() is hooked too, so that a closed fd leaves the scheduler's epoll set.
  * Limits inside green threads: SO_RCVTIMEO/SO_SNDTIMEO are not honoured; signals do
  * not interrupt a parked call (no EINTR); sub-millisecond sleeps take >= 1 ms. */
 #include <dlfcn.h>
@@ -145,6 +146,15 @@ int connect(int fd, const struct sockaddr *addr, socklen_t alen) {
   }
   nonblock_end(fd, fl);
   return r;
+}
+
+/* Not a blocking call, but the scheduler must drop its epoll registration of fd
+ * before the number can be reused (io.c); in any thread running a scheduler, also
+ * from its main context. */
+int close(int fd) {
+  cb_green_sched *s = cb__green_tls_sched();
+  if (s) cb__io_forget(s, fd);
+  return (int)syscall(SYS_close, fd);
 }
 
 /* ---- poll and select ---- */

@@ -49,6 +49,7 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
   cb__list_init(&s->ready);
   cb__list_init(&s->free_threads);
   cb__list_init(&s->all);
+  cb__list_init(&s->idle_fds);
   *out = s;
   return 0;
 }
@@ -268,6 +269,7 @@ int cb_green_sched_run(cb_green_sched *s) {
       continue;
     }
     int idle = cb__list_empty(&s->ready);
+    if (idle) cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
     int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
     s->budget = CB__POLL_EVERY;
     if (idle && !alive && cb__list_empty(&s->ready)) {
