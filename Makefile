@@ -90,7 +90,7 @@ UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,build/
 
 test: check-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
-	$(if $(UCTX_TEST_BINS),@$(MAKE) --no-print-directory GREEN_SWITCH=ucontext $(UCTX_TEST_BINS))
+	$(if $(UCTX_TEST_BINS),@$(MAKE) --no-print-directory GREEN_SWITCH=ucontext all $(UCTX_TEST_BINS))
 	@sh scripts/run-tests.sh $(TEST_BINS) $(UCTX_TEST_BINS)
 
 bench: check-deps all

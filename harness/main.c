@@ -14,6 +14,7 @@ static void usage(FILE *f) {
           "                                run one cell, print one JSON object\n"
           "  report [RUN]                  tables.md, summary.csv and charts for a bench run\n"
           "                                (default results/latest)\n"
+          "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n"
           "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
           "                   3 the model gave out (threads or processes could not be made)\n");
 }
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "list") == 0) return cb_cmd_list(argc - 2, argv + 2);
   if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
+  if (strcmp(cmd, "microbench") == 0) return cb_cmd_microbench(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) {
     if (argc == 3 && strcmp(argv[2], "--help") == 0) {
       usage(stdout);
@@ -39,6 +41,6 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, report, help\n", cmd);
+  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, report, microbench, help\n", cmd);
   return 2;
 }

@@ -46,6 +46,17 @@ void cb_green_sched_free(cb_green_sched *s);
  * in which case green threads would block the whole scheduler in those calls. */
 int cb_green_hooks_check(void);
 
+/* Micro-measurements (bench.c), best of several trials, ns per operation. */
+typedef struct cb_green_bench {
+  const char *backend;     /* "asm" or "ucontext" */
+  double raw_switch_ns;    /* one bare context switch */
+  double yield_ns;         /* one cb_green_yield between two green threads */
+  double chan_handoff_ns;  /* one hand-off over an unbuffered channel */
+  double write_hooked_ns;  /* write(2) of 1 byte to /dev/null through the hook, */
+  double write_libc_ns;    /* ... and through libc's write, outside green threads */
+} cb_green_bench;
+int cb_green_microbench(cb_green_bench *out);
+
 /* Statistics of a scheduler. */
 typedef struct cb_green_stats {
   uint64_t created;   /* green threads spawned */

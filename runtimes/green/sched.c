@@ -151,7 +151,6 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
   cb__link *l = cb__list_pop_front(&s->free_threads);
   if (l) {
     g = CB__CONTAINER(l, cb_green, link);
-    cb__san_unpoison(g->stack_lo, s->stacks.size);
   } else {
     g = calloc(1, sizeof *g);
     if (!g) return -ENOMEM;
@@ -167,6 +166,9 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
     cb__list_init(&g->link);
     cb__list_push_back(&s->all, &g->all);
   }
+  /* ASan: frames of the previous owner (or of whatever used these addresses before
+   * the mmap, e.g. a pthread stack) may have left poisoned shadow behind */
+  cb__san_unpoison(g->stack_lo, s->stacks.size);
   g->fn = fn;
   g->arg = arg;
   g->detached = out == NULL;
