@@ -50,6 +50,8 @@ typedef struct cb__stack_pool {
   uint64_t count;       /* stacks handed out */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */
+  char *batch_next;     /* next slot of the current batch of guarded stacks */
+  uint64_t batch_left;
   char *slab_next;      /* next free slot of the current slab (grows upward) */
   size_t slab_left;     /* slots left in it */
   cb__stack_map *maps;  /* every mapping, for munmap */

@@ -66,35 +66,44 @@ static int remember(cb__stack_pool *p, void *addr, size_t len) {
   return 0;
 }
 
-/* Maps `len` bytes whose lowest page is a PROT_NONE guard. Two mappings. */
-static char *map_guarded(cb__stack_pool *p, size_t len) {
+/* Maps len bytes of stack memory (no huge pages), remembered for munmap. */
+static char *map_region(cb__stack_pool *p, size_t len) {
   char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                  -1, 0);
   if (m == MAP_FAILED) return NULL;
-  /* with transparent huge pages a slab's first touch would fault in (and zero) 2 MiB */
+  /* with transparent huge pages a first touch would fault in (and zero) 2 MiB */
   madvise(m, len, MADV_NOHUGEPAGE);
-  if (mprotect(m, p->page, PROT_NONE) != 0 || remember(p, m, len) != 0) {
+  if (remember(p, m, len) != 0) {
     munmap(m, len);
     return NULL;
   }
   return m;
 }
 
-/* Contract: see green_int.h. Cost: one or two mmap calls per 64 stacks beyond the
- * first 16,384, two per stack before; nothing per spawn once the pool is warm. */
+/* Contract: see green_int.h. Cost: guarded stacks: one mprotect each (their
+ * mappings come CB__SLAB_STACKS at a time); slab stacks: one mmap and one mprotect
+ * per CB__SLAB_STACKS; nothing per spawn once the pool is warm. */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
+  size_t slot = p->page + p->size;
   if (p->guarded < p->guarded_max) {
-    char *m = map_guarded(p, p->page + p->size);
-    if (!m) return -ENOMEM;
+    if (p->batch_left == 0) {
+      uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
+      if (!(p->batch_next = map_region(p, n * slot))) return -ENOMEM;
+      p->batch_left = n;
+    }
+    /* [guard][stack][guard][stack]...: each guard splits the mapping, 2 per stack */
+    if (mprotect(p->batch_next, p->page, PROT_NONE) != 0) return -errno;
+    *lo = p->batch_next + p->page;
+    *canary = 0;
+    p->batch_next += slot;
+    p->batch_left--;
     p->guarded++;
     p->count++;
-    *lo = m + p->page;
-    *canary = 0;
     return 0;
   }
   if (p->slab_left == 0) {
-    char *m = map_guarded(p, p->page + CB__SLAB_STACKS * p->size);
-    if (!m) return -ENOMEM;
+    char *m = map_region(p, p->page + CB__SLAB_STACKS * p->size);
+    if (!m || mprotect(m, p->page, PROT_NONE) != 0) return -ENOMEM;
     p->slab_next = m + p->page;
     p->slab_left = CB__SLAB_STACKS;
   }
