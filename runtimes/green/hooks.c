@@ -189,7 +189,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
     return ppoll_now(fds, n, timeout < 0 ? NULL : &ts);
   }
   int64_t deadline = timeout < 0 ? -1 : cb__mono_ns() + (int64_t)timeout * 1000000;
-  int *fd = malloc(2 * (n ? n : 1) * sizeof *fd);
+  int small[16], *fd = n <= 8 ? small : malloc(2 * n * sizeof *fd); /* libcurl polls 1-2 fds */
   if (!fd) {
     errno = ENOMEM;
     return -1;
@@ -212,7 +212,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
       break;
     }
   }
-  free(fd);
+  if (fd != small) free(fd);
   return r;
 }
 
