@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,5 +342,67 @@ Test(green_hooks, close_wakes_a_parked_reader) {
   cr_expect_eq(t.r, -1);
   cr_expect_eq(t.err, EBADF);
   close(t.fds[1]);
+  cb_green_sched_free(s);
+}
+
+struct bulk_test {
+  int p[2];
+  size_t n;
+  ssize_t wrote, wrotev;
+  size_t got;
+  int pattern_ok;
+  ssize_t dontwait_r;
+  int dontwait_errno;
+};
+
+static void bulk_writer(void *p) {
+  struct bulk_test *t = p;
+  char *buf = malloc(t->n);
+  for (size_t i = 0; i < t->n; i++) buf[i] = (char)(i * 7);
+  t->wrote = write(t->p[1], buf, t->n); /* far more than a pipe holds: parks, resumes */
+  struct iovec iov[3] = {{buf, t->n / 4}, {buf + t->n / 4, t->n / 4}, {buf + t->n / 2, t->n / 2}};
+  t->wrotev = writev(t->p[1], iov, 3);
+  free(buf);
+  close(t->p[1]);
+}
+
+static void bulk_reader(void *p) {
+  struct bulk_test *t = p;
+  char chunk[4096];
+  ssize_t r;
+  t->pattern_ok = 1;
+  while ((r = read(t->p[0], chunk, sizeof chunk)) > 0) {
+    for (ssize_t k = 0; k < r; k++)
+      if (chunk[k] != (char)(((t->got + (size_t)k) % t->n) * 7)) t->pattern_ok = 0;
+    t->got += (size_t)r;
+  }
+}
+
+static void dontwait(void *p) {
+  struct bulk_test *t = p;
+  int sv[2];
+  char c;
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  t->dontwait_r = recv(sv[0], &c, 1, MSG_DONTWAIT); /* must not park */
+  t->dontwait_errno = errno;
+  close(sv[0]);
+  close(sv[1]);
+}
+
+Test(green_hooks, blocking_writes_complete_and_dontwait_does_not_park) {
+  cb_green_sched *s = new_sched();
+  struct bulk_test t = {.n = 1 << 20};
+  cr_assert_eq(pipe(t.p), 0);
+  cr_assert_eq(cb_green_spawn(s, bulk_reader, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, bulk_writer, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, dontwait, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.wrote, (ssize_t)t.n);
+  cr_expect_eq(t.wrotev, (ssize_t)t.n);
+  cr_expect_eq(t.got, 2 * t.n);
+  cr_expect(t.pattern_ok);
+  cr_expect_eq(t.dontwait_r, -1);
+  cr_expect_eq(t.dontwait_errno, EAGAIN);
+  close(t.p[0]);
   cb_green_sched_free(s);
 }

@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,16 +86,55 @@ static int op_events(enum op op) {
   return op == OP_WRITE || op == OP_WRITEV || op == OP_SENDTO ? UV_WRITABLE : UV_READABLE;
 }
 
+/* After a partial transfer of n bytes, moves c past them; 0 when nothing is left.
+ * Only writes and MSG_WAITALL receives continue: a blocking write(2) or send(2) on
+ * a pipe or stream socket transfers everything before returning. */
+static int advance(struct call *c, size_t n) {
+  if (c->op == OP_WRITEV) {
+    struct iovec *iov = c->buf;
+    size_t cnt = c->len;
+    while (cnt > 0 && n >= iov->iov_len) n -= iov->iov_len, iov++, cnt--;
+    if (cnt > 0) iov->iov_base = (char *)iov->iov_base + n, iov->iov_len -= n;
+    c->buf = iov;
+    c->len = cnt;
+    return cnt > 0;
+  }
+  c->buf = (char *)c->buf + n;
+  c->len -= n;
+  return c->len > 0;
+}
+
+static int continues(const struct call *c) {
+  return c->op == OP_WRITE || c->op == OP_WRITEV || c->op == OP_SENDTO ||
+         (c->op == OP_RECVFROM && (c->flags & MSG_WAITALL));
+}
+
+/* A call the caller expects to block, on an fd now non-blocking: park on EAGAIN,
+ * go on after partial transfers that must complete. Returns bytes moved, or -1. */
+static long blocking(cb_green_sched *s, struct call *c) {
+  long done = 0;
+  for (;;) {
+    long r = raw(c);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (wait_fd(s, c->fd, op_events(c->op)) == 0) continue;
+      return done ? done : -1;
+    }
+    if (r < 0) return done ? done : -1;
+    done += r;
+    if (r == 0 || !continues(c) || !advance(c, (size_t)r)) return done;
+  }
+}
+
 /* The whole hook: plain call outside green threads, park-and-retry inside. */
 static long call(struct call *c) {
   cb_green_sched *s = cb__green_tls();
   if (__builtin_expect(s == NULL, 1)) return raw(c);
+  /* the caller asked for non-blocking semantics: EAGAIN is its to handle */
+  if ((c->op == OP_RECVFROM || c->op == OP_SENDTO) && (c->flags & MSG_DONTWAIT)) return raw(c);
   int fl = nonblock_begin(c->fd);
   if (fl < 0) return -1;
-  long r;
   if (fl & O_NONBLOCK) return raw(c);
-  while ((r = raw(c)) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    if (wait_fd(s, c->fd, op_events(c->op)) < 0) break;
+  long r = blocking(s, c);
   nonblock_end(c->fd, fl);
   return r;
 }
@@ -109,7 +149,17 @@ ssize_t readv(int fd, const struct iovec *iov, int n) {
   return call(&(struct call){.op = OP_READV, .fd = fd, .buf = (void *)iov, .len = (size_t)n});
 }
 ssize_t writev(int fd, const struct iovec *iov, int n) {
-  return call(&(struct call){.op = OP_WRITEV, .fd = fd, .buf = (void *)iov, .len = (size_t)n});
+  if (__builtin_expect(cb__green_tls() == NULL, 1) || n <= 0 || n > IOV_MAX) return syscall(SYS_writev, fd, iov, n);
+  /* a private copy of the vector, which a partial write advances */
+  struct iovec small[8], *copy = n <= 8 ? small : malloc((size_t)n * sizeof *copy);
+  if (!copy) {
+    errno = ENOMEM;
+    return -1;
+  }
+  memcpy(copy, iov, (size_t)n * sizeof *copy);
+  ssize_t r = call(&(struct call){.op = OP_WRITEV, .fd = fd, .buf = copy, .len = (size_t)n});
+  if (copy != small) free(copy);
+  return r;
 }
 ssize_t recv(int fd, void *buf, size_t n, int flags) {
   return call(&(struct call){.op = OP_RECVFROM, .fd = fd, .buf = buf, .len = n, .flags = flags});
