@@ -406,3 +406,38 @@ Test(green_hooks, blocking_writes_complete_and_dontwait_does_not_park) {
   close(t.p[0]);
   cb_green_sched_free(s);
 }
+
+struct due_test {
+  int sv[2];
+  ssize_t n;
+};
+
+static void late_sleeper(void *p) {
+  struct due_test *t = p;
+  usleep(1000);
+  cr_assert_eq(write(t->sv[1], "z", 1), 1);
+}
+
+static void busy_then_read(void *p) {
+  struct due_test *t = p;
+  int64_t end = now_ns() + 20000000;
+  while (now_ns() < end) {
+  } /* the sleeper's timer falls due meanwhile */
+  char c;
+  t->n = read(t->sv[0], &c, 1); /* everyone parked: only the due timer can help */
+}
+
+/* libuv's UV_RUN_ONCE runs due timers before it polls, then would block in epoll with
+ * the sleeper ready and nobody to write the socket: the scheduler must not hang. */
+Test(green_hooks, timer_due_while_everyone_blocks_on_io, .timeout = 10) {
+  cb_green_sched *s = new_sched();
+  struct due_test t = {0};
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, t.sv), 0);
+  cr_assert_eq(cb_green_spawn(s, busy_then_read, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, late_sleeper, &t, NULL), 0); /* runs first, parks 1 ms */
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.n, 1);
+  close(t.sv[0]);
+  close(t.sv[1]);
+  cb_green_sched_free(s);
+}

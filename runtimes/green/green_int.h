@@ -130,6 +130,8 @@ struct cb_green_sched {
   cb__link all;          /* every cb_green ever allocated */
   uint64_t live, peak_live, created, switches;
   int budget;            /* switches left before the main context polls IO */
+  int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */
+  uv_idle_t wake;        /* active while a callback has made a green thread ready */
   int running;
   cb__stack_pool stacks;
   cb__fdw **fds;         /* indexed by fd, lazily allocated */

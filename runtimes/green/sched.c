@@ -46,6 +46,7 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
     return r;
   }
   s->loop.data = s;
+  CB_CHECK(uv_idle_init(&s->loop, &s->wake) == 0);
   cb__list_init(&s->ready);
   cb__list_init(&s->free_threads);
   cb__list_init(&s->all);
@@ -68,6 +69,7 @@ void cb_green_sched_free(cb_green_sched *s) {
   CB_CHECK(!s->running);
   for (cb__link *l = s->all.next; l != &s->all; l = l->next)
     uv_close((uv_handle_t *)&CB__CONTAINER(l, cb_green, all)->timer, close_noop);
+  uv_close((uv_handle_t *)&s->wake, close_noop);
   cb__io_destroy(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
   CB_CHECK(uv_loop_close(&s->loop) == 0);
@@ -212,10 +214,16 @@ void cb__green_park(cb_green_sched *s) {
   switch_out(s, g);
 }
 
+static void wake_noop(uv_idle_t *h) { (void)h; }
+
 void cb__green_ready(cb_green_sched *s, cb_green *g) {
   if (g->state != CB__G_PARKED) return;
   g->state = CB__G_READY;
   cb__list_push_back(&s->ready, &g->link);
+  /* Called from a libuv callback: UV_RUN_ONCE runs due timers *before* it polls and
+   * would then block in epoll although a green thread is ready; an active idle
+   * handle makes that poll non-blocking. */
+  if (s->in_uv) uv_idle_start(&s->wake, wake_noop);
 }
 
 void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns) {
@@ -272,7 +280,10 @@ int cb_green_sched_run(cb_green_sched *s) {
     }
     int idle = cb__list_empty(&s->ready);
     if (idle) cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
+    s->in_uv = 1;
     int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+    s->in_uv = 0;
+    uv_idle_stop(&s->wake);
     s->budget = CB__POLL_EVERY;
     if (idle && !alive && cb__list_empty(&s->ready)) {
       rc = -EDEADLK;
