@@ -125,10 +125,10 @@ static long blocking(cb_green_sched *s, struct call *c) {
   }
 }
 
-/* The whole hook: plain call outside green threads, park-and-retry inside. */
+/* Inside a green thread: park-and-retry (each hook has already sent calls made
+ * outside green threads straight to the system call). */
 static long call(struct call *c) {
   cb_green_sched *s = cb__green_tls();
-  if (__builtin_expect(s == NULL, 1)) return raw(c);
   /* the caller asked for non-blocking semantics: EAGAIN is its to handle */
   if ((c->op == OP_RECVFROM || c->op == OP_SENDTO) && (c->flags & MSG_DONTWAIT)) return raw(c);
   int fl = nonblock_begin(c->fd);
@@ -140,12 +140,15 @@ static long call(struct call *c) {
 }
 
 ssize_t read(int fd, void *buf, size_t n) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_read, fd, buf, n);
   return call(&(struct call){.op = OP_READ, .fd = fd, .buf = buf, .len = n});
 }
 ssize_t write(int fd, const void *buf, size_t n) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_write, fd, buf, n);
   return call(&(struct call){.op = OP_WRITE, .fd = fd, .buf = (void *)buf, .len = n});
 }
 ssize_t readv(int fd, const struct iovec *iov, int n) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_readv, fd, iov, n);
   return call(&(struct call){.op = OP_READV, .fd = fd, .buf = (void *)iov, .len = (size_t)n});
 }
 ssize_t writev(int fd, const struct iovec *iov, int n) {
@@ -162,19 +165,24 @@ ssize_t writev(int fd, const struct iovec *iov, int n) {
   return r;
 }
 ssize_t recv(int fd, void *buf, size_t n, int flags) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_recvfrom, fd, buf, n, flags, NULL, NULL);
   return call(&(struct call){.op = OP_RECVFROM, .fd = fd, .buf = buf, .len = n, .flags = flags});
 }
 ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *alen) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_recvfrom, fd, buf, n, flags, addr, alen);
   return call(&(struct call){.op = OP_RECVFROM, .fd = fd, .buf = buf, .len = n, .flags = flags, .addr = addr, .alen = alen});
 }
 ssize_t send(int fd, const void *buf, size_t n, int flags) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_sendto, fd, buf, n, flags, NULL, 0);
   return call(&(struct call){.op = OP_SENDTO, .fd = fd, .buf = (void *)buf, .len = n, .flags = flags});
 }
 ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t alen) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return syscall(SYS_sendto, fd, buf, n, flags, addr, alen);
   return call(&(struct call){.op = OP_SENDTO, .fd = fd, .buf = (void *)buf, .len = n, .flags = flags,
                              .addr = (void *)addr, .alen = (void *)(uintptr_t)alen});
 }
 int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags) {
+  if (__builtin_expect(cb__green_tls() == NULL, 1)) return (int)syscall(SYS_accept4, fd, addr, alen, flags);
   return (int)call(&(struct call){.op = OP_ACCEPT4, .fd = fd, .addr = addr, .alen = alen, .flags = flags});
 }
 int accept(int fd, struct sockaddr *addr, socklen_t *alen) { return accept4(fd, addr, alen, 0); }
