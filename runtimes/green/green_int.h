@@ -47,6 +47,7 @@ typedef struct cb__stack_map {
 typedef struct cb__stack_pool {
   size_t size;          /* usable bytes per stack, page multiple */
   size_t page;
+  size_t guard;         /* PROT_NONE bytes below a guarded stack or a slab */
   uint64_t count;       /* stacks handed out */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */

@@ -6,7 +6,8 @@
  *
  *  1. The first CB__GUARDED_STACKS stacks (16,384: 32,768 mappings, half the stock
  *     budget; 1,024 under valgrind, whose address-space manager tracks far fewer
- *     segments) each get their own mapping with a PROT_NONE guard page below. An overflow
+ *     segments) each get their own mapping with a PROT_NONE guard region below
+ *     (CB__GUARD_BYTES: the guard page, made large against big frames). An overflow
  *     faults in the guard page; the SIGSEGV handler, running on an alternate signal
  *     stack, sees the fault address inside the running green thread's guard page and
  *     prints the overflow message.
@@ -42,6 +43,11 @@
 #define CB__GUARDED_STACKS 16384
 #define CB__GUARDED_STACKS_VALGRIND 1024
 #define CB__SLAB_STACKS 64
+/* PROT_NONE below a stack: one mapping whatever its size, and it costs no memory, so
+ * it is made big enough that a large frame (alloca, big arrays) cannot jump over it
+ * into someone else's memory. Frames larger than this still can; code built with
+ * -fstack-clash-protection probes every page and cannot. */
+#define CB__GUARD_BYTES (64 * 1024)
 #define CB__ALTSTACK_SIZE (64 * 1024)
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
@@ -50,6 +56,7 @@ int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   if (size == 0) size = CB_GREEN_STACK_DEFAULT;
   if (size < CB_GREEN_STACK_MIN || size > CB_GREEN_STACK_MAX) return -EINVAL;
   p->size = (size + p->page - 1) & ~(p->page - 1);
+  p->guard = (CB__GUARD_BYTES + p->page - 1) & ~(p->page - 1);
   p->guarded_max = RUNNING_ON_VALGRIND ? CB__GUARDED_STACKS_VALGRIND : CB__GUARDED_STACKS;
   return 0;
 }
@@ -84,7 +91,7 @@ static char *map_region(cb__stack_pool *p, size_t len) {
  * mappings come CB__SLAB_STACKS at a time); slab stacks: one mmap and one mprotect
  * per CB__SLAB_STACKS; nothing per spawn once the pool is warm. */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
-  size_t slot = p->page + p->size;
+  size_t slot = p->guard + p->size;
   if (p->guarded < p->guarded_max) {
     if (p->batch_left == 0) {
       uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
@@ -92,8 +99,8 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
       p->batch_left = n;
     }
     /* [guard][stack][guard][stack]...: each guard splits the mapping, 2 per stack */
-    if (mprotect(p->batch_next, p->page, PROT_NONE) != 0) return -errno;
-    *lo = p->batch_next + p->page;
+    if (mprotect(p->batch_next, p->guard, PROT_NONE) != 0) return -errno;
+    *lo = p->batch_next + p->guard;
     *canary = 0;
     p->batch_next += slot;
     p->batch_left--;
@@ -102,9 +109,9 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
     return 0;
   }
   if (p->slab_left == 0) {
-    char *m = map_region(p, p->page + CB__SLAB_STACKS * p->size);
-    if (!m || mprotect(m, p->page, PROT_NONE) != 0) return -ENOMEM;
-    p->slab_next = m + p->page;
+    char *m = map_region(p, p->guard + CB__SLAB_STACKS * p->size);
+    if (!m || mprotect(m, p->guard, PROT_NONE) != 0) return -ENOMEM;
+    p->slab_next = m + p->guard;
     p->slab_left = CB__SLAB_STACKS;
   }
   *lo = p->slab_next;
@@ -156,7 +163,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx) {
     uintptr_t a = (uintptr_t)si->si_addr, lo = (uintptr_t)s->current->stack_lo;
     /* a fault in the guard page below the running green thread's stack, or with its
      * stack pointer below its stack (it ran through neighbours into a slab guard) */
-    if ((a < lo && a + s->stacks.page >= lo) || fault_sp(uctx) < lo) cb__stack_overflow_exit(s->stacks.size);
+    if ((a < lo && a + s->stacks.guard >= lo) || fault_sp(uctx) < lo) cb__stack_overflow_exit(s->stacks.size);
   }
   /* not ours: put the previous disposition back and let the fault happen again */
   struct sigaction *old = s ? &s->old_segv : NULL;
