@@ -16,7 +16,8 @@ static void usage(FILE *f) {
           "                                (default results/latest)\n"
           "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n"
           "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
-          "                   3 the model gave out (threads or processes could not be made)\n");
+          "                   3 the model gave out (threads or processes could not be made),\n"
+          "                   70 a green thread overflowed its stack (rerun with a larger --stack-size)\n");
 }
 
 int main(int argc, char **argv) {
