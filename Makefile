@@ -2,6 +2,7 @@
 #   make            build bin/concbench and bin/delayd
 #   make test       unit and integration tests (installs missing dependencies first)
 #   make bench      time every cell with hyperfine; tables and charts under results/
+#                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
 #   make deps       install (as root) or check the Debian packages we need
 #   make clean
 # Variants: SANITIZE=1 (ASan+UBSan), SANITIZE=thread (TSan), GREEN_SWITCH=asm|ucontext.
@@ -88,8 +89,10 @@ test: check-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
 	@sh scripts/run-tests.sh $(TEST_BINS)
 
+PROFILE ?= default
+RUN_ID  ?=
 bench: check-deps all
-	@sh scripts/bench.sh
+	@CONCBENCH_CFLAGS="$(CFLAGS)" $(BIN)/concbench bench --profile $(PROFILE) $(if $(RUN_ID),--run-id $(RUN_ID)) $(BENCH_ARGS)
 
 report: all
 	@$(BIN)/concbench report

@@ -12,6 +12,7 @@
 
 #include "harness/commands.h"
 #include "harness/results.h"
+#include "harness/util.h"
 
 static void params_text(json_t *params, char *buf, size_t cap) {
   const char *key;
@@ -25,19 +26,6 @@ static void params_text(json_t *params, char *buf, size_t cap) {
       used += (size_t)snprintf(buf + used, cap - used, "%s%s=%s", used ? " " : "", key, json_string_value(v));
     if (used >= cap) break;
   }
-}
-
-/* Scripts live in ../scripts next to bin/, or where $CONCBENCH_SCRIPTS says. */
-static void scripts_dir(char *out, size_t cap) {
-  const char *env = getenv("CONCBENCH_SCRIPTS");
-  if (env && *env) {
-    snprintf(out, cap, "%s", env);
-    return;
-  }
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  self[n > 0 ? n : 0] = '\0';
-  snprintf(out, cap, "%s/../scripts", dirname(self));
 }
 
 static int workload_seen(const cb_run_results *r, size_t upto, const char *w) {
@@ -78,10 +66,10 @@ static void write_tables(const cb_run_results *r, FILE *md, FILE *csv, FILE *dat
       if (strcmp(c->workload, w) != 0) continue;
       params_text(c->params, ptext, sizeof ptext);
       if (!c->verified) {
-        fprintf(md, "| %s | %lld | — | — | — | — | — | — | — | — | — | — | **failed**: %s |\n", c->model,
-                c->concurrency, c->error);
+        fprintf(md, "| %s | %lld | — | — | — | — | — | — | — | — | — | — | **%s**: %s |\n", c->model,
+                c->concurrency, c->status, c->error);
         fprintf(csv, "%s,%s,%s,%lld,%lld,\"%s\",%d,false,,,,,,,,,,,,,\"%s\"\n", w, c->kind, c->model,
-                c->tasks, c->concurrency, ptext, c->runs, c->error);
+                c->tasks, c->concurrency, ptext, (int)c->wall.n, c->error);
         continue;
       }
       const cb_cell_summary *b = cb_results_baseline(r, c);
@@ -99,7 +87,7 @@ static void write_tables(const cb_run_results *r, FILE *md, FILE *csv, FILE *dat
               c->wall.cv > 0.05 ? " (noisy)" : "", c->job_wall.median, sp, id, ef, c->cpu_s,
               c->tree_rss_kb / 1024, made);
       fprintf(csv, "%s,%s,%s,%lld,%lld,\"%s\",%d,true,%.6f,%.6f,%.6f,%.4f,%.6f,%.4f,%.6f,%.4f,%.4f,%.0f,%lld,%s,\n",
-              w, c->kind, c->model, c->tasks, c->concurrency, ptext, c->runs, c->wall.median,
+              w, c->kind, c->model, c->tasks, c->concurrency, ptext, (int)c->wall.n, c->wall.median,
               c->wall.min, c->wall.max, c->wall.cv, c->job_wall.median, speedup, ideal, eff, c->cpu_s,
               c->tree_rss_kb, c->created, c->created_kind);
       fprintf(dat, "%s %s %.6f %.6f %.6f %.6f\n", w, c->model, c->wall.median, c->wall.min,
@@ -119,7 +107,7 @@ static FILE *open_out(const char *dir, const char *name) {
 
 static int draw_chart(const char *dir) {
   char scripts[PATH_MAX], cmd[2 * PATH_MAX + 2048];
-  scripts_dir(scripts, sizeof scripts);
+  cb_scripts_dir(scripts, sizeof scripts);
   int rc = 0;
   const char *terms[][2] = {{"pngcairo size 1200,600", "png"}, {"svg size 1200,600", "svg"}};
   for (int k = 0; k < 2 && rc == 0; k++) {

@@ -4,5 +4,6 @@
 
 int cb_cmd_list(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
+int cb_cmd_bench(int argc, char **argv);
 
 #endif

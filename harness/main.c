@@ -12,6 +12,11 @@ static void usage(FILE *f) {
           "  run --model M --workload W [--tasks N] [--concurrency C] [--param k=v]...\n"
           "      [--server URL] [--stack-size BYTES] [--out FILE]\n"
           "                                run one cell, print one JSON object\n"
+          "  bench [--profile quick|default|full] [--models M,..] [--workloads W,..]\n"
+          "      [--tasks N,..] [--cores K,..] [--cpu-tasks N] [--concurrency C] [--param k=v]...\n"
+          "      [--runs R] [--limit SECONDS] [--run-id ID] [--results DIR] [--fresh]\n"
+          "                                time every cell with hyperfine into DIR/ID (default\n"
+          "                                results/PROFILE), resumable; then report\n"
           "  report [RUN]                  tables.md, summary.csv and charts for a bench run\n"
           "                                (default results/latest)\n"
           "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
@@ -25,6 +30,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "list") == 0) return cb_cmd_list(argc - 2, argv + 2);
+  if (strcmp(cmd, "bench") == 0) return cb_cmd_bench(argc - 2, argv + 2);
   if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) {
     if (argc == 3 && strcmp(argv[2], "--help") == 0) {
@@ -39,6 +45,6 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, report, help\n", cmd);
+  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, bench, report, help\n", cmd);
   return 2;
 }
