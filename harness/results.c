@@ -216,8 +216,13 @@ double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c) {
     long long cores = c->cores;
     if (cores <= 0 && r->meta) cores = json_integer_value(json_object_get(r->meta, "cores"));
     if (!b || !b->verified || cores <= 0) return -1;
-    return b->wall.median / (double)(cores < conc ? cores : conc);
+    return b->job_wall.median / (double)(cores < conc ? cores : conc);
   }
+  double wait = cb_results_wait_s(c);
+  return wait < 0 ? -1 : wait * (double)((c->tasks + conc - 1) / conc);
+}
+
+double cb_results_wait_s(const cb_cell_summary *c) {
   const cb_workload *w = cb_workload_find(c->workload);
   if (!w || !w->wait_s) return -1;
   cb_params p = {0};
@@ -229,5 +234,5 @@ double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c) {
       if (strcmp(w->params[k].choices[ch], json_string_value(v)) == 0) p.v[k] = ch;
   }
   cb_job_env env = {.workload = w, .params = &p};
-  return w->wait_s(&env) * (double)((c->tasks + conc - 1) / conc);
+  return w->wait_s(&env);
 }

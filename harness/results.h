@@ -56,8 +56,12 @@ int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b);
  * else the fewest cores), or NULL. */
 const cb_cell_summary *cb_results_baseline(const cb_run_results *r, const cb_cell_summary *c);
 
-/* The ideal of DESIGN.md for a cell, in seconds, or -1 when it cannot be drawn:
- * CPU: sync time / min(cores, C); IO: wait per job × ceil(N / C). */
+/* The ideal of DESIGN.md for a cell's job phase, in seconds, or -1 when it cannot be drawn:
+ * CPU: sync job phase / min(cores, C); IO: wait per job × ceil(N / C). */
 double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c);
+
+/* How long one job of the cell's workload waits (its wait_s() for the cell's
+ * params), s; -1 when the workload does not wait. */
+double cb_results_wait_s(const cb_cell_summary *c);
 
 #endif
