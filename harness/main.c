@@ -1,4 +1,5 @@
-/* concbench — the CLI: list the models and workloads, run one cell. */
+/* concbench — the CLI: list the models and workloads, run one cell, bench many,
+ * report, compare and advise. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ static void usage(FILE *f) {
           "                                results/PROFILE), resumable; then report\n"
           "  report [RUN]                  tables.md, summary.csv and charts for a bench run\n"
           "                                (default results/latest)\n"
+          "  compare RUN_A RUN_B           per cell: B / A with a 95%% bootstrap interval\n"
+          "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN]\n"
+          "                                rank the models for N jobs of X ms CPU + Y ms wait\n"
           "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
           "                   3 the model gave out (threads or processes could not be made)\n");
 }
@@ -31,6 +35,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "list") == 0) return cb_cmd_list(argc - 2, argv + 2);
   if (strcmp(cmd, "bench") == 0) return cb_cmd_bench(argc - 2, argv + 2);
+  if (strcmp(cmd, "compare") == 0) return cb_cmd_compare(argc - 2, argv + 2);
+  if (strcmp(cmd, "advise") == 0) return cb_cmd_advise(argc - 2, argv + 2);
   if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) {
     if (argc == 3 && strcmp(argv[2], "--help") == 0) {
@@ -45,6 +51,6 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, bench, report, help\n", cmd);
+  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, bench, report, compare, advise, help\n", cmd);
   return 2;
 }
