@@ -75,7 +75,7 @@ $(BIN)/delayd: $(BUILD)/harness/delayd_main.o $(LIB)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -DCB_BIN_DIR='"$(abspath $(BIN))"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DCB_BIN_DIR='"$(abspath $(BIN))"' -DCB_SRC_DIR='"$(abspath .)"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh
