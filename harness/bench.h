@@ -58,8 +58,7 @@ typedef struct cb_plan_cell {
  * every key. */
 cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const char *host, size_t *n);
 
-/* Parameter text "k=v k=v" of resolved params, in the workload's order. */
-void cb_plan_params_text(const cb_plan_cell *c, char *buf, size_t cap);
+/* The resolved params as a JSON object (as `concbench run` prints them). */
 json_t *cb_plan_params_json(const cb_plan_cell *c);
 
 /* A process run by the bench: in its own process group, on the first `cores` CPUs,
@@ -89,8 +88,9 @@ typedef struct cb_bench_ctx {
 
 json_t *cb_bench_run_cell(const cb_bench_ctx *ctx, const cb_plan_cell *c);
 
-/* A record for a cell not run: status "skipped" with the reason. */
-json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *why);
+/* A record for a cell not run: its status ("skipped", or "unsupported" as found at
+ * a smaller N) with the reason. */
+json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *status, const char *why);
 
 /* cells.jsonl: keys of the records already there (a JSON object used as a set:
  * key -> record), and durable appends (one line, fsync'd). */

@@ -76,9 +76,9 @@ static void set_status(json_t *r, const char *status, const char *error) {
   json_object_set_new(r, "error", error && *error ? json_string(error) : json_null());
 }
 
-json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *why) {
+json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *status, const char *why) {
   json_t *r = base_record(ctx, c);
-  set_status(r, "skipped", why);
+  set_status(r, status, why);
   return r;
 }
 

@@ -19,7 +19,7 @@ static uint64_t fnv1a(const char *s) {
   return h;
 }
 
-void cb_plan_params_text(const cb_plan_cell *c, char *buf, size_t cap) {
+static void params_text(const cb_plan_cell *c, char *buf, size_t cap) {
   const cb_workload *w = c->workload;
   size_t used = 0;
   buf[0] = '\0';
@@ -64,7 +64,7 @@ static void resolve_params(const cb_bench_opts *o, cb_plan_cell *c) {
 
 static void name_cell(cb_plan_cell *c, const char *binary, const char *host) {
   char ptext[512], key[1024];
-  cb_plan_params_text(c, ptext, sizeof ptext);
+  params_text(c, ptext, sizeof ptext);
   snprintf(key, sizeof key, "%s|%s|%s|%lld|%lld|%d|%s|%s", c->model->name, c->workload->name, ptext, c->tasks,
            c->concurrency, c->cores, binary, host);
   snprintf(c->key, sizeof c->key, "%016llx", (unsigned long long)fnv1a(key));

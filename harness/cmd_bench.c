@@ -102,8 +102,9 @@ static double median_of(json_t *times) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Why a cell need not run, from the same series at the largest smaller N: it gave
- * out there, or its time scaled linearly to this N exceeds the limit. 0 = run it. */
+/* Why a cell need not run, from the same series at the largest smaller N: 2 = the
+ * model has no version of the workload; 1 = it gave out there, or its time scaled
+ * linearly to this N exceeds the limit; 0 = run it. */
 static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, char *why, size_t cap) {
   json_t *params = cb_plan_params_json(c), *best = NULL, *rec;
   const char *key;
@@ -115,6 +116,10 @@ static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, cha
   json_decref(params);
   if (!best) return 0;
   const char *status = json_string_value(json_object_get(best, "status"));
+  if (strcmp(status, "unsupported") == 0) {
+    snprintf(why, cap, "%s", json_string_value(json_object_get(best, "error")));
+    return 2;
+  }
   if (strcmp(status, "ok") != 0) {
     snprintf(why, cap, "the model gave out at N=%lld (%s)", best_n, status);
     return 1;
@@ -125,6 +130,28 @@ static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, cha
     return 1;
   }
   return 0;
+}
+
+/* Estimated seconds for the cells still to run: a cell whose series ran at a
+ * smaller N takes that time scaled linearly to its N, times (runs + 1); any other
+ * cell the mean so far (per_cell). Cost: O(cells × records). */
+static double eta_s(json_t *store, const cb_plan_cell *plan, size_t from, size_t n, int runs, double per_cell) {
+  double total = 0;
+  for (size_t k = from; k < n; k++) {
+    const cb_plan_cell *c = &plan[k];
+    if (json_object_get(store, c->key)) continue;
+    json_t *params = cb_plan_params_json(c), *rec, *best = NULL;
+    const char *key;
+    long long best_n = 0;
+    json_object_foreach(store, key, rec) {
+      long long m = json_integer_value(json_object_get(rec, "tasks"));
+      if (m < c->tasks && m > best_n && same_series(rec, c, params) && json_object_get(rec, "times")) best = rec, best_n = m;
+    }
+    json_decref(params);
+    double t = best ? median_of(json_object_get(best, "times")) * (double)c->tasks / (double)best_n * (runs + 1) : per_cell;
+    total += t < per_cell ? per_cell : t;
+  }
+  return total;
 }
 
 static void fmt_dur(double s, char *buf, size_t cap) {
@@ -200,11 +227,11 @@ int cb_cmd_bench(int argc, char **argv) {
     const cb_plan_cell *c = &plan[k];
     if (json_object_get(store, c->key)) continue;
     double elapsed = (cb_now_ns() - t0) / 1e9;
-    double eta = ran ? elapsed / (double)ran * (double)(todo - ran) : -1;
-    progress(k + 1, n, c, elapsed, eta, NULL);
+    progress(k + 1, n, c, elapsed, ran ? eta_s(store, plan, k, n, o.runs, elapsed / (double)ran) : -1, NULL);
     char why[256];
-    json_t *rec = skip_reason(store, c, o.limit_s, why, sizeof why) ? cb_bench_record_skip(&ctx, c, why)
-                                                                     : cb_bench_run_cell(&ctx, c);
+    int skip = skip_reason(store, c, o.limit_s, why, sizeof why);
+    json_t *rec = skip ? cb_bench_record_skip(&ctx, c, skip == 2 ? "unsupported" : "skipped", why)
+                       : cb_bench_run_cell(&ctx, c);
     if (!rec) break; /* interrupted: the cell is not recorded and runs again next time */
     if (cb_store_append(store_path, rec) != 0) {
       fprintf(stderr, "\nconcbench bench: cannot append to %s: %s\n", store_path, strerror(errno));
@@ -221,7 +248,7 @@ int cb_cmd_bench(int argc, char **argv) {
     else
       snprintf(result, sizeof result, "%s: %.250s", status, json_string_value(json_object_get(rec, "error")));
     elapsed = (cb_now_ns() - t0) / 1e9;
-    progress(k + 1, n, c, elapsed, elapsed / (double)ran * (double)(todo - ran), result);
+    progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o.runs, elapsed / (double)ran), result);
   }
   cb_server_stop(&server);
   json_decref(store);
