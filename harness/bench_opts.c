@@ -56,7 +56,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
     o->cpu_tasks = 64;
     o->runs = 10;
-    o->limit_s = 60;
+    o->limit_s = 30;
     cores_upto(o, ncpu);
   } else {
     return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);

@@ -1,5 +1,6 @@
-# memory.gp — one panel per io/coord workload: peak RSS of the whole process tree
-# divided by the number of tasks, against N (log–log), a line per model.
+# memory.gp — one panel per io/coord workload: what each task adds to the peak RSS
+# of the whole process tree — (tree RSS − the workload's leanest cell) / N — against
+# N (log–log), a line per model. A model that adds nothing (sync) has no points.
 # Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/memory.png'; term='...'" memory.gp
 # memory.dat: workload model N kib_per_task
 set terminal @term font "sans,10"
@@ -9,12 +10,12 @@ panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
 n = words(panels)
 cols = n < 3 ? n : 3
 rows = (n + cols - 1) / cols
-set multiplot layout rows, cols title "concbench memory: tree RSS per task against tasks N (log–log)"
+set multiplot layout rows, cols title "concbench memory: tree RSS added per task against tasks N (log–log; above the leanest cell)"
 set logscale xy
 set offsets 0, 0, graph 0.05, graph 0.05
 set grid xtics ytics
 set xlabel "tasks N"
-set ylabel "tree RSS / N (KiB per task)"
+set ylabel "KiB per task"
 set key top right font ",9" noenhanced
 set style data linespoints
 do for [i=1:n] {
