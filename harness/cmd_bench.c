@@ -56,7 +56,30 @@ static int make_dirs(const char *dir) {
   return 0;
 }
 
-/* meta.json from scripts/meta.sh; prints the noisy-machine warnings it found. */
+/* The options the run was planned with, for meta.json. */
+static json_t *options_json(const cb_bench_opts *o) {
+  json_t *j = json_object(), *models = json_array(), *workloads = json_array(), *tasks = json_array(),
+         *cores = json_array(), *params = json_array();
+  for (int k = 0; k < o->nmodels; k++) json_array_append_new(models, json_string(o->models[k]));
+  for (int k = 0; k < o->nworkloads; k++) json_array_append_new(workloads, json_string(o->workloads[k]));
+  for (int k = 0; k < o->ntasks; k++) json_array_append_new(tasks, json_integer(o->tasks[k]));
+  for (int k = 0; k < o->ncores; k++) json_array_append_new(cores, json_integer(o->cores[k]));
+  for (int k = 0; k < o->nparams; k++) json_array_append_new(params, json_string(o->params[k]));
+  json_object_set_new(j, "profile", json_string(o->profile));
+  json_object_set_new(j, "models", o->nmodels ? models : (json_decref(models), json_string("all")));
+  json_object_set_new(j, "workloads", o->nworkloads ? workloads : (json_decref(workloads), json_string("all")));
+  json_object_set_new(j, "tasks", tasks);
+  json_object_set_new(j, "cores", cores);
+  json_object_set_new(j, "cpu_tasks", json_integer(o->cpu_tasks));
+  json_object_set_new(j, "concurrency", json_integer(o->concurrency));
+  json_object_set_new(j, "params", params);
+  json_object_set_new(j, "runs", json_integer(o->runs));
+  json_object_set_new(j, "limit_s", json_real(o->limit_s));
+  return j;
+}
+
+/* meta.json from scripts/meta.sh plus the bench options; prints the noisy-machine
+ * warnings it found. */
 static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts *o) {
   char scripts[PATH_MAX], cmd[4 * PATH_MAX + 256], path[PATH_MAX + 16];
   cb_scripts_dir(scripts, sizeof scripts);
@@ -75,8 +98,10 @@ static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts 
   json_t *w;
   json_array_foreach(json_object_get(meta, "warnings"), k, w)
     fprintf(stderr, "bench: WARNING: %s\n", json_string_value(w));
+  json_object_set_new(meta, "bench", options_json(o));
+  int rc = json_dump_file(meta, path, JSON_INDENT(1)) == 0 ? 0 : -EIO;
   json_decref(meta);
-  return 0;
+  return rc;
 }
 
 static int same_series(json_t *rec, const cb_plan_cell *c, json_t *params) {

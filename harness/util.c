@@ -34,8 +34,17 @@ void cb_scripts_dir(char *out, size_t cap) {
     snprintf(out, cap, "%s", env);
     return;
   }
-  char self[PATH_MAX];
+  char self[PATH_MAX], probe[PATH_MAX + 32];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   self[n > 0 ? n : 0] = '\0';
-  snprintf(out, cap, "%s/../scripts", dirname(self));
+  char *dir = dirname(self);
+  /* bin/ is one level below the tree; sanitizer builds (build/VARIANT/bin) three. */
+  for (int up = 1; up <= 3; up++) {
+    size_t used = (size_t)snprintf(out, cap, "%s", dir);
+    for (int k = 0; k < up; k++) used += (size_t)snprintf(out + used, cap - used, "/..");
+    snprintf(out + used, cap - used, "/scripts");
+    snprintf(probe, sizeof probe, "%s/meta.sh", out);
+    if (access(probe, R_OK) == 0) return;
+  }
+  snprintf(out, cap, "%s/../scripts", dir);
 }

@@ -12,7 +12,7 @@ cols = n < 3 ? n : 3
 rows = (n + cols - 1) / cols
 set multiplot layout rows, cols title "concbench memory: tree RSS added per task against tasks N (log–log; above the leanest cell)"
 set logscale xy
-set offsets 0, 0, graph 0.05, graph 0.05
+set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05
 set grid xtics ytics
 set xlabel "tasks N"
 set ylabel "KiB per task"
