@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,48 @@ static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts 
   int rc = json_dump_file(meta, path, JSON_INDENT(1)) == 0 ? 0 : -EIO;
   json_decref(meta);
   return rc;
+}
+
+/* One bench per run folder at a time: an exclusive lock on DIR/.lock, held until
+ * exit (the descriptor is never closed). */
+static int lock_run(const char *dir) {
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/.lock", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    fprintf(stderr, "concbench bench: --run-id: %s is in use by another bench (or cannot be locked: %s)\n", dir,
+            strerror(errno));
+    if (fd >= 0) close(fd);
+    return -EBUSY;
+  }
+  return 0;
+}
+
+/* Adds the load average at the end to meta.json, and a warning when it says the
+ * machine was busy during the run. */
+static void note_end_load(const char *meta_path) {
+  json_t *meta = json_load_file(meta_path, 0, NULL);
+  FILE *f = fopen("/proc/loadavg", "r");
+  double l1 = 0, l5 = 0, l15 = 0;
+  if (!meta || !f || fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) != 3) {
+    if (f) fclose(f);
+    json_decref(meta);
+    return;
+  }
+  fclose(f);
+  char text[64];
+  snprintf(text, sizeof text, "%.2f %.2f %.2f", l1, l5, l15);
+  json_object_set_new(meta, "loadavg_end", json_string(text));
+  long long cores = json_integer_value(json_object_get(meta, "cores"));
+  if (cores > 0 && l5 > 0.25 * (double)cores) {
+    char warn[160];
+    snprintf(warn, sizeof warn, "load average over the last 5 minutes of the run was %.2f on %lld cores: other work "
+             "ran alongside, timings are noisy", l5, cores);
+    fprintf(stderr, "bench: WARNING: %s\n", warn);
+    json_array_append_new(json_object_get(meta, "warnings"), json_string(warn));
+  }
+  json_dump_file(meta, meta_path, JSON_INDENT(1));
+  json_decref(meta);
 }
 
 static int same_series(json_t *rec, const cb_plan_cell *c, json_t *params) {
@@ -219,6 +262,7 @@ int cb_cmd_bench(int argc, char **argv) {
     fprintf(stderr, "concbench bench: --results: cannot create %s: %s\n", dir, strerror(errno));
     return 2;
   }
+  if (lock_run(dir) != 0) return 2;
   snprintf(store_path, sizeof store_path, "%s/cells.jsonl", dir);
   if (o.fresh) remove(store_path);
   json_t *store = cb_store_load(store_path);
@@ -276,6 +320,7 @@ int cb_cmd_bench(int argc, char **argv) {
     progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o.runs, elapsed / (double)ran), result);
   }
   cb_server_stop(&server);
+  note_end_load(meta_path);
   json_decref(store);
   free(plan);
   if (stop_flag) {

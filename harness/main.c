@@ -9,7 +9,7 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: concbench COMMAND [ARGS]\n"
-          "  list                          models and workloads with their parameters\n"
+          "  list [--json]                 models and workloads with their parameters\n"
           "  run --model M --workload W [--tasks N] [--concurrency C] [--param k=v]...\n"
           "      [--server URL] [--stack-size BYTES] [--out FILE]\n"
           "                                run one cell, print one JSON object\n"

@@ -1,6 +1,7 @@
 /* test_report.c — report, advise and compare on the fixture run in
  * tests/fixtures/run-small (see its README for what it holds and the answers). */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,4 +199,24 @@ Test(report, bad_input_is_one_line_and_exit_2) {
   USAGE("--run", "advise", "--cpu-ms", "1", "--io-ms", "1", "--tasks", "5", "--run", "/nonexistent");
   USAGE("RUN_A RUN_B", "compare", "onlyone");
   USAGE("RUN_B", "compare", run_dir, "/nonexistent");
+}
+
+Test(report, list_json_describes_every_model_and_workload) {
+  char *argv[] = {CONCBENCH, "list", "--json", NULL};
+  cmd_result r;
+  run_cmd(argv, 30, &r);
+  cr_assert_eq(r.code, 0, "list --json exit %d: %s", r.code, r.err);
+  json_error_t je;
+  json_t *o = json_loads(r.out, 0, &je);
+  cr_assert_not_null(o, "list --json is not JSON: %s", je.text);
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(o, "models"), 0), "name")), "sync");
+  size_t k;
+  json_t *w;
+  json_array_foreach(json_object_get(o, "workloads"), k, w) {
+    cr_expect(json_is_string(json_object_get(w, "name")) && json_is_string(json_object_get(w, "kind")));
+    cr_expect(json_is_array(json_object_get(w, "params")));
+  }
+  cr_expect(json_array_size(json_object_get(o, "workloads")) >= 4);
+  json_decref(o);
+  cmd_result_free(&r);
 }
