@@ -3,11 +3,13 @@
 
 #include "runtimes/runtime.h"
 #include "runtimes/models.h"
+#include "runtimes/loop/model.h"
 
 static const cb_model *const models[] = {
     &cb_model_sync,
     &cb_model_threads,
     &cb_model_procs,
+    &cb_model_loop,
 };
 
 const cb_model *const *cb_model_all(size_t *count) {

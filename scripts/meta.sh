@@ -26,7 +26,7 @@ esac
 busy=$(ps -eo pcpu=,comm= --sort=-pcpu 2>/dev/null | awk '$1 > 20 && $2 != "ps" { printf "%s%s (%s%%)", s, $2, $1; s=", " }' | head -c 200)
 [ -n "$busy" ] && warn "busy processes at start: $busy"
 cat <<JSON
-{"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","profile":"$(q "$profile")","host":"$(q "$(hostname)")","cpu":"$(q "$cpu")",
+{"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","profile":"$(q "$profile")","host":"$(q "$(uname -n)")","cpu":"$(q "$cpu")",
 "cores":$cores,"governor":"$(q "$gov")","kernel":"$(q "$(uname -sr)")",
 "libc":"$(q "$(ldd --version 2>/dev/null | head -n 1)")","compiler":"$(q "$(${CC:-cc} --version | head -n 1)")",
 "cflags":"$(q "${CONCBENCH_CFLAGS:-unknown (not run through make)}")","git":"$(q "$git_rev")",

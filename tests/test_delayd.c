@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,4 +217,49 @@ Test(delayd, stops_cleanly_on_sigterm_with_open_connections) {
   cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
   own.pid = 0;
   for (int k = 0; k < 20; k++) close(fds[k]);
+}
+
+/* 10,000 connections open at once, each with a delayed request in flight: every
+ * one is answered with its own body. Served one at a time this would take 50 min. */
+Test(delayd, holds_ten_thousand_concurrent_connections, .timeout = 120) {
+  enum { CONNS = 10000 };
+  struct rlimit rl;
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < CONNS + 100) cr_skip_test("RLIMIT_NOFILE hard limit %lu < %d", (unsigned long)rl.rlim_max, CONNS + 100);
+  static struct pollfd pf[CONNS];
+  static char got[CONNS][128];
+  static size_t have[CONNS];
+  for (int k = 0; k < CONNS; k++) {
+    pf[k].fd = dial();
+    pf[k].events = POLLIN;
+  }
+  for (int k = 0; k < CONNS; k++) {
+    char req[96];
+    snprintf(req, sizeof req, "GET /?ms=300&bytes=16&seed=%d HTTP/1.1\r\n\r\n", k);
+    send_str(pf[k].fd, req);
+  }
+  int pending = CONNS;
+  while (pending > 0) {
+    int n = poll(pf, CONNS, 10000);
+    cr_assert_gt(n, 0, "no progress in 10 s with %d responses pending", pending);
+    for (int k = 0; k < CONNS; k++) {
+      if (pf[k].fd < 0 || !pf[k].revents) continue;
+      ssize_t r = read(pf[k].fd, got[k] + have[k], sizeof got[k] - 1 - have[k]);
+      if (r > 0) have[k] += (size_t)r;
+      char *body = memmem(got[k], have[k], "\r\n\r\n", 4);
+      if (r <= 0 || (body && (size_t)(got[k] + have[k] - body) >= 4 + 16)) {
+        close(pf[k].fd);
+        pf[k].fd = -1;
+        pending--;
+      }
+    }
+  }
+  for (int k = 0; k < CONNS; k++) {
+    char *body = memmem(got[k], have[k], "\r\n\r\n", 4);
+    cr_assert_not_null(body, "connection %d: no response", k);
+    cr_assert_eq(strncmp(got[k], "HTTP/1.1 200", 12), 0, "connection %d: %.20s", k, got[k]);
+    expect_body(body + 4, 16, (uint64_t)k);
+  }
 }

@@ -1,12 +1,14 @@
 /* fib.c — naive doubly recursive Fibonacci: pure CPU, no memory traffic, no
  * library. The default n makes one job take about 10 ms on the reference machine. */
 #include "workloads/workload.h"
+#include "runtimes/loop/offload.h" /* async world: the loop model */
 #include "workloads/workloads.h"
 
-enum { P_N };
+enum { P_N, P_OFFLOAD };
 
 static const cb_param_def fib_params[] = {
     [P_N] = {"n", 32, 1, 50, "which Fibonacci number, computed by naive recursion"},
+    [P_OFFLOAD] = CB_OFFLOAD_PARAM,
 };
 
 /* noinline + the volatile-free recursion keeps the compiler from turning it into
@@ -38,4 +40,5 @@ const cb_workload cb_workload_fib = {
     .nparams = sizeof fib_params / sizeof fib_params[0],
     .job = fib_job,
     .expected = fib_expected,
+    .async = &cb_offload_async_job,
 };

@@ -6,13 +6,15 @@
 
 #include "workloads/body.h"
 #include "workloads/workload.h"
+#include "runtimes/loop/offload.h" /* async world: the loop model */
 #include "workloads/workloads.h"
 
-enum { P_BASE, P_EXP };
+enum { P_BASE, P_EXP, P_OFFLOAD };
 
 static const cb_param_def pow_params[] = {
     [P_BASE] = {"base", 7777, 2, 1000000000, "the base"},
     [P_EXP] = {"exp", 200000, 1, 10000000, "the exponent"},
+    [P_OFFLOAD] = CB_OFFLOAD_PARAM,
 };
 
 #define M1 0x1fffffffffffffffULL /* 2^61 - 1 */
@@ -53,4 +55,5 @@ const cb_workload cb_workload_pow = {
     .nparams = sizeof pow_params / sizeof pow_params[0],
     .job = pow_job,
     .expected = pow_expected,
+    .async = &cb_offload_async_job,
 };

@@ -10,6 +10,7 @@
 #include "workloads/body.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
+#include "runtimes/loop/model.h" /* async world: the loop model */
 
 enum { P_MS };
 
@@ -36,6 +37,25 @@ static int sleep_job(const cb_job_env *env, uint64_t i, uint64_t *result, char e
   return 0;
 }
 
+/* ---- async world (loop model): the same wait as a coroutine, no thread blocked ---- */
+typedef struct sleep_frame {
+  cb_async_frame base;
+  int64_t start;
+} sleep_frame;
+
+static int sleep_co(cb_task *task, void *vf) {
+  sleep_frame *f = vf;
+  CB_CO_BEGIN(task, &f->base);
+  f->start = cb_now_ns();
+  CB_SLEEP_UNTIL((uint64_t)f->start + (uint64_t)f->base.env->params->v[P_MS] * 1000000u);
+  if (cb_now_ns() - f->start < f->base.env->params->v[P_MS] * 1000000) CB_RAISE(-EINTR, "woke before its deadline");
+  CB_RETURN((cb_val){.u = cb_mix64(f->base.i)});
+  CB_CO_END();
+}
+
+static const struct cb_async_job sleep_async = {.fn = sleep_co, .frame_size = sizeof(sleep_frame)};
+/* ---- end of the async world ---- */
+
 static uint64_t sleep_expected(const cb_job_env *env, uint64_t i) { return cb_mix64(i); }
 
 static double sleep_wait_s(const cb_job_env *env) { return env->params->v[P_MS] / 1000.0; }
@@ -49,4 +69,5 @@ const cb_workload cb_workload_sleep = {
     .job = sleep_job,
     .expected = sleep_expected,
     .wait_s = sleep_wait_s,
+    .async = &sleep_async,
 };
