@@ -104,8 +104,9 @@ static int run_argv(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv[]
 /* Classifies a `concbench run` that did not verify, from how it ended, its JSON
  * (may be NULL) and its stderr. */
 static void classify(json_t *r, const cb_proc_result *p, json_t *out, const char *err_path, double limit_s) {
-  char msg[512], line[400];
-  first_line(err_path, line, sizeof line);
+  char msg[512], raw[400];
+  first_line(err_path, raw, sizeof raw);
+  const char *line = strncmp(raw, "concbench run: ", 15) == 0 ? raw + 15 : raw;
   const char *jerr = json_string_value(json_object_get(out, "error"));
   if (p->timed_out) {
     snprintf(msg, sizeof msg, "killed with its process tree at the %.1f s limit", limit_s);

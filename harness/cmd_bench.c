@@ -85,7 +85,8 @@ static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts 
   char scripts[PATH_MAX], cmd[4 * PATH_MAX + 256], path[PATH_MAX + 16];
   cb_scripts_dir(scripts, sizeof scripts);
   snprintf(path, sizeof path, "%s/meta.json", dir);
-  snprintf(cmd, sizeof cmd, "sh '%s/meta.sh' '%s' '%s' > '%s'", scripts, bin_dir, o->profile, path);
+  snprintf(cmd, sizeof cmd, "CONCBENCH_PID=%d sh '%s/meta.sh' '%s' '%s' > '%s'", (int)getpid(), scripts, bin_dir,
+           o->profile, path);
   if (system(cmd) != 0) {
     fprintf(stderr, "concbench bench: %s/meta.sh failed\n", scripts);
     return -EIO;

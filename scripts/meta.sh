@@ -23,7 +23,9 @@ case "$gov" in
   performance|unreadable) ;;
   *) warn "CPU frequency governor is '$gov', not 'performance': clock speed may vary between runs" ;;
 esac
-busy=$(ps -eo pcpu=,comm= --sort=-pcpu 2>/dev/null | awk '$1 > 20 && $2 != "ps" { printf "%s%s (%s%%)", s, $2, $1; s=", " }' | head -c 200)
+# CPU share over each process's lifetime; the bench that runs this script is left out.
+busy=$(ps -eo pid=,pcpu=,comm= --sort=-pcpu 2>/dev/null |
+  awk -v self="${CONCBENCH_PID:-0}" '$1 != self && $2 > 20 && $3 != "ps" { printf "%s%s (%s%%)", s, $3, $2; s=", " }' | head -c 200)
 [ -n "$busy" ] && warn "busy processes at start: $busy"
 cat <<JSON
 {"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","profile":"$(q "$profile")","host":"$(q "$(uname -n)")","cpu":"$(q "$cpu")",
