@@ -8,8 +8,10 @@
  *            the measured sizes), scaled by io_ms / the workload's wait per job.
  * Several workloads of a kind are combined by geometric mean. A model that timed
  * out, crashed or gave out at the nearest measured size at or above N is not
- * usable for the job. Overlap of compute with waiting is not credited, so for
- * models that overlap them the prediction is an upper bound. */
+ * usable for the job. Models are compared on the workloads every model has a
+ * version of, when there is one of the kind; otherwise each on its own. Overlap of
+ * compute with waiting is not credited, so for models that overlap them the
+ * prediction is an upper bound. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,20 @@ static void add_basis(cb_advice *a, const char *id) {
 
 static void note(cb_advice *a, const char *fmt, const char *w, long long n, const char *status) {
   if (!a->note[0]) snprintf(a->note, sizeof a->note, fmt, w, n, status);
+}
+
+/* 1 when some model has no version of the workload. */
+static int partial(const cb_run_results *r, const char *workload) {
+  for (size_t k = 0; k < r->ncells; k++)
+    if (strcmp(r->cells[k].workload, workload) == 0 && strcmp(r->cells[k].status, "unsupported") == 0) return 1;
+  return 0;
+}
+
+/* 1 when a workload of the kind has a version for every model. */
+static int common_exists(const cb_run_results *r, const char *kind) {
+  for (size_t k = 0; k < r->ncells; k++)
+    if (strcmp(r->cells[k].kind, kind) == 0 && !partial(r, r->cells[k].workload)) return 1;
+  return 0;
 }
 
 static int max_cores(const cb_run_results *r, const char *workload) {
@@ -41,18 +57,19 @@ static int first_of_workload(const cb_run_results *r, size_t k) {
 
 /* Compute part: log of the geometric-mean factor in *logf, count of workloads used. */
 static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double *logf) {
-  int used = 0;
+  int used = 0, common = common_exists(r, "cpu");
   *logf = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->kind, "cpu") != 0 || !first_of_workload(r, k)) continue;
+    if (common && partial(r, c->workload)) continue;
     int cores = max_cores(r, c->workload);
     const cb_cell_summary *m = NULL;
     for (size_t j = 0; j < r->ncells; j++) {
       const cb_cell_summary *d = &r->cells[j];
       if (strcmp(d->workload, c->workload) == 0 && d->cores == cores && strcmp(d->model, a->model) == 0) m = d;
     }
-    if (!m) continue;
+    if (!m || strcmp(m->status, "unsupported") == 0) continue;
     const cb_cell_summary *b = cb_results_baseline(r, m);
     if (!m->verified) {
       a->usable = 0;
@@ -74,16 +91,19 @@ static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char
   int cores = max_cores(r, workload);
   const cb_cell_summary *pts[64];
   int np = 0;
-  const cb_cell_summary *at_or_above = NULL;
+  const cb_cell_summary *failed = NULL; /* the smallest N where the model gave out */
+  long long ceil_n = -1;                 /* the smallest measured N >= n */
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, workload) != 0 || c->cores != cores || strcmp(c->model, a->model) != 0) continue;
+    if (strcmp(c->status, "unsupported") == 0) continue; /* other workloads of the kind speak for it */
     int slow_skip = strcmp(c->status, "skipped") == 0 && strncmp(c->error, "predicted", 9) == 0;
-    if (c->tasks >= n && !slow_skip && (!at_or_above || c->tasks < at_or_above->tasks)) at_or_above = c;
+    if (c->tasks >= n && (ceil_n < 0 || c->tasks < ceil_n)) ceil_n = c->tasks;
+    if (!c->verified && !slow_skip && (!failed || c->tasks < failed->tasks)) failed = c;
     if (c->verified && np < 64) pts[np++] = c; /* sorted by N (results order) */
   }
-  if (at_or_above && !at_or_above->verified) {
-    note(a, "gave out on %s at N=%lld: %s", workload, at_or_above->tasks, at_or_above->status);
+  if (failed && (ceil_n < 0 || failed->tasks <= ceil_n)) {
+    note(a, "gave out on %s at N=%lld: %s", workload, failed->tasks, failed->status);
     return -1;
   }
   if (np == 0) return -2;
@@ -112,11 +132,12 @@ static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char
 }
 
 static int io_factor(const cb_run_results *r, cb_advice *a, long long n, double *logt) {
-  int used = 0;
+  int used = 0, common = common_exists(r, "io");
   *logt = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->kind, "io") != 0 || !first_of_workload(r, k)) continue;
+    if (common && partial(r, c->workload)) continue;
     double t = io_time_per_wait(r, a, c->workload, n);
     if (t == -1) a->usable = 0;
     if (t > 0) *logt += log(t), used++;

@@ -151,7 +151,7 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
   char *hf[] = {"hyperfine", "-N", "--style", "basic", "--warmup", "0", "--runs", runs, "--export-json", export,
                 "--command-name", (char *)c->id, cmd, NULL};
   cb_proc_result p;
-  double limit = ctx->opts->limit_s * ctx->opts->runs + 10;
+  double limit = ctx->opts->limit_s * ctx->opts->runs + 10; /* all timed runs together */
   if (cb_proc_run(hf, log, log, c->cores, limit, ctx->stop, &p) != 0) {
     set_status(r, "bad_exit", "cannot run hyperfine");
     return 0;

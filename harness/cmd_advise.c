@@ -67,7 +67,8 @@ int cb_cmd_advise(int argc, char **argv) {
   printf("advise: %lld jobs, each %g ms of CPU then %g ms of waiting, from %s\n", (long long)n, cpu, io, run);
   printf("(predicted job-phase wall; compute and waiting added, overlap not credited)\n\n");
   printf("%-4s %-10s %14s %10s  %s\n", "rank", "model", "predicted (s)", "behind", "rests on");
-  int extrapolated = 0;
+  char extrapolated[256] = "";
+  size_t used = 0;
   for (size_t k = 0; k < na; k++) {
     if (!a[k].usable) {
       printf("%-4s %-10s %14s %10s  %s\n", "-", a[k].model, "not usable", "", a[k].note);
@@ -77,12 +78,13 @@ int cb_cmd_advise(int argc, char **argv) {
     if (k > 0) snprintf(behind, sizeof behind, "%.2f×", a[k].behind);
     printf("%-4zu %-10s %14.4f %10s  %s%s\n", k + 1, a[k].model, a[k].predicted_s, behind, a[k].basis,
            a[k].extrapolated ? " [extrapolated]" : "");
-    extrapolated |= a[k].extrapolated;
+    if (a[k].extrapolated && used < sizeof extrapolated)
+      used += (size_t)snprintf(extrapolated + used, sizeof extrapolated - used, "%s%s", used ? ", " : "", a[k].model);
   }
   if (na == 0) printf("(no cells in this run)\n");
-  if (extrapolated)
-    printf("\nwarning: N=%lld extrapolates beyond the measured sizes; rerun concbench bench with --tasks around %lld to "
-           "measure it\n", (long long)n, (long long)n);
+  if (extrapolated[0])
+    printf("\nwarning: N=%lld extrapolates beyond the measured sizes for %s; rerun concbench bench with --tasks around "
+           "%lld to measure it\n", (long long)n, extrapolated, (long long)n);
   cb_results_free(&r);
   return 0;
 }

@@ -106,12 +106,10 @@ static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts 
   return rc;
 }
 
-/* One bench per run folder at a time: an exclusive lock on DIR/.lock, held until
- * exit (the descriptor is never closed). */
+/* One bench per run folder at a time: an exclusive flock on the folder itself,
+ * held until exit (the descriptor is never closed). */
 static int lock_run(const char *dir) {
-  char path[PATH_MAX + 16];
-  snprintf(path, sizeof path, "%s/.lock", dir);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
     fprintf(stderr, "concbench bench: --run-id: %s is in use by another bench (or cannot be locked: %s)\n", dir,
             strerror(errno));
@@ -202,9 +200,11 @@ static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, cha
 }
 
 /* Estimated seconds for the cells still to run: a cell whose series ran at a
- * smaller N takes that time scaled linearly to its N, times (runs + 1); any other
- * cell the mean so far (per_cell). Cost: O(cells × records). */
-static double eta_s(json_t *store, const cb_plan_cell *plan, size_t from, size_t n, int runs, double per_cell) {
+ * smaller N takes that time scaled linearly to its N (an upper bound for concurrent
+ * models), times (runs + 1), or nothing when that exceeds the limit (it will be
+ * skipped); any other cell the mean so far (per_cell). Cost: O(cells × records). */
+static double eta_s(json_t *store, const cb_plan_cell *plan, size_t from, size_t n, int runs, double limit_s,
+                    double per_cell) {
   double total = 0;
   for (size_t k = from; k < n; k++) {
     const cb_plan_cell *c = &plan[k];
@@ -217,8 +217,9 @@ static double eta_s(json_t *store, const cb_plan_cell *plan, size_t from, size_t
       if (m < c->tasks && m > best_n && same_series(rec, c, params) && json_object_get(rec, "times")) best = rec, best_n = m;
     }
     json_decref(params);
-    double t = best ? median_of(json_object_get(best, "times")) * (double)c->tasks / (double)best_n * (runs + 1) : per_cell;
-    total += t < per_cell ? per_cell : t;
+    double run = best ? median_of(json_object_get(best, "times")) * (double)c->tasks / (double)best_n : -1;
+    if (run > limit_s) continue; /* it will be skipped */
+    total += run < 0 || run * (runs + 1) < per_cell ? per_cell : run * (runs + 1);
   }
   return total;
 }
@@ -297,7 +298,7 @@ int cb_cmd_bench(int argc, char **argv) {
     const cb_plan_cell *c = &plan[k];
     if (json_object_get(store, c->key)) continue;
     double elapsed = (cb_now_ns() - t0) / 1e9;
-    progress(k + 1, n, c, elapsed, ran ? eta_s(store, plan, k, n, o.runs, elapsed / (double)ran) : -1, NULL);
+    progress(k + 1, n, c, elapsed, ran ? eta_s(store, plan, k, n, o.runs, o.limit_s, elapsed / (double)ran) : -1, NULL);
     char why[256];
     int skip = skip_reason(store, c, o.limit_s, why, sizeof why);
     json_t *rec = skip ? cb_bench_record_skip(&ctx, c, skip == 2 ? "unsupported" : "skipped", why)
@@ -318,7 +319,7 @@ int cb_cmd_bench(int argc, char **argv) {
     else
       snprintf(result, sizeof result, "%s: %.250s", status, json_string_value(json_object_get(rec, "error")));
     elapsed = (cb_now_ns() - t0) / 1e9;
-    progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o.runs, elapsed / (double)ran), result);
+    progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o.runs, o.limit_s, elapsed / (double)ran), result);
   }
   cb_server_stop(&server);
   note_end_load(meta_path);

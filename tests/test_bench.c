@@ -96,7 +96,8 @@ Test(bench, a_hanging_cell_is_killed_at_its_limit_and_recorded_as_timeout) {
   cmd_result_free(&r);
 }
 
-/* Starts a bench, interrupts it (SIGINT) once `after` cells are recorded. */
+/* Starts a bench, checks that a second one on the same run folder is refused, and
+ * interrupts the first (SIGINT) once `after` cells are recorded. */
 static int interrupted_bench(char *const argv[], size_t after) {
   pid_t pid = fork();
   cr_assert(pid >= 0);
@@ -113,6 +114,11 @@ static int interrupted_bench(char *const argv[], size_t after) {
     if (n >= after) break;
     usleep(50 * 1000);
   }
+  cmd_result second;
+  run_cmd(argv, 30, &second);
+  cr_expect_eq(second.code, 2, "a second bench on the same run: exit %d, %s", second.code, second.err);
+  cr_expect(strstr(second.err, "--run-id") != NULL, "%s", second.err);
+  cmd_result_free(&second);
   kill(pid, SIGINT);
   int status;
   waitpid(pid, &status, 0);

@@ -149,7 +149,7 @@ Test(report, advise_picks_the_expected_model) {
 Test(report, advise_warns_on_extrapolation) {
   cmd_result r;
   advise("0", "10", "5000", &r);
-  cr_expect(strstr(r.out, "warning: N=5000 extrapolates") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "warning: N=5000 extrapolates beyond the measured sizes for threads, sync") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "[extrapolated]") != NULL, "%s", r.out);
   cmd_result_free(&r);
 }
