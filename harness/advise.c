@@ -97,7 +97,7 @@ static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, workload) != 0 || c->cores != cores || strcmp(c->model, a->model) != 0) continue;
     if (strcmp(c->status, "unsupported") == 0) continue; /* other workloads of the kind speak for it */
-    int slow_skip = strcmp(c->status, "skipped") == 0 && strncmp(c->error, "predicted", 9) == 0;
+    int slow_skip = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;
     if (c->tasks >= n && (ceil_n < 0 || c->tasks < ceil_n)) ceil_n = c->tasks;
     if (!c->verified && !slow_skip && (!failed || c->tasks < failed->tasks)) failed = c;
     if (c->verified && np < 64) pts[np++] = c; /* sorted by N (results order) */

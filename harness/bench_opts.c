@@ -47,13 +47,13 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     if (ncpu > 1) o->cores[o->ncores++] = ncpu;
     for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
   } else if (strcmp(name, "default") == 0) {
-    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->ntasks = 3;
+    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
     o->cpu_tasks = 32;
     o->limit_s = 10;
     cores_upto(o, ncpu);
     for (size_t k = 0; k < sizeof default_params / sizeof *default_params; k++) o->params[o->nparams++] = default_params[k];
   } else if (strcmp(name, "full") == 0) {
-    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
+    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->tasks[4] = 100000, o->ntasks = 5;
     o->cpu_tasks = 64;
     o->runs = 10;
     o->limit_s = 30;

@@ -187,6 +187,10 @@ static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, cha
     snprintf(why, cap, "%s", json_string_value(json_object_get(best, "error")));
     return 2;
   }
+  if (strcmp(status, "skipped") == 0) {
+    snprintf(why, cap, "as at N=%lld: %s", best_n, json_string_value(json_object_get(best, "error")));
+    return 1;
+  }
   if (strcmp(status, "ok") != 0) {
     snprintf(why, cap, "the model gave out at N=%lld (%s)", best_n, status);
     return 1;
