@@ -78,10 +78,16 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
       rows++;
     } else {
       double top = 0;
-      for (size_t j = 0; j < r->ncells; j++)
-        if (r->cells[j].verified && strcmp(r->cells[j].workload, c->workload) == 0)
-          top = fmax(top, r->cells[j].job_wall.median);
-      fprintf(fail, "%s %s:%s %lld %.6f\n", c->workload, c->model, c->status, c->tasks, top > 0 ? top * 2 : 1);
+      int below = 0; /* failures already marked at this N: stacked upwards, not on top of each other */
+      for (size_t j = 0; j < r->ncells; j++) {
+        const cb_cell_summary *e = &r->cells[j];
+        if (e->verified && strcmp(e->workload, c->workload) == 0) top = fmax(top, e->job_wall.median);
+        below += j < k && !e->verified && strcmp(e->status, "unsupported") != 0 &&
+                 strcmp(e->workload, c->workload) == 0 && e->tasks == c->tasks;
+      }
+      int too_slow = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;
+      fprintf(fail, "%s %s:%s %lld %.6f\n", c->workload, c->model, too_slow ? "over-limit" : c->status, c->tasks,
+              (top > 0 ? top * 2 : 1) * pow(2.2, below));
     }
     int first_at_n = 1;
     for (size_t j = 0; j < k; j++)
