@@ -34,8 +34,10 @@ static void cores_upto(cb_bench_opts *o, int ncpu) {
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
  * full: the sweeps, with each workload's own default parameters. */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
-  static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024"};
-  static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096"};
+  static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
+                                             "leaves=1000"};
+  static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
+                                               "leaves=10000"};
   memset(o, 0, sizeof *o);
   o->results_dir = "results";
   o->runs = 5;
