@@ -78,7 +78,9 @@ static void summary(const cb_run_results *r, cb__doc *d) {
         int too_slow = strcmp(e->status, "skipped") == 0 && strstr(e->error, "predicted") != NULL;
         if (strcmp(e->status, "unsupported") != 0 && used < sizeof failed)
           used += (size_t)snprintf(failed + used, sizeof failed - used, "%s%s (%s)", used ? ", " : "", e->model,
-                                   too_slow ? "skipped: too slow for the limit" : e->status);
+                                   too_slow ? "skipped: too slow for the limit"
+                                   : strcmp(e->status, "skipped") == 0 ? "skipped: gave out at a smaller N"
+                                                                       : e->status);
       } else if (!best || e->wall.median < best->wall.median) {
         second = best, best = e;
       } else if (!second || e->wall.median < second->wall.median) {

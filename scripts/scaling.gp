@@ -27,7 +27,10 @@ do for [i=1:n] {
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
   fails = system(sprintf("awk '$1==\"%s\"' %s | wc -l", w, fail)) + 0
   cmd = "plot for [j=1:words(models)] sprintf(\"< awk '$1==\\\"%s\\\" && $2==\\\"%s\\\"' %s\", w, word(models, j), data) using 3:4 lw 2 pt 7 title word(models, j)"
-  cmd = cmd.", sprintf(\"< awk '$1==\\\"%s\\\"' %s\", w, ideal) using 2:3 with lines dt 2 lw 2 lc rgb \"black\" title \"ideal\""
+  ideals = system(sprintf("awk '$1==\"%s\"' %s | wc -l", w, ideal)) + 0
+  if (ideals > 0) {
+    cmd = cmd.", sprintf(\"< awk '$1==\\\"%s\\\"' %s\", w, ideal) using 2:3 with lines dt 2 lw 2 lc rgb \"black\" title \"ideal\""
+  }
   if (fails > 0) {
     cmd = cmd.", sprintf(\"< awk '$1==\\\"%s\\\"' %s\", w, fail) using 3:4:2 with labels point pt 2 ps 2 lc rgb \"#cc3311\" offset 0,1 font \",8\" notitle"
   }
