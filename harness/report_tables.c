@@ -136,7 +136,7 @@ static void advice(const cb_run_results *r, cb__doc *d) {
 static void csv_header(FILE *csv) {
   fprintf(csv, "workload,kind,model,tasks,concurrency,cores,params,status,runs,wall_median_s,wall_min_s,wall_max_s,"
                "wall_cv,noisy,job_wall_median_s,speedup_vs_sync,ideal_s,efficiency,cpu_s,tree_rss_kb,"
-               "rss_per_task_kb,created,created_kind,error\n");
+               "rss_per_task_kb,created,created_kind,per_op,error\n");
 }
 
 static void csv_quote(FILE *csv, const char *s) {
@@ -156,8 +156,8 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
   cb__doc_heading(d, 2, title);
   static const char *const head[] = {"model", "N", "cores", "C", "wall median (s)", "min–max (s)", "CV",
                                      "speedup vs sync", "ideal (s)", "efficiency", "CPU user+sys (s)",
-                                     "tree RSS (MiB)", "RSS per task (KiB)", "created", "verified"};
-  cb__doc_table(d, head, "lrrrrrrrrrrrrll", 15);
+                                     "tree RSS (MiB)", "RSS per task (KiB)", "created", "per operation", "verified"};
+  cb__doc_table(d, head, "lrrrrrrrrrrrrlll", 16);
   for (size_t k = first; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, h->workload) != 0) continue;
@@ -187,8 +187,9 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     } else {
       snprintf(ver, sizeof ver, "**%s**: %s", c->status, c->error);
     }
-    const char *row[] = {c->model, n, cores, conc, med, mm, cv, sp, id, ef, cpu, rss, slope, made, ver};
-    cb__doc_row(d, row, 15);
+    const char *row[] = {c->model, n, cores, conc, med, mm, cv, sp, id, ef, cpu, rss, slope, made,
+                         c->per_op[0] ? c->per_op : "—", ver};
+    cb__doc_row(d, row, 16);
     fprintf(csv, "%s,%s,%s,%lld,%lld,%d,", c->workload, c->kind, c->model, c->tasks, c->eff_concurrency, c->cores);
     csv_quote(csv, ptext);
     fprintf(csv, ",%s,%zu,", c->status, c->wall.n);
@@ -202,9 +203,11 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
       if (eff > 0) fprintf(csv, "%.4f", eff);
       fprintf(csv, ",%.4f,%.0f,", c->cpu_s, c->tree_rss_kb);
       if (!isnan(c->rss_per_task_kb)) fprintf(csv, "%.2f", c->rss_per_task_kb);
-      fprintf(csv, ",%lld,%s,\n", c->created, c->created_kind);
+      fprintf(csv, ",%lld,%s,", c->created, c->created_kind);
+      csv_quote(csv, c->per_op);
+      fprintf(csv, ",\n");
     } else {
-      fprintf(csv, ",,,,,,,,,,,,,,");
+      fprintf(csv, ",,,,,,,,,,,,,,,");
       csv_quote(csv, c->error);
       fputc('\n', csv);
     }
@@ -224,7 +227,8 @@ void cb__report_write(const cb_run_results *r, cb__doc *d, FILE *csv, const cb__
                   "parameters and N. Efficiency = the ideal / this cell's job phase (the model's own timing of its "
                   "jobs), where the ideal is sync's job phase / min(cores, C) for CPU work and wait per job × ⌈N / C⌉ "
                   "for IO work (DESIGN.md). CPU = user+sys of the whole process tree; tree RSS = peak RSS summed over "
-                  "the tree; RSS per task = the slope of tree RSS over N for the same model. A cell that did not "
+                  "the tree; RSS per task = the slope of tree RSS over N for the same model; per operation = figures a "
+                  "model reports itself (e.g. ns_per_switch), medians over the runs. A cell that did not "
                   "verify shows its class — timeout, crash, wrong_result, job_failed, resource_limit, unsupported, "
                   "bad_exit, skipped — and no speed figure.");
   for (size_t k = 0; k < r->ncells; k++)

@@ -35,6 +35,40 @@ static void copy_str(char *dst, size_t cap, json_t *o, const char *key) {
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 
+/* Keys every `concbench run` JSON has (cell.c); any other number is a per-operation
+ * figure a model or workload added (cb_report_extra). */
+static int contract_key(const char *key) {
+  static const char *const keys[] = {
+      "model", "workload", "kind", "tasks", "concurrency", "params", "wall_s", "failed_after_s", "user_s", "sys_s",
+      "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary", "created", "created_kind", "jobs_ok",
+      "jobs_failed", "jobs_wrong", "latency_ms", "checksum", "expected_checksum", "verified", "error", "exit_class",
+      NULL};
+  for (int k = 0; keys[k]; k++)
+    if (strcmp(keys[k], key) == 0) return 1;
+  return 0;
+}
+
+/* Medians of the per-operation figures over the runs, as "key=value ...". */
+static void per_op(json_t *runs, cb_cell_summary *c) {
+  const char *key;
+  json_t *v;
+  size_t used = 0, m = json_array_size(runs);
+  double *vals = malloc((m ? m : 1) * sizeof *vals);
+  CB_CHECK(vals != NULL);
+  json_object_foreach(json_array_get(runs, 0), key, v) {
+    if (contract_key(key) || !json_is_number(v) || used >= sizeof c->per_op) continue;
+    size_t n = 0;
+    for (size_t k = 0; k < m; k++) {
+      json_t *x = json_object_get(json_array_get(runs, k), key);
+      if (json_is_number(x)) vals[n++] = json_number_value(x);
+    }
+    cb_stats s;
+    cb_stats_of(vals, n, &s);
+    used += (size_t)snprintf(c->per_op + used, sizeof c->per_op - used, "%s%s=%.4g", used ? " " : "", key, s.median);
+  }
+  free(vals);
+}
+
 /* The figures of an ok cell: hyperfine times and its runs' cell JSON. */
 static void load_figures(json_t *rec, cb_cell_summary *c) {
   json_t *times = json_object_get(rec, "times"), *runs = json_object_get(rec, "runs");
@@ -58,6 +92,7 @@ static void load_figures(json_t *rec, cb_cell_summary *c) {
   c->cpu_s = s.median;
   cb_stats_of(rss, m, &s);
   c->tree_rss_kb = s.median;
+  per_op(runs, c);
   free(sorted), free(jw), free(cpu), free(rss);
 }
 

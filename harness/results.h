@@ -32,6 +32,8 @@ typedef struct cb_cell_summary {
   double rss_per_task_kb;    /* slope of tree RSS over N in this cell's series; NAN if < 2 sizes */
   long long created;
   char created_kind[32];
+  char per_op[160];          /* a model's own per-operation figures (cell JSON keys beyond
+                                the contract's, e.g. ns_per_switch), medians, "k=v ..." */
 } cb_cell_summary;
 
 typedef struct cb_run_results {

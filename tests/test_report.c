@@ -108,8 +108,8 @@ Test(report, failed_cells_carry_no_ratio) {
   char *csv = slurp(run_dir, "summary.csv");
   const char *line = strstr(csv, "sleep,io,procs,100,");
   cr_assert_not_null(line);
-  /* status, 0 runs, then 14 empty figures and the reason */
-  cr_expect(strncmp(line, "sleep,io,procs,100,100,2,\"ms=10\",timeout,0,,,,,,,,,,,,,,,\"killed", 63) == 0,
+  /* status, 0 runs, then 15 empty figures and the reason */
+  cr_expect(strncmp(line, "sleep,io,procs,100,100,2,\"ms=10\",timeout,0,,,,,,,,,,,,,,,,\"killed", 64) == 0,
             "csv row of a failed cell: %.120s", line);
   free(csv);
   free(md);
