@@ -189,7 +189,7 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     }
     const char *row[] = {c->model, n, cores, conc, med, mm, cv, sp, id, ef, cpu, rss, slope, made,
                          c->per_op[0] ? c->per_op : "—", ver};
-    cb__doc_row(d, row, 16);
+    if (strcmp(c->status, "unsupported") != 0) cb__doc_row(d, row, 16); /* listed under the table */
     fprintf(csv, "%s,%s,%s,%lld,%lld,%d,", c->workload, c->kind, c->model, c->tasks, c->eff_concurrency, c->cores);
     csv_quote(csv, ptext);
     fprintf(csv, ",%s,%zu,", c->status, c->wall.n);
@@ -213,6 +213,18 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     }
   }
   cb__doc_table_end(d);
+  char none[256] = "";
+  size_t used = 0;
+  for (size_t k = first; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (strcmp(c->workload, h->workload) != 0 || strcmp(c->status, "unsupported") != 0 || used >= sizeof none) continue;
+    int seen = 0;
+    for (size_t j = first; j < k; j++)
+      seen |= strcmp(r->cells[j].workload, h->workload) == 0 && strcmp(r->cells[j].model, c->model) == 0 &&
+              strcmp(r->cells[j].status, "unsupported") == 0;
+    if (!seen) used += (size_t)snprintf(none + used, sizeof none - used, "%s%s", used ? ", " : "", c->model);
+  }
+  if (none[0]) cb__doc_para(d, "No version of %s for: %s.", h->workload, none);
 }
 
 void cb__report_write(const cb_run_results *r, cb__doc *d, FILE *csv, const cb__chart *charts, int ncharts) {
