@@ -35,7 +35,7 @@ static void cores_upto(cb_bench_opts *o, int ncpu) {
  * full: the sweeps, with each workload's own default parameters. */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
-                                             "leaves=1000"};
+                                             "leaves=100"};
   static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
                                                "leaves=10000"};
   memset(o, 0, sizeof *o);
@@ -44,7 +44,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   if (strcmp(name, "quick") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->ntasks = 2;
     o->cpu_tasks = 4;
-    o->limit_s = 10;
+    o->limit_s = 5;
     o->cores[o->ncores++] = 1;
     if (ncpu > 1) o->cores[o->ncores++] = ncpu;
     for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
