@@ -1,5 +1,5 @@
 /* report_charts.c — the chart data of a run and the gnuplot calls that draw it.
- *   bars:    per workload at its largest size, a bar per model (median wall, min–max)
+ *   bars:    per workload at the size where most models verified, a bar per model (median wall, min–max)
  *            and the ideal; a model that failed there is labelled with its class;
  *   scaling: io/mixed/coord workloads, wall against N (log–log), the ideal, failures;
  *   memory:  tree RSS above the workload's leanest cell, per task, against N;
@@ -25,21 +25,40 @@ static FILE *open_dat(const char *dir, const char *stem, const char *suffix) {
 
 static int is_cpu(const cb_cell_summary *c) { return strcmp(c->kind, "cpu") == 0; }
 
-/* The size a workload's bar panel shows: most cores for cpu, else the largest N
- * with a verified cell. */
-static void panel_size(const cb_run_results *r, const char *w, long long *n, int *cores) {
-  *n = 0, *cores = 0;
-  for (size_t k = 0; k < r->ncells; k++) {
-    const cb_cell_summary *c = &r->cells[k];
-    if (strcmp(c->workload, w) != 0) continue;
-    if (is_cpu(c) ? c->cores > *cores : c->verified && c->tasks > *n) *n = c->tasks, *cores = c->cores;
-  }
-}
-
 static int first_of_workload(const cb_run_results *r, size_t k) {
   for (size_t j = 0; j < k; j++)
     if (strcmp(r->cells[j].workload, r->cells[k].workload) == 0) return 0;
   return 1;
+}
+
+static int verified_at(const cb_run_results *r, const char *w, long long n, int cores) {
+  int count = 0;
+  for (size_t k = 0; k < r->ncells; k++)
+    count += r->cells[k].verified && strcmp(r->cells[k].workload, w) == 0 && r->cells[k].tasks == n &&
+             r->cells[k].cores == cores;
+  return count;
+}
+
+/* The size a workload's bar panel shows: the one where the most models verified,
+ * the largest (N, then cores) among those. */
+static void panel_size(const cb_run_results *r, const char *w, long long *n, int *cores) {
+  int best = -1;
+  *n = 0, *cores = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (strcmp(c->workload, w) != 0) continue;
+    int v = verified_at(r, w, c->tasks, c->cores);
+    if (v > best || (v == best && (c->tasks > *n || (c->tasks == *n && c->cores > *cores))))
+      best = v, *n = c->tasks, *cores = c->cores;
+  }
+}
+
+/* Panels (distinct workloads) a chart has, cpu ones or the others. */
+static int panels(const cb_run_results *r, int cpu, int all) {
+  int n = 0;
+  for (size_t k = 0; k < r->ncells; k++)
+    n += first_of_workload(r, k) && (all || is_cpu(&r->cells[k]) == cpu);
+  return n;
 }
 
 static int write_bars(const cb_run_results *r, FILE *f) {
@@ -125,13 +144,14 @@ static int write_cores(const cb_run_results *r, FILE *f) {
   return rows;
 }
 
-static int draw(const char *dir, const char *stem) {
+/* Draws scripts/STEM.gp into STEM.png and STEM.svg, rows of panels high. */
+static int draw(const char *dir, const char *stem, int rows) {
   char scripts[PATH_MAX], cmd[3 * PATH_MAX + 512];
   cb_scripts_dir(scripts, sizeof scripts);
   static const char *const terms[][2] = {{"pngcairo size 1400,%d", "png"}, {"svg size 1400,%d dynamic", "svg"}};
   for (int k = 0; k < 2; k++) {
     char term[64];
-    snprintf(term, sizeof term, terms[k][0], 520);
+    snprintf(term, sizeof term, terms[k][0], 120 + 400 * (rows > 0 ? rows : 1));
     snprintf(cmd, sizeof cmd, "gnuplot -e \"dir='%s'; out='%s/%s.%s'; term='%s'\" '%s/%s.gp'", dir, dir, stem,
              terms[k][1], term, scripts, stem);
     int rc = system(cmd);
@@ -157,16 +177,18 @@ int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *chart
   for (size_t k = 0; k < 6; k++)
     if (all[k]) fclose(all[k]);
   if (!ok) return -EIO;
-  const struct { const char *stem, *title; int rows; } want[] = {
-      {"bars", "Wall time per model at each workload's largest size, min–max bars, ideal in red", nb},
-      {"scaling", "Scaling: job-phase wall time against N (log–log), ideal dashed, failures marked", ns},
-      {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", ns},
-      {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc},
+  int np = panels(r, 0, 0);
+  const struct { const char *stem, *title; int rows, height; } want[] = {
+      {"bars", "Wall time per model at the size where most models verified, min–max bars, ideal in red", nb,
+       (panels(r, 0, 1) + 3) / 4},
+      {"scaling", "Scaling: job-phase wall time against N (log–log), ideal dashed, failures marked", ns, (np + 2) / 3},
+      {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", ns, (np + 2) / 3},
+      {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc, (panels(r, 1, 0) + 2) / 3},
   };
   *ncharts = 0;
   for (size_t k = 0; k < 4; k++) {
     if (want[k].rows == 0) continue;
-    if (draw(dir, want[k].stem) != 0) return -EIO;
+    if (draw(dir, want[k].stem, want[k].height) != 0) return -EIO;
     cb__chart *c = &charts[(*ncharts)++];
     snprintf(c->stem, sizeof c->stem, "%s", want[k].stem);
     snprintf(c->title, sizeof c->title, "%s", want[k].title);
