@@ -2,6 +2,7 @@
 #   make            build bin/concbench and bin/delayd
 #   make test       unit and integration tests (installs missing dependencies first)
 #   make bench      time every cell with hyperfine; tables and charts under results/
+#                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
 #   make deps       install (as root) or check the Debian packages we need
 #   make clean
 # Variants: SANITIZE=1 (ASan+UBSan), SANITIZE=thread (TSan), GREEN_SWITCH=asm|ucontext.
@@ -82,7 +83,7 @@ $(BIN)/echobench: $(BUILD)/harness/echobench_main.o $(LIB)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -DCB_BIN_DIR='"$(abspath $(BIN))"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DCB_BIN_DIR='"$(abspath $(BIN))"' -DCB_SRC_DIR='"$(abspath .)"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh
@@ -92,12 +93,19 @@ check-deps:
 
 # Each test binary runs its tests isolated (Criterion forks per test) with a timeout;
 # scripts/run-tests.sh runs every binary and prints one closing summary line.
+# The green runtime's tests run with both context switches (DESIGN.md convention 4):
+# with the default asm switch, its tests are also built and run in the ucontext variant.
+UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,build/ucontext$(VARIANT:asm%=%)/tests/%,$(wildcard tests/test_green_*.c)))
+
 test: check-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
-	@sh scripts/run-tests.sh $(TEST_BINS)
+	$(if $(UCTX_TEST_BINS),@$(MAKE) --no-print-directory GREEN_SWITCH=ucontext all $(UCTX_TEST_BINS))
+	@sh scripts/run-tests.sh $(TEST_BINS) $(UCTX_TEST_BINS)
 
+PROFILE ?= default
+RUN_ID  ?=
 bench: check-deps all
-	@sh scripts/bench.sh
+	@CONCBENCH_CFLAGS="$(CFLAGS)" $(BIN)/concbench bench --profile $(PROFILE) $(if $(RUN_ID),--run-id $(RUN_ID)) $(BENCH_ARGS)
 
 report: all
 	@$(BIN)/concbench report

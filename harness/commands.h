@@ -4,5 +4,9 @@
 
 int cb_cmd_list(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
+int cb_cmd_bench(int argc, char **argv);
+int cb_cmd_compare(int argc, char **argv);
+int cb_cmd_advise(int argc, char **argv);
+int cb_cmd_microbench(int argc, char **argv);
 
 #endif

@@ -1,5 +1,4 @@
 /* results.c — see results.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -36,81 +35,113 @@ static void copy_str(char *dst, size_t cap, json_t *o, const char *key) {
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 
-/* Reads cells/ID.jsonl: one JSON object per timed run. */
-static int load_cell_lines(const char *path, cb_cell_summary *c) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -errno;
-  double walls[1024], cpus[1024], rss[1024];
-  size_t n = 0, nw = 0;
-  char *line = NULL;
-  size_t cap = 0;
-  c->verified = 1;
-  while (getline(&line, &cap, f) > 0 && n < 1024) {
-    json_error_t je;
-    json_t *o = json_loads(line, 0, &je);
-    if (!o) {
-      c->verified = 0;
-      snprintf(c->error, sizeof c->error, "unreadable cell JSON: %s", je.text);
-      continue;
-    }
-    if (n == 0) {
-      copy_str(c->model, sizeof c->model, o, "model");
-      copy_str(c->workload, sizeof c->workload, o, "workload");
-      copy_str(c->kind, sizeof c->kind, o, "kind");
-      copy_str(c->created_kind, sizeof c->created_kind, o, "created_kind");
-      c->tasks = json_integer_value(json_object_get(o, "tasks"));
-      c->concurrency = json_integer_value(json_object_get(o, "concurrency"));
-      c->created = json_integer_value(json_object_get(o, "created"));
-      c->params = json_incref(json_object_get(o, "params"));
-    }
-    if (!json_is_true(json_object_get(o, "verified"))) {
-      c->verified = 0;
-      if (!c->error[0]) {
-        const char *e = json_string_value(json_object_get(o, "error"));
-        snprintf(c->error, sizeof c->error, "%s", e ? e : "not verified");
-      }
-    } else {
-      walls[nw++] = num(o, "wall_s");
-    }
-    cpus[n] = num(o, "user_s") + num(o, "sys_s");
-    rss[n] = num(o, "tree_rss_kb");
-    n++;
-    json_decref(o);
-  }
-  free(line);
-  fclose(f);
-  c->runs = (int)n;
-  if (n == 0) {
-    c->verified = 0;
-    snprintf(c->error, sizeof c->error, "no run finished");
-    return 0;
-  }
-  cb_stats s;
-  cb_stats_of(walls, nw, &c->job_wall);
-  cb_stats_of(cpus, n, &s);
-  c->cpu_s = s.median;
-  cb_stats_of(rss, n, &s);
-  c->tree_rss_kb = s.median;
+/* Keys every `concbench run` JSON has (cell.c); any other number is a per-operation
+ * figure a model or workload added (cb_report_extra). */
+static int contract_key(const char *key) {
+  static const char *const keys[] = {
+      "model", "workload", "kind", "tasks", "concurrency", "params", "wall_s", "failed_after_s", "user_s", "sys_s",
+      "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary", "created", "created_kind", "jobs_ok",
+      "jobs_failed", "jobs_wrong", "latency_ms", "checksum", "expected_checksum", "verified", "error", "exit_class",
+      NULL};
+  for (int k = 0; keys[k]; k++)
+    if (strcmp(keys[k], key) == 0) return 1;
   return 0;
 }
 
-/* Reads hyperfine/ID.json: the timed runs of the whole command. */
-static void load_hyperfine(const char *path, cb_cell_summary *c) {
-  json_error_t je;
-  json_t *o = json_load_file(path, 0, &je);
-  json_t *times = o ? json_object_get(json_array_get(json_object_get(o, "results"), 0), "times") : NULL;
-  if (!json_is_array(times) || json_array_size(times) == 0) {
-    if (c->verified) snprintf(c->error, sizeof c->error, "hyperfine did not finish (no export)");
-    c->verified = 0;
-  } else {
-    size_t n = json_array_size(times);
-    double *v = malloc(n * sizeof *v);
-    CB_CHECK(v != NULL);
-    for (size_t k = 0; k < n; k++) v[k] = json_number_value(json_array_get(times, k));
-    cb_stats_of(v, n, &c->wall);
-    free(v);
+/* Medians of the per-operation figures over the runs, as "key=value ...". */
+static void per_op(json_t *runs, cb_cell_summary *c) {
+  const char *key;
+  json_t *v;
+  size_t used = 0, m = json_array_size(runs);
+  double *vals = malloc((m ? m : 1) * sizeof *vals);
+  CB_CHECK(vals != NULL);
+  json_object_foreach(json_array_get(runs, 0), key, v) {
+    if (contract_key(key) || !json_is_number(v) || used >= sizeof c->per_op) continue;
+    size_t n = 0;
+    for (size_t k = 0; k < m; k++) {
+      json_t *x = json_object_get(json_array_get(runs, k), key);
+      if (json_is_number(x)) vals[n++] = json_number_value(x);
+    }
+    cb_stats s;
+    cb_stats_of(vals, n, &s);
+    used += (size_t)snprintf(c->per_op + used, sizeof c->per_op - used, "%s%s=%.4g", used ? " " : "", key, s.median);
   }
-  json_decref(o);
+  free(vals);
+}
+
+/* The figures of an ok cell: hyperfine times and its runs' cell JSON. */
+static void load_figures(json_t *rec, cb_cell_summary *c) {
+  json_t *times = json_object_get(rec, "times"), *runs = json_object_get(rec, "runs");
+  size_t n = json_array_size(times), m = json_array_size(runs);
+  c->times = malloc((n ? n : 1) * sizeof *c->times);
+  double *sorted = malloc((n ? n : 1) * sizeof *sorted);
+  double *jw = malloc((m ? m : 1) * sizeof *jw), *cpu = malloc((m ? m : 1) * sizeof *cpu),
+         *rss = malloc((m ? m : 1) * sizeof *rss);
+  CB_CHECK(c->times && sorted && jw && cpu && rss);
+  for (size_t k = 0; k < n; k++) c->times[k] = sorted[k] = json_number_value(json_array_get(times, k));
+  cb_stats_of(sorted, n, &c->wall);
+  for (size_t k = 0; k < m; k++) {
+    json_t *o = json_array_get(runs, k);
+    jw[k] = num(o, "wall_s");
+    cpu[k] = num(o, "user_s") + num(o, "sys_s");
+    rss[k] = num(o, "tree_rss_kb");
+  }
+  cb_stats s;
+  cb_stats_of(jw, m, &c->job_wall);
+  cb_stats_of(cpu, m, &s);
+  c->cpu_s = s.median;
+  cb_stats_of(rss, m, &s);
+  c->tree_rss_kb = s.median;
+  per_op(runs, c);
+  free(sorted), free(jw), free(cpu), free(rss);
+}
+
+static void load_record(json_t *rec, cb_cell_summary *c) {
+  memset(c, 0, sizeof *c);
+  copy_str(c->id, sizeof c->id, rec, "id");
+  copy_str(c->model, sizeof c->model, rec, "model");
+  copy_str(c->workload, sizeof c->workload, rec, "workload");
+  copy_str(c->kind, sizeof c->kind, rec, "kind");
+  copy_str(c->status, sizeof c->status, rec, "status");
+  copy_str(c->error, sizeof c->error, rec, "error");
+  c->tasks = json_integer_value(json_object_get(rec, "tasks"));
+  c->concurrency = json_integer_value(json_object_get(rec, "concurrency"));
+  c->cores = (int)json_integer_value(json_object_get(rec, "cores"));
+  c->params = json_incref(json_object_get(rec, "params"));
+  c->verified = strcmp(c->status, "ok") == 0;
+  c->rss_per_task_kb = NAN;
+  json_t *first = json_array_get(json_object_get(rec, "runs"), 0);
+  if (!first) first = json_object_get(rec, "probe");
+  c->eff_concurrency = json_integer_value(json_object_get(first, "concurrency"));
+  if (c->eff_concurrency <= 0) c->eff_concurrency = c->concurrency > 0 ? c->concurrency : c->tasks;
+  c->created = json_integer_value(json_object_get(first, "created"));
+  copy_str(c->created_kind, sizeof c->created_kind, first, "created_kind");
+  if (c->verified) load_figures(rec, c);
+}
+
+int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b) {
+  return strcmp(a->model, b->model) == 0 && strcmp(a->workload, b->workload) == 0 &&
+         a->concurrency == b->concurrency && a->cores == b->cores && json_equal(a->params, b->params);
+}
+
+/* Least-squares slope of tree RSS over N across each series' verified cells. */
+static void rss_slopes(cb_run_results *r) {
+  for (size_t k = 0; k < r->ncells; k++) {
+    cb_cell_summary *c = &r->cells[k];
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int n = 0;
+    long long first = -1, distinct = 0;
+    for (size_t j = 0; j < r->ncells; j++) {
+      const cb_cell_summary *d = &r->cells[j];
+      if (!d->verified || !cb_results_same_series(c, d)) continue;
+      double x = (double)d->tasks, y = d->tree_rss_kb;
+      sx += x, sy += y, sxx += x * x, sxy += x * y, n++;
+      if (first < 0) first = d->tasks;
+      distinct += d->tasks != first;
+    }
+    double den = n * sxx - sx * sx;
+    if (distinct > 0 && den > 0) c->rss_per_task_kb = (n * sxy - sx * sy) / den;
+  }
 }
 
 /* Registry order: workloads as `concbench list` shows them, then models likewise. */
@@ -131,10 +162,18 @@ static int rank_of(const char *name, int models) {
 static int cmp_cells(const void *a, const void *b) {
   const cb_cell_summary *x = a, *y = b;
   int d = rank_of(x->workload, 0) - rank_of(y->workload, 0);
+  if (d == 0) d = strcmp(x->workload, y->workload);
   if (d == 0) d = (x->tasks > y->tasks) - (x->tasks < y->tasks);
+  if (d == 0) d = x->cores - y->cores;
   if (d == 0) d = rank_of(x->model, 1) - rank_of(y->model, 1);
+  if (d == 0) d = strcmp(x->model, y->model);
   if (d == 0) d = (x->concurrency > y->concurrency) - (x->concurrency < y->concurrency);
   return d != 0 ? d : strcmp(x->id, y->id);
+}
+
+static void free_cell(cb_cell_summary *c) {
+  json_decref(c->params);
+  free(c->times);
 }
 
 int cb_results_load(const char *dir, cb_run_results *out) {
@@ -143,57 +182,82 @@ int cb_results_load(const char *dir, cb_run_results *out) {
   char path[1024];
   snprintf(path, sizeof path, "%s/meta.json", dir);
   out->meta = json_load_file(path, 0, NULL);
-  snprintf(path, sizeof path, "%s/cells", dir);
-  struct dirent **names;
-  int n = scandir(path, &names, NULL, alphasort);
-  if (n < 0) {
-    fprintf(stderr, "concbench report: %s: %s\n", path, strerror(errno));
-    return -errno;
+  snprintf(path, sizeof path, "%s/cells.jsonl", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    int e = errno;
+    fprintf(stderr, "concbench: %s: %s (not a bench run folder?)\n", path, strerror(e));
+    json_decref(out->meta);
+    return -e;
   }
-  out->cells = calloc((size_t)n + 1, sizeof *out->cells);
+  size_t cap = 16;
+  out->cells = calloc(cap, sizeof *out->cells);
   CB_CHECK(out->cells != NULL);
-  for (int k = 0; k < n; k++) {
-    const char *name = names[k]->d_name;
-    size_t len = strlen(name);
-    if (len > 6 && len - 6 < sizeof out->cells[0].id && strcmp(name + len - 6, ".jsonl") == 0) {
-      cb_cell_summary *c = &out->cells[out->ncells++];
-      snprintf(c->id, sizeof c->id, "%.*s", (int)(len - 6), name);
-      snprintf(path, sizeof path, "%s/cells/%s", dir, name);
-      load_cell_lines(path, c);
-      snprintf(path, sizeof path, "%s/hyperfine/%s.json", dir, c->id);
-      load_hyperfine(path, c);
+  char *line = NULL;
+  size_t lcap = 0;
+  while (getline(&line, &lcap, f) > 0) {
+    json_t *rec = json_loads(line, 0, NULL);
+    if (!json_is_object(rec) || !json_is_string(json_object_get(rec, "status"))) {
+      json_decref(rec); /* a torn line from a crash mid-write */
+      continue;
     }
-    free(names[k]);
+    cb_cell_summary c;
+    load_record(rec, &c);
+    json_decref(rec);
+    size_t k = 0;
+    while (k < out->ncells && !(cb_results_same_series(&out->cells[k], &c) && out->cells[k].tasks == c.tasks)) k++;
+    if (k < out->ncells) {
+      free_cell(&out->cells[k]);
+    } else {
+      if (out->ncells == cap) {
+        cap *= 2;
+        out->cells = realloc(out->cells, cap * sizeof *out->cells);
+        CB_CHECK(out->cells != NULL);
+      }
+      out->ncells++;
+    }
+    out->cells[k] = c;
   }
-  free(names);
+  free(line);
+  fclose(f);
   qsort(out->cells, out->ncells, sizeof *out->cells, cmp_cells);
+  rss_slopes(out);
   return 0;
 }
 
 void cb_results_free(cb_run_results *r) {
-  for (size_t k = 0; k < r->ncells; k++) json_decref(r->cells[k].params);
+  for (size_t k = 0; k < r->ncells; k++) free_cell(&r->cells[k]);
   free(r->cells);
   json_decref(r->meta);
 }
 
 const cb_cell_summary *cb_results_baseline(const cb_run_results *r, const cb_cell_summary *c) {
+  const cb_cell_summary *best = NULL;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *b = &r->cells[k];
-    if (strcmp(b->model, "sync") == 0 && strcmp(b->workload, c->workload) == 0 &&
-        b->tasks == c->tasks && json_equal(b->params, c->params))
-      return b;
+    if (strcmp(b->model, "sync") != 0 || strcmp(b->workload, c->workload) != 0 || b->tasks != c->tasks ||
+        !json_equal(b->params, c->params))
+      continue;
+    if (b->cores == c->cores) return b;
+    if (!best || b->cores < best->cores) best = b;
   }
-  return NULL;
+  return best;
 }
 
 double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c) {
-  long long conc = c->concurrency > 0 ? c->concurrency : 1;
+  long long conc = c->eff_concurrency > 0 ? c->eff_concurrency : 1;
   if (strcmp(c->kind, "cpu") == 0) {
     const cb_cell_summary *b = cb_results_baseline(r, c);
-    long long cores = r->meta ? json_integer_value(json_object_get(r->meta, "cores")) : 0;
+    long long cores = c->cores;
+    if (cores <= 0 && r->meta) cores = json_integer_value(json_object_get(r->meta, "cores"));
     if (!b || !b->verified || cores <= 0) return -1;
-    return b->wall.median / (double)(cores < conc ? cores : conc);
+    return b->job_wall.median / (double)(cores < conc ? cores : conc);
   }
+  double wait = cb_results_wait_s(c);
+  return wait < 0 ? -1 : wait * (double)((c->tasks + conc - 1) / conc);
+}
+
+double cb_results_wait_s(const cb_cell_summary *c) {
   const cb_workload *w = cb_workload_find(c->workload);
   if (!w || !w->wait_s) return -1;
   cb_params p = {0};
@@ -205,5 +269,5 @@ double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c) {
       if (strcmp(w->params[k].choices[ch], json_string_value(v)) == 0) p.v[k] = ch;
   }
   cb_job_env env = {.workload = w, .params = &p};
-  return w->wait_s(&env) * (double)((c->tasks + conc - 1) / conc);
+  return w->wait_s(&env);
 }

@@ -1,6 +1,6 @@
-/* results.h — a bench run folder loaded into memory: one summary per cell, made
- * from the cell JSON lines of its runs (cells/ID.jsonl) and hyperfine's export
- * (hyperfine/ID.json). Report, compare and advise read runs only through this. */
+/* results.h — a bench run folder loaded into memory: one summary per cell, from
+ * the run's cells.jsonl (see bench.h). Report, compare and advise read runs only
+ * through this. */
 #ifndef CB_RESULTS_H
 #define CB_RESULTS_H
 
@@ -13,19 +13,27 @@ typedef struct cb_stats {
 } cb_stats;
 
 typedef struct cb_cell_summary {
-  char id[128];
+  char id[160];
   char model[32], workload[32], kind[16];
-  long long tasks, concurrency;
-  json_t *params;      /* owned */
-  int runs;            /* cell JSON lines */
-  int verified;        /* every run verified and hyperfine finished */
-  char error[256];     /* why not, when !verified */
-  cb_stats wall;       /* hyperfine: whole command, s */
-  cb_stats job_wall;   /* job phase from the cell JSON, s */
-  double cpu_s;        /* median user+sys, s */
-  double tree_rss_kb;  /* median */
+  long long tasks;
+  long long concurrency;     /* as requested: 0 = one execution unit per job */
+  long long eff_concurrency; /* what the model ran with (from its JSON), 1 for sync */
+  int cores;                 /* CPUs the cell was pinned to */
+  json_t *params;            /* owned */
+  char status[24];           /* ok, timeout, crash, wrong_result, job_failed, resource_limit,
+                                unsupported, bad_exit, skipped */
+  char error[512];           /* why, when not ok */
+  int verified;              /* status ok: every run verified; only then are the figures set */
+  double *times;             /* hyperfine's timed runs of the whole command, s (owned) */
+  cb_stats wall;             /* of times */
+  cb_stats job_wall;         /* job phase from the cell JSON, s */
+  double cpu_s;              /* median user+sys, s */
+  double tree_rss_kb;        /* median */
+  double rss_per_task_kb;    /* slope of tree RSS over N in this cell's series; NAN if < 2 sizes */
   long long created;
   char created_kind[32];
+  char per_op[160];          /* a model's own per-operation figures (cell JSON keys beyond
+                                the contract's, e.g. ns_per_switch), medians, "k=v ..." */
 } cb_cell_summary;
 
 typedef struct cb_run_results {
@@ -35,18 +43,27 @@ typedef struct cb_run_results {
   size_t ncells;
 } cb_run_results;
 
-/* Loads every cell of a run folder. 0, or negative errno with a message on stderr. */
+/* Loads a run folder's cells.jsonl (a later record of the same cell replaces an
+ * earlier one). 0, or negative errno with a message on stderr. */
 int cb_results_load(const char *dir, cb_run_results *out);
 void cb_results_free(cb_run_results *r);
 
 /* Statistics of n values (sorted in place). */
 void cb_stats_of(double *v, size_t n, cb_stats *s);
 
-/* The sync cell with the same workload, params and tasks, or NULL. */
+/* Same model, workload, params, C and cores: one series over N. */
+int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b);
+
+/* The sync cell with the same workload, params and tasks (same cores if measured,
+ * else the fewest cores), or NULL. */
 const cb_cell_summary *cb_results_baseline(const cb_run_results *r, const cb_cell_summary *c);
 
-/* The ideal of DESIGN.md for a cell, in seconds, or -1 when it cannot be drawn:
- * CPU: sync time / min(cores, C); IO: wait per job × ceil(N / C). */
+/* The ideal of DESIGN.md for a cell's job phase, in seconds, or -1 when it cannot be drawn:
+ * CPU: sync job phase / min(cores, C); IO: wait per job × ceil(N / C). */
 double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c);
+
+/* How long one job of the cell's workload waits (its wait_s() for the cell's
+ * params), s; -1 when the workload does not wait. */
+double cb_results_wait_s(const cb_cell_summary *c);
 
 #endif

@@ -1,7 +1,11 @@
 /* util.c — see util.h. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "harness/util.h"
 
@@ -22,4 +26,25 @@ void cb_raise_fd_limit(void) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+void cb_scripts_dir(char *out, size_t cap) {
+  const char *env = getenv("CONCBENCH_SCRIPTS");
+  if (env && *env) {
+    snprintf(out, cap, "%s", env);
+    return;
+  }
+  char self[PATH_MAX], probe[PATH_MAX + 32];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  self[n > 0 ? n : 0] = '\0';
+  char *dir = dirname(self);
+  /* bin/ is one level below the tree; sanitizer builds (build/VARIANT/bin) three. */
+  for (int up = 1; up <= 3; up++) {
+    size_t used = (size_t)snprintf(out, cap, "%s", dir);
+    for (int k = 0; k < up; k++) used += (size_t)snprintf(out + used, cap - used, "/..");
+    snprintf(out + used, cap - used, "/scripts");
+    snprintf(probe, sizeof probe, "%s/meta.sh", out);
+    if (access(probe, R_OK) == 0) return;
+  }
+  snprintf(out, cap, "%s/../scripts", dir);
 }

@@ -2,6 +2,7 @@
 #ifndef CB_UTIL_H
 #define CB_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Parses a whole decimal integer in [min, max]. 0 or -EINVAL / -ERANGE. */
@@ -9,5 +10,9 @@ int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 
 /* Raises RLIMIT_NOFILE's soft limit to its hard limit (servers, many sockets). */
 void cb_raise_fd_limit(void);
+
+/* The scripts folder: $CONCBENCH_SCRIPTS, else the scripts/ of the tree this
+ * executable was built in (bin/.. or build/VARIANT/bin/../../..). */
+void cb_scripts_dir(char *out, size_t cap);
 
 #endif

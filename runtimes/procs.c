@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness/check.h"
+#include "runtimes/coord.h"
 #include "runtimes/models.h"
 #include "runtimes/runtime.h"
 
@@ -208,4 +209,6 @@ const cb_model cb_model_procs = {
     .name = "procs",
     .summary = "a fork()ed process per job, or a pool of C worker processes",
     .run = procs_run,
+    .pingpong = cb__procs_pingpong,
+    .spawn_tree = cb__procs_spawn_tree,
 };

@@ -3,12 +3,14 @@
 
 #include "runtimes/runtime.h"
 #include "runtimes/models.h"
+#include "runtimes/green/green.h"
 #include "runtimes/loop/model.h"
 
 static const cb_model *const models[] = {
     &cb_model_sync,
     &cb_model_threads,
     &cb_model_procs,
+    &cb_model_green,
     &cb_model_loop,
 };
 

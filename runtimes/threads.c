@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtimes/runtime.h"
+#include "runtimes/coord.h"
 #include "runtimes/models.h"
 
 typedef struct pool {
@@ -80,4 +81,6 @@ const cb_model cb_model_threads = {
     .name = "threads",
     .summary = "a pthread per job, or a pool of C worker threads",
     .run = threads_run,
+    .pingpong = cb__threads_pingpong,
+    .spawn_tree = cb__threads_spawn_tree,
 };

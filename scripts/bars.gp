@@ -1,25 +1,31 @@
-# bars.gp — one panel per workload: a bar per model (median wall time) with min–max
-# error bars and the ideal drawn as a dashed line.
-# Called as: gnuplot -e "data='chart.dat'; out='chart.png'; term='pngcairo size 1200,600'" bars.gp
-# chart.dat columns: workload model median min max ideal(-1 = none)
-set terminal @term font "sans,11"
+# bars.gp — one panel per workload at the size where most models verified (the
+# largest among those): a bar per model (median
+# wall time of the whole command) with min–max error bars and the ideal in red.
+# A model that failed there has no bar; its label carries the class (procs:timeout).
+# Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/bars.png'; term='pngcairo size 1400,520'" bars.gp
+# bars.dat columns: panel model median min max ideal(-1 = none)
+set terminal @term font "sans,10"
 set output out
-workloads = system("awk '{print $1}' ".data." | uniq")
-n = words(workloads)
-set multiplot layout 1, n title "concbench: wall time per model (median of runs, min–max bars; red = ideal)"
+data = dir."/bars.dat"
+panels = system("awk '{print $1}' ".data." | uniq")
+n = words(panels)
+cols = n < 4 ? n : 4
+rows = (n + cols - 1) / cols
+set multiplot layout rows, cols title "concbench: wall time per model (median of the timed runs, in s above each bar; bars min–max; red = ideal)"
 set style fill solid 0.6 border -1
 set boxwidth 0.6
 set grid ytics
 set ylabel "wall time (s)"
 set yrange [0:*]
-set xtics nomirror
+set xtics nomirror rotate by -30
 set key off
 do for [i=1:n] {
-  w = word(workloads, i)
-  set title w
+  w = word(panels, i)
+  set title w noenhanced
   sel = sprintf("< awk '$1==\"%s\"' %s", w, data)
   plot sel using 0:3:xtic(2) with boxes lc rgb "#4477aa", \
+       sel using 0:3:($3 > 0 ? sprintf("%.3g", $3) : "") with labels offset 0,0.6 font ",8", \
        sel using 0:3:4:5 with yerrorbars lc rgb "black" pt 0, \
-       sel using 0:($6 > 0 ? $6 : 1/0):(0.35) with xerrorbars lc rgb "#cc3311" lw 2 pt 0 title "ideal"
+       sel using 0:($6 > 0 ? $6 : 1/0):(0.35) with xerrorbars lc rgb "#cc3311" lw 2 pt 0
 }
 unset multiplot

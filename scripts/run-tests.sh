@@ -17,7 +17,8 @@ for bin in "$@"; do
   f=$(( ${f:-0} + ${c:-0} ))
   if [ -z "$synth" ] || { [ "$rc" != 0 ] && [ "$f" = 0 ]; }; then f=$((f + 1)); fi
   if [ "$f" != 0 ] || [ "$rc" != 0 ]; then cat "$log"; fi
-  printf '%-40s %s\n' "$(basename "$bin")" "${synth:-no summary (exit $rc)}"
+  # variant/binary, e.g. asm/test_cli, ucontext/test_green_switch
+  printf '%-40s %s\n' "$(basename "$(dirname "$(dirname "$bin")")")/$(basename "$bin")" "${synth:-no summary (exit $rc)}"
   passed=$((passed + p))
   failed=$((failed + f))
   rm -f "$log"

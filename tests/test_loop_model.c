@@ -58,7 +58,7 @@ Test(loop_model, sleep_bounded_concurrency) {
 
 Test(loop_model, fib_and_pow_executor_and_inline) {
   /* inproc_params takes the index of a choice: 0 executor, 1 inline */
-  const char *ex[] = {"n=24", "offload=0", NULL}, *in[] = {"n=24", "offload=1", NULL};
+  const char *ex[] = {"n=24", "offload=executor", NULL}, *in[] = {"n=24", "offload=inline", NULL};
   inproc_run r;
   run_verified(&r, "fib", ex, 16, 0);
   inproc_free(&r);
@@ -66,7 +66,7 @@ Test(loop_model, fib_and_pow_executor_and_inline) {
   /* inline blocks the loop: jobs run strictly one after another */
   cr_assert_eq(max_overlap(r.report.jobs, 16), 1);
   inproc_free(&r);
-  const char *pex[] = {"exp=20000", NULL}, *pin[] = {"exp=20000", "offload=1", NULL};
+  const char *pex[] = {"exp=20000", NULL}, *pin[] = {"exp=20000", "offload=inline", NULL};
   run_verified(&r, "pow", pex, 6, 3);
   inproc_free(&r);
   run_verified(&r, "pow", pin, 6, 3);

@@ -10,6 +10,8 @@ static const cb_workload *const workloads[] = {
     &cb_workload_fib,
     &cb_workload_http,
     &cb_workload_sleep,
+    &cb_workload_pingpong,
+    &cb_workload_spawn,
 };
 
 const cb_workload *const *cb_workload_all(size_t *count) {

@@ -8,5 +8,7 @@ extern const cb_workload cb_workload_pow;
 extern const cb_workload cb_workload_fib;
 extern const cb_workload cb_workload_http;
 extern const cb_workload cb_workload_sleep;
+extern const cb_workload cb_workload_pingpong;
+extern const cb_workload cb_workload_spawn;
 
 #endif

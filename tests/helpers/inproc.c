@@ -15,7 +15,14 @@ void inproc_params(const cb_workload *w, cb_params *p, const char *const overrid
     snprintf(name, sizeof name, "%.*s", (int)(eq - overrides[k]), overrides[k]);
     int idx = cb_param_index(w, name);
     cr_assert_geq(idx, 0, "no parameter %s in %s", name, w->name);
-    cr_assert_eq(cb_parse_int(eq + 1, w->params[idx].min, w->params[idx].max, &p->v[idx]), 0);
+    const cb_param_def *d = &w->params[idx];
+    int found = 0;
+    for (int c = 0; d->choices && d->choices[c]; c++)
+      if (strcmp(d->choices[c], eq + 1) == 0) {
+        p->v[idx] = c;
+        found = 1;
+      }
+    if (!found) cr_assert_eq(cb_parse_int(eq + 1, d->min, d->max, &p->v[idx]), 0, "bad value %s", overrides[k]);
   }
 }
 

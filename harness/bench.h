@@ -1,0 +1,100 @@
+/* bench.h — `concbench bench`: the options (profiles), the plan of cells, running
+ * one cell under a time limit, and the run folder's cells.jsonl.
+ *
+ * A bench run lives in results/<run-id>/: meta.json, cells.jsonl (one line per
+ * finished cell, appended as it finishes: the resume log and the report's input),
+ * hyperfine/ID.json (raw exports), cells/ID.jsonl (each timed run's cell JSON) and
+ * logs/ (probe and hyperfine output). */
+#ifndef CB_BENCH_H
+#define CB_BENCH_H
+
+#include <jansson.h>
+#include <signal.h>
+
+#include "runtimes/runtime.h"
+
+#define CB_BENCH_MAX_LIST 32
+
+typedef struct cb_bench_opts {
+  const char *profile;                 /* quick | default | full */
+  const char *models[CB_BENCH_MAX_LIST];
+  int nmodels;                         /* 0 = every model */
+  const char *workloads[CB_BENCH_MAX_LIST];
+  int nworkloads;                      /* 0 = every workload */
+  long long tasks[CB_BENCH_MAX_LIST];  /* N sweep for io/mixed/coord workloads */
+  int ntasks;
+  int cores[CB_BENCH_MAX_LIST];        /* cores sweep (taskset) for cpu workloads */
+  int ncores;
+  long long cpu_tasks;                 /* N of cpu cells */
+  long long concurrency;               /* C; 0 = one execution unit per job */
+  const char *params[CB_BENCH_MAX_LIST]; /* "name=value", applied where a workload has name */
+  int nparams;
+  int runs;                            /* hyperfine timed runs (after the probe/warm-up) */
+  double limit_s;                      /* time limit of one `concbench run` */
+  const char *run_id;
+  const char *results_dir;             /* default "results" */
+  int fresh;
+} cb_bench_opts;
+
+/* Fills opts from the arguments of `concbench bench` (profile first, flags over it).
+ * Bad input: one line on stderr naming the argument and what is allowed, -EINVAL. */
+int cb_bench_parse(int argc, char **argv, cb_bench_opts *opts);
+
+typedef struct cb_plan_cell {
+  const cb_model *model;
+  const cb_workload *workload;
+  cb_params params;                    /* resolved: defaults + overrides */
+  const char *overrides[CB_BENCH_MAX_LIST]; /* the "k=v" of opts that this workload has */
+  int noverrides;
+  long long tasks, concurrency;
+  int cores;                           /* CPUs the cell may run on */
+  char id[160];                        /* file name stem, unique in a run */
+  char key[17];                        /* resume key, hex */
+} cb_plan_cell;
+
+/* The interleaved plan: for each workload and size, every model back to back, the
+ * model order rotating from one group to the next so that no model always runs
+ * first or last. Returns a malloc'd array (count in *n). binary and host go into
+ * every key. */
+cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const char *host, size_t *n);
+
+/* The resolved params as a JSON object (as `concbench run` prints them). */
+json_t *cb_plan_params_json(const cb_plan_cell *c);
+
+/* A process run by the bench: in its own process group, on the first `cores` CPUs,
+ * stdout and stderr to files, killed with its whole group at the limit or when
+ * *stop is set. */
+typedef struct cb_proc_result {
+  int timed_out, interrupted;
+  int exited;      /* 1: exited with code; 0: killed by signal `code` */
+  int code;
+  double elapsed_s;
+} cb_proc_result;
+
+int cb_proc_run(char *const argv[], const char *out_path, const char *err_path, int cores,
+                double limit_s, volatile sig_atomic_t *stop, cb_proc_result *r);
+
+/* Runs one planned cell: a probe run (warm-up and classifier), then hyperfine for
+ * the timed runs. Returns the cells.jsonl record (new reference), or NULL when
+ * interrupted (nothing is recorded then). */
+typedef struct cb_bench_ctx {
+  const cb_bench_opts *opts;
+  const char *dir;        /* run folder */
+  const char *concbench;  /* path of this binary */
+  const char *server_url; /* shared delayd */
+  const char *binary, *host;
+  volatile sig_atomic_t *stop;
+} cb_bench_ctx;
+
+json_t *cb_bench_run_cell(const cb_bench_ctx *ctx, const cb_plan_cell *c);
+
+/* A record for a cell not run: its status ("skipped", or "unsupported" as found at
+ * a smaller N) with the reason. */
+json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *status, const char *why);
+
+/* cells.jsonl: keys of the records already there (a JSON object used as a set:
+ * key -> record), and durable appends (one line, fsync'd). */
+json_t *cb_store_load(const char *path);
+int cb_store_append(const char *path, json_t *record);
+
+#endif

@@ -1,0 +1,29 @@
+/* report_doc.h — one document written twice: markdown (tables.md) and HTML
+ * (report.html), so the page and the tables can never disagree. Internal to the
+ * report (cb__ prefix). Either file may be NULL. */
+#ifndef CB_REPORT_DOC_H
+#define CB_REPORT_DOC_H
+
+#include <stdio.h>
+
+typedef struct cb__doc {
+  FILE *md, *html;
+  int in_list;       /* an open list */
+  const char *align; /* of the open table */
+} cb__doc;
+
+void cb__doc_begin(cb__doc *d, const char *title);
+void cb__doc_end(cb__doc *d);
+void cb__doc_heading(cb__doc *d, int level, const char *text);
+/* A paragraph; printf-style. Markdown gets it as is, HTML escaped. */
+void cb__doc_para(cb__doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cb__doc_list_item(cb__doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cb__doc_list_end(cb__doc *d);
+/* A table: header cells, then rows of the same width; align 'l' or 'r' per column. */
+void cb__doc_table(cb__doc *d, const char *const *head, const char *align, int ncols);
+void cb__doc_row(cb__doc *d, const char *const *cells, int ncols);
+void cb__doc_table_end(cb__doc *d);
+/* An image (a chart's SVG) with alt text; markdown links the PNG. */
+void cb__doc_chart(cb__doc *d, const char *stem, const char *alt);
+
+#endif

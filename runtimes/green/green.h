@@ -1,0 +1,129 @@
+/* green.h — stackful green threads with cooperative blocking calls (public).
+ *
+ * M:1: one scheduler drives many green threads on the OS thread that calls
+ * cb_green_sched_run. Each green thread has its own mmap'd stack (default 64 KiB) and
+ * is switched by hand (switch_*.S, or ucontext with GREEN_SWITCH=ucontext). While a
+ * scheduler runs, the blocking calls read, write, readv, writev, recv, send, recvfrom,
+ * sendto, connect, accept, accept4, poll, select, nanosleep, usleep, sleep and
+ * clock_nanosleep made from a green thread park it until libuv reports readiness or a
+ * timer fires (hooks.c); made anywhere else they are plain system calls.
+ *
+ * Errors are 0 / negative errno. Blocking operations (join, sleep, channel and lock
+ * waits) must be called from a green thread; elsewhere they return -EPERM. */
+#ifndef CB_GREEN_H
+#define CB_GREEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtimes/runtime.h"
+
+extern const cb_model cb_model_green;
+
+#define CB_GREEN_STACK_DEFAULT (64 * 1024)
+#define CB_GREEN_STACK_MIN (16 * 1024)
+#define CB_GREEN_STACK_MAX (256 * 1024 * 1024)
+
+/* Exit status of a process whose green thread overflowed its stack, after printing
+ * "green thread stack overflow (N KiB stack); rerun with a larger --stack-size". */
+#define CB_GREEN_EXIT_STACK_OVERFLOW 70
+
+typedef struct cb_green_sched cb_green_sched;
+typedef struct cb_green cb_green;
+
+/* Scheduler lifetime. stack_size 0 = default; otherwise rounded up to whole pages and
+ * within [CB_GREEN_STACK_MIN, CB_GREEN_STACK_MAX], else -EINVAL. */
+int cb_green_sched_new(size_t stack_size, cb_green_sched **out);
+/* Runs green threads until none is alive. Returns 0, or -EDEADLK when every live green
+ * thread is parked with nothing (IO, timer) left that could wake it. */
+int cb_green_sched_run(cb_green_sched *s);
+/* Frees the scheduler, its stacks and its loop. Green threads still alive (after
+ * -EDEADLK) are discarded without being resumed. */
+void cb_green_sched_free(cb_green_sched *s);
+
+/* 0 when this process's blocking calls resolve to the hooks (hooks.c) for every
+ * library, e.g. libcurl; -ENOSYS when they do not (program linked without -rdynamic),
+ * in which case green threads would block the whole scheduler in those calls. */
+int cb_green_hooks_check(void);
+
+/* Micro-measurements (bench.c), best of several trials, ns per operation. */
+typedef struct cb_green_bench {
+  const char *backend;     /* "asm" or "ucontext" */
+  double raw_switch_ns;    /* one bare context switch */
+  double yield_ns;         /* one cb_green_yield between two green threads */
+  double chan_handoff_ns;  /* one hand-off over an unbuffered channel */
+  double write_hooked_ns;  /* write(2) of 1 byte to /dev/null through the hook, */
+  double write_libc_ns;    /* ... and through libc's write, outside green threads */
+} cb_green_bench;
+int cb_green_microbench(cb_green_bench *out);
+
+/* Statistics of a scheduler. */
+typedef struct cb_green_stats {
+  uint64_t created;   /* green threads spawned */
+  uint64_t peak_live; /* most alive at once */
+  uint64_t stacks;    /* stacks mapped (reused through the pool) */
+  uint64_t switches;  /* context switches */
+  size_t stack_size;  /* usable bytes per stack */
+} cb_green_stats;
+void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out);
+
+/* The scheduler running on this OS thread, if called from one of its green threads;
+ * NULL otherwise. cb_green_self likewise returns the running green thread or NULL. */
+cb_green_sched *cb_green_current_sched(void);
+cb_green *cb_green_self(void);
+
+/* Creates a green thread running fn(arg); it runs once the current one blocks or
+ * yields (child first). With out == NULL it is detached, else *out must be joined
+ * exactly once. May be called from the scheduler's green threads or, before or
+ * between runs, from the thread that owns the scheduler. -ENOMEM on failure. */
+int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out);
+/* Waits until g has finished and releases it. */
+int cb_green_join(cb_green *g);
+/* Lets every other ready green thread run once, then continues. */
+void cb_green_yield(void);
+/* Parks the caller for at least ns nanoseconds (libuv timer, millisecond grain). */
+int cb_green_sleep_ns(int64_t ns);
+/* Ends the calling green thread (as if fn returned). */
+__attribute__((noreturn)) void cb_green_exit(void);
+
+/* Channels: elements of elem_size bytes; cap 0 = unbuffered (send waits for a
+ * receiver). send on a closed channel: -EPIPE; recv on a closed, drained channel:
+ * -EPIPE; close twice: -EPIPE. Closing wakes every waiter. */
+typedef struct cb_green_chan cb_green_chan;
+int cb_green_chan_new(size_t elem_size, size_t cap, cb_green_chan **out);
+int cb_green_chan_send(cb_green_chan *c, const void *elem);
+int cb_green_chan_recv(cb_green_chan *c, void *elem);
+int cb_green_chan_close(cb_green_chan *c);
+void cb_green_chan_free(cb_green_chan *c); /* no waiters allowed */
+
+/* Mutex: FIFO hand-off (unlock passes ownership to the longest waiter), so it is
+ * fair under contention. Condition variable and wait group as in pthreads / Go.
+ * Caller-owned storage; zero-initialise with the *_init functions. */
+typedef struct cb_green_link { /* intrusive list node/head; private */
+  struct cb_green_link *prev, *next;
+} cb_green_link;
+typedef struct cb_green_mutex {
+  cb_green *owner;
+  cb_green_link waiters;
+} cb_green_mutex;
+typedef struct cb_green_cond {
+  cb_green_link waiters;
+} cb_green_cond;
+typedef struct cb_green_wg {
+  int64_t count;
+  cb_green_link waiters;
+} cb_green_wg;
+
+void cb_green_mutex_init(cb_green_mutex *m);
+int cb_green_mutex_lock(cb_green_mutex *m);
+int cb_green_mutex_unlock(cb_green_mutex *m); /* -EPERM unless the caller owns it */
+void cb_green_cond_init(cb_green_cond *c);
+int cb_green_cond_wait(cb_green_cond *c, cb_green_mutex *m);
+void cb_green_cond_signal(cb_green_cond *c);
+void cb_green_cond_broadcast(cb_green_cond *c);
+void cb_green_wg_init(cb_green_wg *wg);
+int cb_green_wg_add(cb_green_wg *wg, int64_t delta); /* -EINVAL if count would go < 0 */
+void cb_green_wg_done(cb_green_wg *wg);
+int cb_green_wg_wait(cb_green_wg *wg);
+
+#endif

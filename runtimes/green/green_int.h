@@ -1,0 +1,186 @@
+/* green_int.h — green thread internals shared by the files of runtimes/green. */
+#ifndef CB_GREEN_INT_H
+#define CB_GREEN_INT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "harness/check.h"
+#include "runtimes/green/green.h"
+#include "runtimes/green/switch.h"
+
+/* ---- intrusive circular lists (head is a sentinel) ---- */
+typedef cb_green_link cb__link;
+#define CB__CONTAINER(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static inline void cb__list_init(cb__link *h) { h->prev = h->next = h; }
+static inline int cb__list_empty(const cb__link *h) { return h->next == h; }
+static inline void cb__list_insert_after(cb__link *at, cb__link *n) {
+  n->prev = at;
+  n->next = at->next;
+  at->next->prev = n;
+  at->next = n;
+}
+static inline void cb__list_push_back(cb__link *h, cb__link *n) { cb__list_insert_after(h->prev, n); }
+static inline void cb__list_push_front(cb__link *h, cb__link *n) { cb__list_insert_after(h, n); }
+static inline void cb__list_remove(cb__link *n) {
+  n->prev->next = n->next;
+  n->next->prev = n->prev;
+  n->prev = n->next = n;
+}
+static inline cb__link *cb__list_pop_front(cb__link *h) {
+  cb__link *n = h->next;
+  if (n == h) return NULL;
+  cb__list_remove(n);
+  return n;
+}
+
+/* ---- stacks (stack.c) ---- */
+struct cb_green_sched;
+typedef struct cb__stack_map {
+  void *addr;
+  size_t len;
+} cb__stack_map;
+
+typedef struct cb__stack_pool {
+  size_t size;          /* usable bytes per stack, page multiple */
+  size_t page;
+  size_t guard;         /* PROT_NONE bytes below a guarded stack or a slab */
+  uint64_t count;       /* stacks handed out */
+  uint64_t guarded;     /* of which have their own guard page */
+  uint64_t guarded_max; /* how many may (stack.c) */
+  char *batch_next;     /* next slot of the current batch of guarded stacks */
+  uint64_t batch_left;
+  char *slab_next;      /* next free slot of the current slab (grows upward) */
+  size_t slab_left;     /* slots left in it */
+  cb__stack_map *maps;  /* every mapping, for munmap */
+  size_t nmaps, capmaps;
+} cb__stack_pool;
+
+int cb__stack_pool_init(cb__stack_pool *p, size_t size);
+void cb__stack_pool_destroy(cb__stack_pool *p);
+/* A fresh stack [*lo, *lo + p->size). *canary = 1 when it shares its slab without a
+ * guard page of its own, so its lowest bytes are a canary that must stay zero
+ * (cb__stack_check). */
+int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
+/* Exits the process with the overflow message unless the stack [lo, lo+size) is
+ * intact: canary (if any) still zero and sp within it. O(1), on every switch out. */
+__attribute__((noreturn)) void cb__stack_overflow_exit(size_t size);
+#define CB__CANARY_WORDS 8
+static inline void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp) {
+  if (__builtin_expect(sp < (uintptr_t)lo || sp >= (uintptr_t)lo + size, 0)) cb__stack_overflow_exit(size);
+  if (canary) {
+    const uint64_t *w = (const uint64_t *)(const void *)lo;
+    uint64_t any = 0;
+    for (int i = 0; i < CB__CANARY_WORDS; i++) any |= w[i];
+    if (__builtin_expect(any != 0, 0)) cb__stack_overflow_exit(size);
+  }
+}
+/* Installed for the duration of cb_green_sched_run: SIGSEGV on an alternate stack; a
+ * fault in the guard page below the running green thread's stack is reported as an
+ * overflow; anything else goes back to the previous disposition and faults again. */
+int cb__stack_segv_install(cb_green_sched *s);
+void cb__stack_segv_remove(cb_green_sched *s);
+
+/* ---- green threads and the scheduler (sched.c) ---- */
+enum { CB__G_READY, CB__G_RUNNING, CB__G_PARKED, CB__G_DONE, CB__G_FREE };
+
+struct cb_green {
+  cb__gctx ctx;
+  cb_green_sched *sched;
+  cb__link link;        /* run queue, free list, or a primitive's wait queue */
+  cb__link all;         /* every green thread of the scheduler, for teardown */
+  int state;
+  int detached;
+  int canary;           /* stack has a canary (slab stack) */
+  int timer_fired;
+  void (*fn)(void *);
+  void *arg;
+  char *stack_lo;
+  unsigned vg_id;
+  cb_green *joiner;     /* green thread parked in cb_green_join on this one */
+  uv_timer_t timer;     /* sleeps and timeouts; initialised once, reused */
+  void *wait_data;      /* what a parked thread waits for (channel element...) */
+  int wait_result;
+};
+
+/* One readiness watcher per file descriptor (libuv allows one uv_poll_t per fd). */
+typedef struct cb__fdw {
+  uv_poll_t poll;
+  cb__link waiters;   /* cb__fdwait */
+  cb__link idle_link; /* on s->idle_fds while registered with no waiter */
+  int events;         /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
+} cb__fdw;
+
+typedef struct cb__fdwait {
+  cb__link link;
+  cb_green *g;
+  int fd;
+  int events;   /* UV_READABLE and/or UV_WRITABLE */
+  int revents;  /* set when woken; UV_READABLE|UV_WRITABLE, or events on error */
+} cb__fdwait;
+
+struct cb_green_sched {
+  uv_loop_t loop;
+  cb__gctx main_ctx;     /* the OS thread that called cb_green_sched_run */
+  cb_green *current;     /* running green thread; NULL in the main context */
+  cb__link ready;        /* run queue */
+  cb__link free_threads; /* finished green threads, stack attached, for reuse */
+  cb__link all;          /* every cb_green ever allocated */
+  uint64_t live, peak_live, created, switches;
+  int budget;            /* switches left before the main context polls IO */
+  int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */
+  uv_idle_t wake;        /* active while a callback has made a green thread ready */
+  int running;
+  cb__stack_pool stacks;
+  cb__fdw **fds;         /* indexed by fd, lazily allocated */
+  cb__link idle_fds;     /* registered watchers nobody waits on (io.c) */
+  size_t nfds;
+  cb_green_sched *outer; /* scheduler that was current on this thread before run */
+  /* main stack bounds for ASan fiber switches */
+  void *main_stack_lo;
+  size_t main_stack_size;
+  /* overflow detection (stack.c) */
+  struct sigaction old_segv;
+  stack_t old_altstack;
+  void *altstack;
+  int segv_installed;
+};
+
+/* The scheduler running on this OS thread (cb_green_sched_run), or NULL: the only
+ * per-thread variable of the runtime (defined in sched.c), so that one scheduler can
+ * later run per core. Read it through the two functions below. */
+extern __thread cb_green_sched *cb__tls_sched;
+
+/* The scheduler whose green thread is running on this OS thread, or NULL (outside a
+ * green thread, including the scheduler's own main context). One TLS load. */
+static inline cb_green_sched *cb__green_tls(void) {
+  cb_green_sched *s = cb__tls_sched;
+  return s && s->current ? s : NULL;
+}
+static inline cb_green_sched *cb__green_tls_sched(void) { return cb__tls_sched; }
+/* Parks the running green thread; returns after cb__green_ready made it runnable. */
+void cb__green_park(cb_green_sched *s);
+/* Makes a parked green thread runnable (at the tail of the run queue); no-op else. */
+void cb__green_ready(cb_green_sched *s, cb_green *g);
+/* Arms g's timer to make it ready at deadline_ns (CLOCK_MONOTONIC) or later; timer_fired
+ * is set when it did. cb__green_timer_stop disarms it. */
+void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns);
+void cb__green_timer_stop(cb_green *g);
+
+/* ---- readiness (io.c) ---- */
+/* Parks the current green thread until one of the n waits is ready (0) or the
+ * deadline passes (-ETIMEDOUT; deadline_ns < 0 = none). Negative errno if an fd cannot
+ * be watched (e.g. a regular file: -EPERM). */
+int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns);
+/* Stops every registered watcher nobody waits on; before blocking in libuv. */
+void cb__io_stop_idle(cb_green_sched *s);
+/* fd is being closed: wake its waiters, drop its registration. */
+void cb__io_forget(cb_green_sched *s, int fd);
+void cb__io_destroy(cb_green_sched *s);
+
+int64_t cb__mono_ns(void);
+
+#endif

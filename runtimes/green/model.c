@@ -1,0 +1,239 @@
+/* model.c — the `green` model: every job in a green thread of one M:1 scheduler.
+ *
+ * run: C = 0 (or C >= N): one green thread per job; otherwise C green threads pulling
+ * job indices from a counter. The unchanged sync-world job runs in the green thread;
+ * CPU jobs therefore run one after another, while jobs blocked in hooked calls
+ * (libcurl's sockets and poll, nanosleep) park and let the others run.
+ * pingpong: each pair is two green threads handing an int back and forth over two
+ * unbuffered channels. spawn_tree: the skynet tree, each node a green thread that
+ * spawns its children and joins them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "runtimes/green/green.h"
+#include "runtimes/runtime.h"
+
+/* Refuses to run without the hooks, or with a stack size the scheduler cannot use, with a message naming the flag. */
+static int new_sched(const cb_run_spec *spec, cb_run_report *report, cb_green_sched **s) {
+  if (cb_green_hooks_check() != 0) {
+    cb_report_error(report, "green: the syscall hooks are not interposed (link the program with -rdynamic)");
+    return -ENOSYS;
+  }
+  int rc = cb_green_sched_new(spec->stack_size, s);
+  if (rc == -EINVAL)
+    cb_report_error(report, "green: --stack-size must be from %d KiB to %d MiB, got %zu bytes",
+                    CB_GREEN_STACK_MIN / 1024, CB_GREEN_STACK_MAX / (1024 * 1024), spec->stack_size);
+  else if (rc != 0)
+    cb_report_error(report, "green: cannot create the scheduler: %s", strerror(-rc));
+  return rc;
+}
+
+/* Runs the scheduler to the end (also after rc != 0: what was spawned still runs),
+ * reports a deadlock, fills *st and report->created, frees the scheduler. */
+static int finish(cb_green_sched *s, cb_run_report *report, int rc, cb_green_stats *st) {
+  int r = cb_green_sched_run(s);
+  if (r == -EDEADLK) cb_report_error(report, "green: every green thread is blocked and nothing can wake one");
+  cb_green_sched_stats(s, st);
+  report->created = st->created;
+  report->created_kind = "green threads";
+  cb_green_sched_free(s);
+  return rc != 0 ? rc : r;
+}
+
+/* Spawns fn(arg) detached; on failure reports it with what was being made. */
+static int spawn(cb_green_sched *s, void (*fn)(void *), void *arg, const char *what, cb_run_report *report) {
+  int rc = cb_green_spawn(s, fn, arg, NULL);
+  if (rc != 0) cb_report_error(report, "green: cannot spawn %s: %s", what, strerror(-rc));
+  return rc;
+}
+
+typedef struct runner {
+  const cb_run_spec *spec;
+  cb_run_report *report;
+  uint64_t next;
+  int one_each; /* one job per green thread */
+} runner;
+
+static void job_thread(void *p) {
+  runner *r = p;
+  do {
+    uint64_t i = r->next++; /* M:1: no other thread can interleave here */
+    if (i >= r->spec->tasks) return;
+    cb_job_execute(r->spec, i, &r->report->jobs[i], r->report);
+  } while (!r->one_each);
+}
+
+static int green_run(const cb_run_spec *spec, cb_run_report *report) {
+  cb_green_sched *s;
+  int rc = new_sched(spec, report, &s);
+  if (rc != 0) return rc;
+  runner r = {.spec = spec, .report = report};
+  r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
+  uint64_t n = r.one_each ? spec->tasks : spec->concurrency;
+  for (uint64_t k = 0; k < n && rc == 0; k++) rc = spawn(s, job_thread, &r, "a job's green thread", report);
+  cb_green_stats st;
+  return finish(s, report, rc, &st);
+}
+
+/* ---- pingpong ---- */
+
+typedef struct pp_pair {
+  cb_green_chan *to_b, *to_a;
+  uint64_t rounds;
+  uint64_t seen; /* hand-offs received by either side */
+  cb_job_record *rec;
+  int ended;     /* sides finished */
+} pp_pair;
+
+static void pp_end(pp_pair *p) {
+  if (++p->ended == 2) {
+    p->rec->end_ns = cb_now_ns();
+    p->rec->result = p->seen;
+    p->rec->status = 0;
+    p->rec->done = 1;
+  }
+}
+
+static void pp_a(void *arg) {
+  pp_pair *p = arg;
+  p->rec->start_ns = cb_now_ns();
+  for (uint64_t k = 0; k < p->rounds; k++) {
+    uint64_t v = k, w;
+    if (cb_green_chan_send(p->to_b, &v) != 0 || cb_green_chan_recv(p->to_a, &w) != 0) break;
+    p->seen++;
+  }
+  pp_end(p);
+}
+
+static void pp_b(void *arg) {
+  pp_pair *p = arg;
+  for (uint64_t k = 0; k < p->rounds; k++) {
+    uint64_t v;
+    if (cb_green_chan_recv(p->to_b, &v) != 0 || v != k) break;
+    p->seen++;
+    if (cb_green_chan_send(p->to_a, &v) != 0) break;
+  }
+  pp_end(p);
+}
+
+static int green_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report) {
+  cb_green_sched *s;
+  int rc = new_sched(spec, report, &s);
+  if (rc != 0) return rc;
+  pp_pair *pairs = calloc(spec->tasks, sizeof *pairs);
+  if (!pairs) {
+    cb_green_sched_free(s);
+    cb_report_error(report, "green: out of memory for %llu pairs", (unsigned long long)spec->tasks);
+    return -ENOMEM;
+  }
+  for (uint64_t i = 0; i < spec->tasks && rc == 0; i++) {
+    pairs[i] = (pp_pair){.rounds = rounds, .rec = &report->jobs[i]};
+    rc = cb_green_chan_new(sizeof(uint64_t), 0, &pairs[i].to_b);
+    if (rc == 0) rc = cb_green_chan_new(sizeof(uint64_t), 0, &pairs[i].to_a);
+  }
+  if (rc != 0) cb_report_error(report, "green: cannot create channels: %s", strerror(-rc));
+  for (uint64_t i = 0; i < spec->tasks && rc == 0; i++) {
+    rc = spawn(s, pp_b, &pairs[i], "a pingpong side", report);
+    if (rc == 0) rc = spawn(s, pp_a, &pairs[i], "a pingpong side", report);
+  }
+  cb_green_stats st;
+  int64_t t0 = cb_now_ns();
+  rc = finish(s, report, rc, &st);
+  int64_t t1 = cb_now_ns();
+  uint64_t handoffs = 0;
+  for (uint64_t i = 0; i < spec->tasks; i++) {
+    handoffs += pairs[i].seen;
+    cb_green_chan_free(pairs[i].to_b);
+    cb_green_chan_free(pairs[i].to_a);
+  }
+  free(pairs);
+  if (rc == 0 && handoffs > 0) cb_report_extra(report, "ns_per_switch", (double)(t1 - t0) / (double)handoffs);
+  return rc;
+}
+
+/* ---- spawn tree (skynet) ---- */
+
+#define CB_GREEN_MAX_FANOUT 100
+
+typedef struct tree_node {
+  uint64_t first, count, fanout, sum;
+  int failed;
+} tree_node;
+
+/* A leaf's value is its number; an inner node splits its range over min(fanout,
+ * count) children as evenly as possible, spawns them all, then joins them all. The
+ * children's records live in this node's frame (<= 100 x 48 bytes). */
+static void tree_fn(void *p) {
+  tree_node *n = p;
+  if (n->count == 1) {
+    n->sum = n->first;
+    return;
+  }
+  uint64_t k = n->count < n->fanout ? n->count : n->fanout;
+  tree_node kids[CB_GREEN_MAX_FANOUT];
+  cb_green *g[CB_GREEN_MAX_FANOUT];
+  uint64_t first = n->first, spawned = 0;
+  for (uint64_t j = 0; j < k; j++) {
+    uint64_t c = n->count / k + (j < n->count % k);
+    kids[j] = (tree_node){.first = first, .count = c, .fanout = n->fanout};
+    first += c;
+    if (cb_green_spawn(cb_green_current_sched(), tree_fn, &kids[j], &g[j]) != 0) {
+      n->failed = 1;
+      break;
+    }
+    spawned++;
+  }
+  for (uint64_t j = 0; j < spawned; j++) {
+    cb_green_join(g[j]);
+    n->sum += kids[j].sum;
+    n->failed |= kids[j].failed;
+  }
+}
+
+static long max_rss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
+                            cb_run_report *report) {
+  if (fanout < 2 || fanout > CB_GREEN_MAX_FANOUT || leaves < 1) {
+    cb_report_error(report, "green: spawn needs leaves >= 1 and fanout from 2 to %d", CB_GREEN_MAX_FANOUT);
+    return -EINVAL;
+  }
+  cb_green_sched *s;
+  int rc = new_sched(spec, report, &s);
+  if (rc != 0) return rc;
+  tree_node root = {.first = 0, .count = leaves, .fanout = fanout};
+  long rss0 = max_rss_kb();
+  int64_t t0 = cb_now_ns();
+  rc = spawn(s, tree_fn, &root, "the root of the tree", report);
+  cb_green_stats st;
+  rc = finish(s, report, rc, &st);
+  int64_t t1 = cb_now_ns();
+  long rss1 = max_rss_kb();
+  if (root.failed && rc == 0) {
+    cb_report_error(report, "green: a node could not spawn its children (out of memory?)");
+    rc = -ENOMEM;
+  }
+  *sum = root.sum;
+  if (rc == 0) {
+    cb_report_extra(report, "ns_per_spawn", (double)(t1 - t0) / (double)st.created);
+    /* memory the tree added (peak RSS growth) per green thread alive at the peak */
+    cb_report_extra(report, "bytes_per_task", (double)(rss1 > rss0 ? rss1 - rss0 : 0) * 1024.0 / (double)st.peak_live);
+    cb_report_extra(report, "peak_live", (double)st.peak_live);
+  }
+  return rc;
+}
+
+const cb_model cb_model_green = {
+    .name = "green",
+    .summary = "stackful green threads, M:1, blocking calls made cooperative (gevent in C)",
+    .run = green_run,
+    .pingpong = green_pingpong,
+    .spawn_tree = green_spawn_tree,
+};

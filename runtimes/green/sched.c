@@ -1,0 +1,297 @@
+/* sched.c — the M:1 scheduler: spawn, join, yield, sleep, exit, park/ready.
+ *
+ * All state lives in one cb_green_sched. The only per-OS-thread variable is cb__tls_sched,
+ * the scheduler running on this thread (a later M:N version runs one per core); the
+ * syscall hooks use it to tell "inside a green thread" from everything else.
+ *
+ * Switching goes straight from one green thread to the next ready one; the main
+ * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
+ * empty (it then blocks in libuv for IO and timers) or every CB__POLL_EVERY switches
+ * (it then polls libuv without blocking so that IO is not starved by yield loops).
+ * Run queue policy: a new child goes to the front (runs next, depth first, like Go's
+ * runnext), a thread parked in join is resumed right after the child it joins exits
+ * (front), everything else (yield, wake-ups) goes to the back. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtimes/green/green_int.h"
+#include "runtimes/green/sanitize.h"
+
+#define CB__POLL_EVERY 64
+
+__thread cb_green_sched *cb__tls_sched;
+
+cb_green_sched *cb_green_current_sched(void) { return cb__green_tls(); }
+
+cb_green *cb_green_self(void) {
+  cb_green_sched *s = cb__tls_sched;
+  return s ? s->current : NULL;
+}
+
+int64_t cb__mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
+  cb_green_sched *s = calloc(1, sizeof *s);
+  if (!s) return -ENOMEM;
+  int r = cb__stack_pool_init(&s->stacks, stack_size);
+  if (r == 0) r = uv_loop_init(&s->loop);
+  if (r != 0) {
+    free(s);
+    return r;
+  }
+  s->loop.data = s;
+  CB_CHECK(uv_idle_init(&s->loop, &s->wake) == 0);
+  cb__list_init(&s->ready);
+  cb__list_init(&s->free_threads);
+  cb__list_init(&s->all);
+  cb__list_init(&s->idle_fds);
+  *out = s;
+  return 0;
+}
+
+void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
+  out->created = s->created;
+  out->peak_live = s->peak_live;
+  out->stacks = s->stacks.count;
+  out->switches = s->switches;
+  out->stack_size = s->stacks.size;
+}
+
+static void close_noop(uv_handle_t *h) { (void)h; }
+
+void cb_green_sched_free(cb_green_sched *s) {
+  CB_CHECK(!s->running);
+  for (cb__link *l = s->all.next; l != &s->all; l = l->next)
+    uv_close((uv_handle_t *)&CB__CONTAINER(l, cb_green, all)->timer, close_noop);
+  uv_close((uv_handle_t *)&s->wake, close_noop);
+  cb__io_destroy(s);
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+  CB_CHECK(uv_loop_close(&s->loop) == 0);
+  while (!cb__list_empty(&s->all)) {
+    cb_green *g = CB__CONTAINER(cb__list_pop_front(&s->all), cb_green, all);
+    cb__vg_stack_deregister(g->vg_id);
+    free(g);
+  }
+  cb__stack_pool_destroy(&s->stacks);
+  free(s);
+}
+
+/* Switches from the running green thread g (already queued, parked or finished) to
+ * the next ready one, or to the main context. Returns when g is resumed. Checks g's
+ * stack first (stack.c). Cost: a few ns plus the switch. */
+static void switch_out(cb_green_sched *s, cb_green *g) {
+  void *fake = NULL;
+  cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
+  cb_green *next = NULL;
+  if (--s->budget > 0) {
+    cb__link *l = cb__list_pop_front(&s->ready);
+    if (l) next = CB__CONTAINER(l, cb_green, link);
+  }
+  if (next == g) {
+    g->state = CB__G_RUNNING;
+    return;
+  }
+  s->switches++;
+  void **fake_save = g->state == CB__G_DONE || g->state == CB__G_FREE ? NULL : &fake;
+  if (next) {
+    next->state = CB__G_RUNNING;
+    s->current = next;
+    cb__san_start_switch(fake_save, next->stack_lo, s->stacks.size);
+    cb__gctx_switch(&g->ctx, &next->ctx);
+  } else {
+    s->current = NULL;
+    cb__san_start_switch(fake_save, s->main_stack_lo, s->main_stack_size);
+    cb__gctx_switch(&g->ctx, &s->main_ctx);
+  }
+  cb__san_finish_switch(fake);
+}
+
+__attribute__((noreturn)) void cb_green_exit(void) {
+  cb_green_sched *s = cb__green_tls();
+  CB_CHECK(s != NULL);
+  cb_green *g = s->current;
+  s->live--;
+  if (g->detached) {
+    /* M:1: nothing can take it from the free list before we have switched away */
+    g->state = CB__G_FREE;
+    cb__list_push_front(&s->free_threads, &g->link);
+  } else {
+    g->state = CB__G_DONE;
+    if (g->joiner) {
+      g->joiner->state = CB__G_READY;
+      cb__list_push_front(&s->ready, &g->joiner->link);
+    }
+  }
+  switch_out(s, g);
+  CB_CHECK(!"finished green thread resumed");
+  abort();
+}
+
+static void entry(void *p) {
+  cb_green *g = p;
+  cb__san_finish_switch(NULL);
+  g->fn(g->arg);
+  cb_green_exit();
+}
+
+static void on_timer(uv_timer_t *t) {
+  cb_green *g = t->data;
+  g->timer_fired = 1;
+  cb__green_ready(g->sched, g);
+}
+
+/* Contract: see green.h. Cost: pooled: O(1), no system call; otherwise malloc plus
+ * the stack allocator (stack.c). */
+int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
+  cb_green *g;
+  cb__link *l = cb__list_pop_front(&s->free_threads);
+  if (l) {
+    g = CB__CONTAINER(l, cb_green, link);
+  } else {
+    g = calloc(1, sizeof *g);
+    if (!g) return -ENOMEM;
+    int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
+    if (r != 0) {
+      free(g);
+      return r;
+    }
+    g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
+    g->sched = s;
+    CB_CHECK(uv_timer_init(&s->loop, &g->timer) == 0);
+    g->timer.data = g;
+    cb__list_init(&g->link);
+    cb__list_push_back(&s->all, &g->all);
+  }
+  /* ASan: frames of the previous owner (or of whatever used these addresses before
+   * the mmap, e.g. a pthread stack) may have left poisoned shadow behind */
+  cb__san_unpoison(g->stack_lo, s->stacks.size);
+  g->fn = fn;
+  g->arg = arg;
+  g->detached = out == NULL;
+  g->joiner = NULL;
+  g->state = CB__G_READY;
+  cb__gctx_make(&g->ctx, g->stack_lo, s->stacks.size, entry, g);
+  cb__list_push_front(&s->ready, &g->link);
+  s->created++;
+  if (++s->live > s->peak_live) s->peak_live = s->live;
+  if (out) *out = g;
+  return 0;
+}
+
+int cb_green_join(cb_green *g) {
+  cb_green_sched *s = cb__green_tls();
+  if (!s || s != g->sched) return -EPERM;
+  if (g == s->current) return -EDEADLK;
+  CB_CHECK(!g->detached && g->joiner == NULL && g->state != CB__G_FREE);
+  if (g->state != CB__G_DONE) {
+    g->joiner = s->current;
+    cb__green_park(s);
+  }
+  CB_CHECK(g->state == CB__G_DONE);
+  g->state = CB__G_FREE;
+  cb__list_push_front(&s->free_threads, &g->link);
+  return 0;
+}
+
+void cb_green_yield(void) {
+  cb_green_sched *s = cb__green_tls();
+  if (!s) return;
+  cb_green *g = s->current;
+  g->state = CB__G_READY;
+  cb__list_push_back(&s->ready, &g->link);
+  switch_out(s, g);
+}
+
+void cb__green_park(cb_green_sched *s) {
+  cb_green *g = s->current;
+  g->state = CB__G_PARKED;
+  switch_out(s, g);
+}
+
+static void wake_noop(uv_idle_t *h) { (void)h; }
+
+void cb__green_ready(cb_green_sched *s, cb_green *g) {
+  if (g->state != CB__G_PARKED) return;
+  g->state = CB__G_READY;
+  cb__list_push_back(&s->ready, &g->link);
+  /* Called from a libuv callback: UV_RUN_ONCE runs due timers *before* it polls and
+   * would then block in epoll although a green thread is ready; an active idle
+   * handle makes that poll non-blocking. */
+  if (s->in_uv) uv_idle_start(&s->wake, wake_noop);
+}
+
+void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns) {
+  int64_t rem = deadline_ns - cb__mono_ns();
+  uint64_t ms = rem <= 0 ? 0 : (uint64_t)(rem + 999999) / 1000000;
+  g->timer_fired = 0;
+  uv_update_time(&s->loop);
+  CB_CHECK(uv_timer_start(&g->timer, on_timer, ms, 0) == 0);
+}
+
+void cb__green_timer_stop(cb_green *g) { uv_timer_stop(&g->timer); }
+
+int cb_green_sleep_ns(int64_t ns) {
+  cb_green_sched *s = cb__green_tls();
+  if (!s) return -EPERM;
+  if (ns <= 0) {
+    cb_green_yield();
+    return 0;
+  }
+  cb_green *g = s->current;
+  int64_t deadline = cb__mono_ns() + ns;
+  /* libuv timers have millisecond grain and may fire up to 1 ms early: re-arm */
+  while (cb__mono_ns() < deadline) {
+    cb__green_timer_start(s, g, deadline);
+    cb__green_park(s);
+    cb__green_timer_stop(g);
+  }
+  return 0;
+}
+
+/* Contract: see green.h. Runs ready green threads; blocks in libuv (IO, timers) only
+ * when none is ready. */
+int cb_green_sched_run(cb_green_sched *s) {
+  CB_CHECK(!s->running);
+  int rc = cb__stack_segv_install(s);
+  if (rc != 0) return rc;
+  s->running = 1;
+  s->outer = cb__tls_sched;
+  cb__tls_sched = s;
+  cb__san_thread_stack(&s->main_stack_lo, &s->main_stack_size);
+  s->budget = CB__POLL_EVERY;
+  while (s->live > 0) {
+    cb__link *l;
+    if (s->budget > 0 && (l = cb__list_pop_front(&s->ready))) {
+      cb_green *g = CB__CONTAINER(l, cb_green, link);
+      void *fake = NULL;
+      g->state = CB__G_RUNNING;
+      s->current = g;
+      s->switches++;
+      cb__san_start_switch(&fake, g->stack_lo, s->stacks.size);
+      cb__gctx_switch(&s->main_ctx, &g->ctx);
+      cb__san_finish_switch(fake);
+      continue;
+    }
+    int idle = cb__list_empty(&s->ready);
+    if (idle) cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
+    s->in_uv = 1;
+    int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+    s->in_uv = 0;
+    uv_idle_stop(&s->wake);
+    s->budget = CB__POLL_EVERY;
+    if (idle && !alive && cb__list_empty(&s->ready)) {
+      rc = -EDEADLK;
+      break;
+    }
+  }
+  cb__tls_sched = s->outer;
+  s->running = 0;
+  cb__stack_segv_remove(s);
+  return rc;
+}

@@ -1,0 +1,207 @@
+/* stack.c — green thread stacks: mmap'd, pooled, overflow never silent.
+ *
+ * The problem: a guard page per stack costs two memory mappings (the stack and its
+ * PROT_NONE guard cannot merge), and the stock vm.max_map_count is 65530, so one guard
+ * page each caps a process near 32,000 stacks. The design:
+ *
+ *  1. The first CB__GUARDED_STACKS stacks (16,384: 32,768 mappings, half the stock
+ *     budget; 1,024 under valgrind, whose address-space manager tracks far fewer
+ *     segments) each get their own mapping with a PROT_NONE guard region below
+ *     (CB__GUARD_BYTES: the guard page, made large against big frames). An overflow
+ *     faults in the guard page; the SIGSEGV handler, running on an alternate signal
+ *     stack, sees the fault address inside the running green thread's guard page and
+ *     prints the overflow message.
+ *  2. Stacks beyond that are carved from slabs of CB__SLAB_STACKS stacks (2 mappings
+ *     per slab: the slab and one guard page at its bottom). The lowest stack of a slab
+ *     is caught as in 1. For the others, the memory below a stack is the top of its
+ *     neighbour, which belongs to a *suspended* green thread (M:1: only one runs).
+ *     Every switch out of a green thread and its exit check (cb__stack_check) that
+ *     (a) the canary, the lowest 64 bytes of its stack, still reads all zero (the value
+ *     a fresh anonymous page has: checking it maps the shared zero page, so the canary
+ *     costs no memory; an overflow writes return addresses, saved registers and
+ *     locals there, which are not all zero) and (b) its stack pointer is inside it; on failure the process exits with the
+ *     message before any other green thread runs, so a neighbour whose stack was
+ *     scribbled on never resumes. Limit: a frame that jumps over the canary and
+ *     returns before the next switch writes into the neighbour and is caught only if
+ *     it also touched the canary; the first 16,384 stacks do not have this hole.
+ *
+ * Stacks are never unmapped one by one: a finished green thread keeps its stack in the
+ * scheduler's free list (sched.c) and the next spawn reuses both. Mappings use
+ * MAP_NORESERVE: only the pages a green thread touches cost memory. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "runtimes/green/green_int.h"
+#include "runtimes/green/sanitize.h"
+
+#define CB__GUARDED_STACKS 16384
+#define CB__GUARDED_STACKS_VALGRIND 1024
+#define CB__SLAB_STACKS 64
+/* PROT_NONE below a stack: one mapping whatever its size, and it costs no memory, so
+ * it is made big enough that a large frame (alloca, big arrays) cannot jump over it
+ * into someone else's memory. Frames larger than this still can; code built with
+ * -fstack-clash-protection probes every page and cannot. */
+#define CB__GUARD_BYTES (64 * 1024)
+#define CB__ALTSTACK_SIZE (64 * 1024)
+
+int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
+  memset(p, 0, sizeof *p);
+  p->page = (size_t)sysconf(_SC_PAGESIZE);
+  if (size == 0) size = CB_GREEN_STACK_DEFAULT;
+  if (size < CB_GREEN_STACK_MIN || size > CB_GREEN_STACK_MAX) return -EINVAL;
+  p->size = (size + p->page - 1) & ~(p->page - 1);
+  p->guard = (CB__GUARD_BYTES + p->page - 1) & ~(p->page - 1);
+  p->guarded_max = RUNNING_ON_VALGRIND ? CB__GUARDED_STACKS_VALGRIND : CB__GUARDED_STACKS;
+  return 0;
+}
+
+static int remember(cb__stack_pool *p, void *addr, size_t len) {
+  if (p->nmaps == p->capmaps) {
+    size_t cap = p->capmaps ? 2 * p->capmaps : 64;
+    cb__stack_map *m = realloc(p->maps, cap * sizeof *m);
+    if (!m) return -ENOMEM;
+    p->maps = m;
+    p->capmaps = cap;
+  }
+  p->maps[p->nmaps++] = (cb__stack_map){addr, len};
+  return 0;
+}
+
+/* Maps len bytes of stack memory (no huge pages), remembered for munmap. */
+static char *map_region(cb__stack_pool *p, size_t len) {
+  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                 -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  /* with transparent huge pages a first touch would fault in (and zero) 2 MiB */
+  madvise(m, len, MADV_NOHUGEPAGE);
+  if (remember(p, m, len) != 0) {
+    munmap(m, len);
+    return NULL;
+  }
+  return m;
+}
+
+/* Contract: see green_int.h. Cost: guarded stacks: one mprotect each (their
+ * mappings come CB__SLAB_STACKS at a time); slab stacks: one mmap and one mprotect
+ * per CB__SLAB_STACKS; nothing per spawn once the pool is warm. */
+int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
+  size_t slot = p->guard + p->size;
+  if (p->guarded < p->guarded_max) {
+    if (p->batch_left == 0) {
+      uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
+      if (!(p->batch_next = map_region(p, n * slot))) return -ENOMEM;
+      p->batch_left = n;
+    }
+    /* [guard][stack][guard][stack]...: each guard splits the mapping, 2 per stack */
+    if (mprotect(p->batch_next, p->guard, PROT_NONE) != 0) return -errno;
+    *lo = p->batch_next + p->guard;
+    *canary = 0;
+    p->batch_next += slot;
+    p->batch_left--;
+    p->guarded++;
+    p->count++;
+    return 0;
+  }
+  if (p->slab_left == 0) {
+    char *m = map_region(p, p->guard + CB__SLAB_STACKS * p->size);
+    if (!m || mprotect(m, p->guard, PROT_NONE) != 0) return -ENOMEM;
+    p->slab_next = m + p->guard;
+    p->slab_left = CB__SLAB_STACKS;
+  }
+  *lo = p->slab_next;
+  /* the lowest slot of a slab sits on the guard page; the others need the canary */
+  *canary = p->slab_left != CB__SLAB_STACKS;
+  p->slab_next += p->size;
+  p->slab_left--;
+  p->count++;
+  return 0;
+}
+
+void cb__stack_pool_destroy(cb__stack_pool *p) {
+  for (size_t i = 0; i < p->nmaps; i++) munmap(p->maps[i].addr, p->maps[i].len);
+  free(p->maps);
+  memset(p, 0, sizeof *p);
+}
+
+/* Async-signal-safe: formats with no stdio and leaves with _exit. */
+void cb__stack_overflow_exit(size_t size) {
+  char msg[128] = "green thread stack overflow (";
+  size_t n = strlen(msg);
+  char digits[24];
+  int nd = 0;
+  size_t kib = size / 1024;
+  do digits[nd++] = (char)('0' + kib % 10); while ((kib /= 10) && nd < 20);
+  while (nd) msg[n++] = digits[--nd];
+  const char *tail = " KiB stack); rerun with a larger --stack-size\n";
+  memcpy(msg + n, tail, strlen(tail));
+  n += strlen(tail);
+  syscall(SYS_write, 2, msg, n);
+  _exit(CB_GREEN_EXIT_STACK_OVERFLOW);
+}
+
+static uintptr_t fault_sp(const void *uctx) {
+  const ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+  return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  return (uintptr_t)uc->uc_mcontext.sp;
+#else
+  (void)uc;
+  return UINTPTR_MAX;
+#endif
+}
+
+static void segv_handler(int sig, siginfo_t *si, void *uctx) {
+  cb_green_sched *s = cb__green_tls_sched();
+  if (s && s->current) {
+    uintptr_t a = (uintptr_t)si->si_addr, lo = (uintptr_t)s->current->stack_lo;
+    /* a fault in the guard page below the running green thread's stack, or with its
+     * stack pointer below its stack (it ran through neighbours into a slab guard) */
+    if ((a < lo && a + s->stacks.guard >= lo) || fault_sp(uctx) < lo) cb__stack_overflow_exit(s->stacks.size);
+  }
+  /* not ours: put the previous disposition back and let the fault happen again */
+  struct sigaction *old = s ? &s->old_segv : NULL;
+  if (old) {
+    sigaction(SIGSEGV, old, NULL);
+  } else {
+    signal(SIGSEGV, SIG_DFL);
+  }
+  (void)sig, (void)uctx;
+}
+
+int cb__stack_segv_install(cb_green_sched *s) {
+  s->altstack = mmap(NULL, CB__ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (s->altstack == MAP_FAILED) {
+    s->altstack = NULL;
+    return -ENOMEM;
+  }
+  stack_t ss = {.ss_sp = s->altstack, .ss_size = CB__ALTSTACK_SIZE, .ss_flags = 0};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = segv_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  if (sigaltstack(&ss, &s->old_altstack) != 0 || sigaction(SIGSEGV, &sa, &s->old_segv) != 0) {
+    int e = -errno;
+    munmap(s->altstack, CB__ALTSTACK_SIZE);
+    s->altstack = NULL;
+    return e;
+  }
+  s->segv_installed = 1;
+  return 0;
+}
+
+void cb__stack_segv_remove(cb_green_sched *s) {
+  if (!s->segv_installed) return;
+  sigaction(SIGSEGV, &s->old_segv, NULL);
+  sigaltstack(&s->old_altstack, NULL);
+  munmap(s->altstack, CB__ALTSTACK_SIZE);
+  s->altstack = NULL;
+  s->segv_installed = 0;
+}

@@ -1,0 +1,30 @@
+# cores.gp — one panel per cpu workload: speedup over sync on one core against the
+# cores the cell was pinned to (taskset), a line per model, and the linear ideal.
+# Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/cores.png'; term='...'" cores.gp
+# cores.dat: workload model cores speedup concurrency
+set terminal @term font "sans,10"
+set output out
+data = dir."/cores.dat"
+panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
+n = words(panels)
+cols = n < 3 ? n : 3
+rows = (n + cols - 1) / cols
+maxc = system("awk 'BEGIN{m=1} $3>m{m=$3} END{print m}' ".data) + 0
+set multiplot layout rows, cols title "concbench CPU scaling: speedup over sync on one core against cores (dashed = linear ideal)"
+set grid xtics ytics
+set xlabel "cores"
+set ylabel "speedup over sync, 1 core"
+set xrange [0.5:maxc + 0.5]
+set xtics 1
+set yrange [0:maxc + 0.5]
+set key top left font ",9" noenhanced
+set style data linespoints
+do for [i=1:n] {
+  w = word(panels, i)
+  set title w noenhanced
+  models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
+  plot for [j=1:words(models)] sprintf("< awk '$1==\"%s\" && $2==\"%s\"' %s", w, word(models, j), data) \
+         using 3:4 lw 2 pt 7 title word(models, j), \
+       x with lines dt 2 lw 2 lc rgb "black" title "linear ideal"
+}
+unset multiplot

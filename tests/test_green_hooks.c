@@ -1,0 +1,443 @@
+/* test_green_hooks.c — blocking calls are cooperative inside green threads and plain
+ * libc everywhere else. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtimes/green/green.h"
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static cb_green_sched *new_sched(void) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  return s;
+}
+
+Test(green_hooks, hooks_are_linked_in) {
+  /* the program's read/write/poll must be ours, not libc's, or nothing is hooked */
+  void *libc_write = dlsym(RTLD_NEXT, "write");
+  cr_assert_not_null(libc_write);
+  cr_expect_neq((void *)write, libc_write);
+  cr_expect_neq((void *)poll, dlsym(RTLD_NEXT, "poll"));
+  cr_expect_neq((void *)nanosleep, dlsym(RTLD_NEXT, "nanosleep"));
+}
+
+struct sockpair_test {
+  int sv[2];
+  int ticks_while_blocked;
+  int reader_done;
+  char got[16];
+  ssize_t n;
+  int flags_after;
+};
+
+static void blocked_reader(void *p) {
+  struct sockpair_test *t = p;
+  t->n = read(t->sv[0], t->got, sizeof t->got); /* blocking fd: parks, others run */
+  t->reader_done = 1;
+  t->flags_after = fcntl(t->sv[0], F_GETFL);
+}
+
+static void ticker(void *p) {
+  struct sockpair_test *t = p;
+  for (int i = 0; i < 10; i++) {
+    cr_expect_eq(t->reader_done, 0);
+    t->ticks_while_blocked++;
+    usleep(2000);
+  }
+  cr_assert_eq(write(t->sv[1], "hello", 5), 5);
+}
+
+Test(green_hooks, blocked_socket_lets_others_run) {
+  cb_green_sched *s = new_sched();
+  struct sockpair_test t = {0};
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, t.sv), 0);
+  int flags_before = fcntl(t.sv[0], F_GETFL);
+  cr_assert_eq(cb_green_spawn(s, ticker, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, blocked_reader, &t, NULL), 0); /* runs first */
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.ticks_while_blocked, 10);
+  cr_expect_eq(t.n, 5);
+  cr_expect_eq(memcmp(t.got, "hello", 5), 0);
+  cr_expect_eq(t.flags_after, flags_before, "fd flags %#x, were %#x", t.flags_after, flags_before);
+  close(t.sv[0]);
+  close(t.sv[1]);
+  cb_green_sched_free(s);
+}
+
+struct tcp_test {
+  int lfd;
+  struct sockaddr_in addr;
+  char server_got[8], client_got[8];
+  int others_ran;
+  int done;
+};
+
+static void server(void *p) {
+  struct tcp_test *t = p;
+  int c = accept(t->lfd, NULL, NULL);
+  cr_assert_geq(c, 0, "accept: %s", strerror(errno));
+  cr_assert_eq(recv(c, t->server_got, 4, MSG_WAITALL), 4);
+  cr_assert_eq(send(c, "pong", 4, 0), 4);
+  close(c);
+}
+
+static void client(void *p) {
+  struct tcp_test *t = p;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&t->addr, sizeof t->addr), 0, "connect: %s", strerror(errno));
+  cr_assert_eq(write(fd, "ping", 4), 4);
+  cr_assert_eq(read(fd, t->client_got, 4), 4);
+  close(fd);
+  t->done = 1;
+}
+
+static void bystander(void *p) {
+  struct tcp_test *t = p;
+  while (!t->done) {
+    t->others_ran++;
+    cb_green_yield();
+  }
+}
+
+Test(green_hooks, tcp_connect_accept_inside_green_threads) {
+  cb_green_sched *s = new_sched();
+  struct tcp_test t = {0};
+  t.lfd = socket(AF_INET, SOCK_STREAM, 0);
+  t.addr.sin_family = AF_INET;
+  t.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof t.addr;
+  cr_assert_eq(bind(t.lfd, (struct sockaddr *)&t.addr, sizeof t.addr), 0);
+  cr_assert_eq(listen(t.lfd, 8), 0);
+  cr_assert_eq(getsockname(t.lfd, (struct sockaddr *)&t.addr, &len), 0);
+  cr_assert_eq(cb_green_spawn(s, bystander, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, client, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, server, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(memcmp(t.server_got, "ping", 4), 0);
+  cr_expect_eq(memcmp(t.client_got, "pong", 4), 0);
+  cr_expect_gt(t.others_ran, 0);
+  close(t.lfd);
+  cb_green_sched_free(s);
+}
+
+struct poll_test {
+  int pfd[2];
+  int r;
+  int64_t waited_ns;
+  int sel_r;
+  int ticks;
+};
+
+static void poller(void *p) {
+  struct poll_test *t = p;
+  struct pollfd pf = {.fd = t->pfd[0], .events = POLLIN};
+  int64_t t0 = now_ns();
+  t->r = poll(&pf, 1, 50); /* nothing arrives: times out */
+  t->waited_ns = now_ns() - t0;
+  fd_set rd;
+  FD_ZERO(&rd);
+  FD_SET(t->pfd[0], &rd);
+  struct timeval tv = {0, 20000};
+  t->sel_r = select(t->pfd[0] + 1, &rd, NULL, NULL, &tv);
+}
+
+static void poll_ticker(void *p) {
+  struct poll_test *t = p;
+  for (int i = 0; i < 5; i++) {
+    t->ticks++;
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+Test(green_hooks, poll_and_select_time_out_cooperatively) {
+  cb_green_sched *s = new_sched();
+  struct poll_test t = {0};
+  cr_assert_eq(pipe(t.pfd), 0);
+  cr_assert_eq(cb_green_spawn(s, poll_ticker, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, poller, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.r, 0);
+  cr_expect_eq(t.sel_r, 0);
+  cr_expect(t.waited_ns >= 50000000 && t.waited_ns < 150000000, "poll(50 ms) took %lld ns", (long long)t.waited_ns);
+  cr_expect_eq(t.ticks, 5);
+  cb_green_sched_free(s);
+}
+
+static void napper(void *p) {
+  (void)p;
+  usleep(50000);
+}
+
+Test(green_hooks, sleeps_overlap) {
+  cb_green_sched *s = new_sched();
+  for (int i = 0; i < 200; i++) cr_assert_eq(cb_green_spawn(s, napper, NULL, NULL), 0);
+  int64_t t0 = now_ns();
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  int64_t ms = (now_ns() - t0) / 1000000;
+  cr_expect(ms >= 50 && ms < 150, "200 concurrent usleep(50 ms) took %lld ms", (long long)ms);
+  cb_green_sched_free(s);
+}
+
+/* Outside green threads every hook must behave exactly like libc: same results, same
+ * errno, same side effects. */
+typedef ssize_t (*rw_fn)(int, void *, size_t);
+typedef int (*poll_fn)(struct pollfd *, nfds_t, int);
+typedef int (*cns_fn)(clockid_t, int, const struct timespec *, struct timespec *);
+typedef int (*ns_fn)(const struct timespec *, struct timespec *);
+typedef int (*sel_fn)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+
+Test(green_hooks, outside_green_threads_same_as_libc) {
+  rw_fn libc_read = (rw_fn)dlsym(RTLD_NEXT, "read");
+  rw_fn libc_write = (rw_fn)dlsym(RTLD_NEXT, "write");
+  poll_fn libc_poll = (poll_fn)dlsym(RTLD_NEXT, "poll");
+  cns_fn libc_cns = (cns_fn)dlsym(RTLD_NEXT, "clock_nanosleep");
+  ns_fn libc_ns = (ns_fn)dlsym(RTLD_NEXT, "nanosleep");
+  sel_fn libc_select = (sel_fn)dlsym(RTLD_NEXT, "select");
+  cr_assert(libc_read && libc_write && libc_poll && libc_cns && libc_ns && libc_select);
+  int p[2];
+  cr_assert_eq(pipe(p), 0);
+  char buf[8];
+
+  /* success paths */
+  cr_expect_eq(write(p[1], "abc", 3), libc_write(p[1], "abc", 3));
+  cr_expect_eq(read(p[0], buf, 3), 3);
+  cr_expect_eq(libc_read(p[0], buf, 3), 3);
+  cr_expect_eq(memcmp(buf, "abc", 3), 0);
+
+  /* error paths: return value and errno */
+  errno = 0;
+  ssize_t a = read(-1, buf, 1);
+  int ea = errno;
+  errno = 0;
+  ssize_t b = libc_read(-1, buf, 1);
+  cr_expect_eq(a, b);
+  cr_expect_eq(ea, errno);
+  cr_expect_eq(ea, EBADF);
+
+  /* non-blocking empty pipe: EAGAIN, not parked (no scheduler here) */
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  errno = 0;
+  cr_expect_eq(read(p[0], buf, 1), -1);
+  cr_expect_eq(errno, EAGAIN);
+
+  /* poll: same revents */
+  struct pollfd x = {.fd = p[1], .events = POLLIN | POLLOUT}, y = x;
+  cr_expect_eq(poll(&x, 1, 0), libc_poll(&y, 1, 0));
+  cr_expect_eq(x.revents, y.revents);
+  x.fd = y.fd = 12345;
+  cr_expect_eq(poll(&x, 1, 0), libc_poll(&y, 1, 0));
+  cr_expect_eq(x.revents, POLLNVAL);
+  cr_expect_eq(y.revents, POLLNVAL);
+
+  /* select updates the timeout like Linux select */
+  fd_set r1, r2;
+  FD_ZERO(&r1);
+  FD_SET(p[0], &r1);
+  r2 = r1;
+  struct timeval t1 = {0, 1000}, t2 = t1;
+  cr_expect_eq(select(p[0] + 1, &r1, NULL, NULL, &t1), libc_select(p[0] + 1, &r2, NULL, NULL, &t2));
+  cr_expect_eq(FD_ISSET(p[0], &r1), FD_ISSET(p[0], &r2));
+  cr_expect_eq(t1.tv_sec, 0);
+  cr_expect_eq(t1.tv_usec, 0);
+
+  /* clock_nanosleep returns the error and leaves errno alone */
+  struct timespec bad = {0, 2000000000L}, rem;
+  errno = 77;
+  cr_expect_eq(clock_nanosleep(CLOCK_MONOTONIC, 0, &bad, &rem), libc_cns(CLOCK_MONOTONIC, 0, &bad, &rem));
+  cr_expect_eq(clock_nanosleep(CLOCK_MONOTONIC, 0, &bad, &rem), EINVAL);
+  cr_expect_eq(errno, 77);
+  errno = 0;
+  cr_expect_eq(nanosleep(&bad, NULL), -1);
+  cr_expect_eq(errno, EINVAL);
+  errno = 0;
+  cr_expect_eq(libc_ns(&bad, NULL), -1);
+  cr_expect_eq(errno, EINVAL);
+
+  /* real sleeps really sleep */
+  int64_t t0 = now_ns();
+  cr_expect_eq(usleep(20000), 0);
+  cr_expect_eq(sleep(0), 0u);
+  cr_expect_geq(now_ns() - t0, 20000000);
+  close(p[0]);
+  close(p[1]);
+}
+
+struct reuse_test {
+  int rounds_ok;
+};
+
+/* Wait on a pipe, close it, get the same fd number for a new pipe, wait again: the
+ * stale registration of the old file must not hide the new one (io.c lazy stop). */
+static void reuse_worker(void *p) {
+  struct reuse_test *t = p;
+  for (int k = 0; k < 5; k++) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(write(fds[1], "x", 1), 1);
+    char c;
+    struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+    cr_assert_eq(poll(&pf, 1, 1000), 1);
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    pf.revents = 0;
+    cr_assert_eq(poll(&pf, 1, 10), 0); /* parks, times out: fd stays registered */
+    close(fds[0]);
+    close(fds[1]);
+    t->rounds_ok++;
+  }
+}
+
+Test(green_hooks, closed_fd_number_reused) {
+  cb_green_sched *s = new_sched();
+  struct reuse_test t = {0};
+  cr_assert_eq(cb_green_spawn(s, reuse_worker, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.rounds_ok, 5);
+  cb_green_sched_free(s);
+}
+
+struct close_wait_test {
+  int fds[2];
+  ssize_t r;
+  int err;
+};
+
+static void reader_of_closed(void *p) {
+  struct close_wait_test *t = p;
+  char c;
+  t->r = read(t->fds[0], &c, 1);
+  t->err = errno;
+}
+
+static void closer_of_fd(void *p) {
+  struct close_wait_test *t = p;
+  close(t->fds[0]); /* the reader is parked on it */
+}
+
+Test(green_hooks, close_wakes_a_parked_reader) {
+  cb_green_sched *s = new_sched();
+  struct close_wait_test t = {0};
+  cr_assert_eq(pipe(t.fds), 0);
+  cr_assert_eq(cb_green_spawn(s, closer_of_fd, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, reader_of_closed, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.r, -1);
+  cr_expect_eq(t.err, EBADF);
+  close(t.fds[1]);
+  cb_green_sched_free(s);
+}
+
+struct bulk_test {
+  int p[2];
+  size_t n;
+  ssize_t wrote, wrotev;
+  size_t got;
+  int pattern_ok;
+  ssize_t dontwait_r;
+  int dontwait_errno;
+};
+
+static void bulk_writer(void *p) {
+  struct bulk_test *t = p;
+  char *buf = malloc(t->n);
+  for (size_t i = 0; i < t->n; i++) buf[i] = (char)(i * 7);
+  t->wrote = write(t->p[1], buf, t->n); /* far more than a pipe holds: parks, resumes */
+  struct iovec iov[3] = {{buf, t->n / 4}, {buf + t->n / 4, t->n / 4}, {buf + t->n / 2, t->n / 2}};
+  t->wrotev = writev(t->p[1], iov, 3);
+  free(buf);
+  close(t->p[1]);
+}
+
+static void bulk_reader(void *p) {
+  struct bulk_test *t = p;
+  char chunk[4096];
+  ssize_t r;
+  t->pattern_ok = 1;
+  while ((r = read(t->p[0], chunk, sizeof chunk)) > 0) {
+    for (ssize_t k = 0; k < r; k++)
+      if (chunk[k] != (char)(((t->got + (size_t)k) % t->n) * 7)) t->pattern_ok = 0;
+    t->got += (size_t)r;
+  }
+}
+
+static void dontwait(void *p) {
+  struct bulk_test *t = p;
+  int sv[2];
+  char c;
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  t->dontwait_r = recv(sv[0], &c, 1, MSG_DONTWAIT); /* must not park */
+  t->dontwait_errno = errno;
+  close(sv[0]);
+  close(sv[1]);
+}
+
+Test(green_hooks, blocking_writes_complete_and_dontwait_does_not_park) {
+  cb_green_sched *s = new_sched();
+  struct bulk_test t = {.n = 1 << 20};
+  cr_assert_eq(pipe(t.p), 0);
+  cr_assert_eq(cb_green_spawn(s, bulk_reader, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, bulk_writer, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, dontwait, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.wrote, (ssize_t)t.n);
+  cr_expect_eq(t.wrotev, (ssize_t)t.n);
+  cr_expect_eq(t.got, 2 * t.n);
+  cr_expect(t.pattern_ok);
+  cr_expect_eq(t.dontwait_r, -1);
+  cr_expect_eq(t.dontwait_errno, EAGAIN);
+  close(t.p[0]);
+  cb_green_sched_free(s);
+}
+
+struct due_test {
+  int sv[2];
+  ssize_t n;
+};
+
+static void late_sleeper(void *p) {
+  struct due_test *t = p;
+  usleep(1000);
+  cr_assert_eq(write(t->sv[1], "z", 1), 1);
+}
+
+static void busy_then_read(void *p) {
+  struct due_test *t = p;
+  int64_t end = now_ns() + 20000000;
+  while (now_ns() < end) {
+  } /* the sleeper's timer falls due meanwhile */
+  char c;
+  t->n = read(t->sv[0], &c, 1); /* everyone parked: only the due timer can help */
+}
+
+/* libuv's UV_RUN_ONCE runs due timers before it polls, then would block in epoll with
+ * the sleeper ready and nobody to write the socket: the scheduler must not hang. */
+Test(green_hooks, timer_due_while_everyone_blocks_on_io, .timeout = 10) {
+  cb_green_sched *s = new_sched();
+  struct due_test t = {0};
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, t.sv), 0);
+  cr_assert_eq(cb_green_spawn(s, busy_then_read, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, late_sleeper, &t, NULL), 0); /* runs first, parks 1 ms */
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.n, 1);
+  close(t.sv[0]);
+  close(t.sv[1]);
+  cb_green_sched_free(s);
+}

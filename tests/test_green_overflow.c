@@ -1,0 +1,93 @@
+/* test_green_overflow.c — a green thread that overflows its stack ends the process
+ * with the documented message and exit status, both on a stack with its own guard
+ * page and on a slab stack (more than 16,384 live stacks). Runs in child processes. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtimes/green/green.h"
+
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+static unsigned long recurse_forever(unsigned long n) {
+  volatile char frame[512];
+  frame[0] = (char)n;
+  frame[511] = (char)n;
+  return recurse_forever(n + 1) + frame[0] + frame[511];
+}
+
+static void overflow_by_recursion(void *p) {
+  (void)p;
+  recurse_forever(0);
+}
+
+/* One big frame that jumps past the stack bottom, writes all of it, and returns:
+ * only the canary (slab stacks) or the guard page (guarded stacks) can tell. */
+__attribute__((noinline)) static void big_frame(size_t n) {
+  char *buf = __builtin_alloca(n);
+  memset(buf, 0x5a, n);
+  __asm__ volatile("" : : "r"(buf) : "memory"); /* keep the stores */
+}
+
+static void overflow_and_return(void *p) {
+  big_frame(*(size_t *)p);
+  cb_green_yield();
+}
+
+static void parked(void *p) { cb_green_sleep_ns(10LL * 1000000000); (void)p; }
+
+/* Runs fn in a fresh scheduler in a child process, after `filler` sleeping green
+ * threads; returns the child's wait status and its stderr in err. */
+static int run_child(void (*fn)(void *), int filler, char *err, size_t errlen) {
+  int pfd[2];
+  cr_assert_eq(pipe(pfd), 0);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    dup2(pfd[1], 2);
+    cb_green_sched *s;
+    if (cb_green_sched_new(0, &s) != 0) _exit(99);
+    for (int i = 0; i < filler; i++)
+      if (cb_green_spawn(s, parked, NULL, NULL) != 0) _exit(98);
+    size_t n = CB_GREEN_STACK_DEFAULT + 8192;
+    if (cb_green_spawn(s, fn, &n, NULL) != 0) _exit(97);
+    cb_green_sched_run(s);
+    _exit(0);
+  }
+  close(pfd[1]);
+  size_t got = 0;
+  ssize_t r;
+  while (got + 1 < errlen && (r = read(pfd[0], err + got, errlen - 1 - got)) > 0) got += (size_t)r;
+  err[got] = 0;
+  close(pfd[0]);
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  return st;
+}
+
+static void expect_overflow_report(int st, const char *err) {
+  cr_expect(WIFEXITED(st), "child did not exit normally (status %#x); stderr: %s", st, err);
+  cr_expect_eq(WEXITSTATUS(st), CB_GREEN_EXIT_STACK_OVERFLOW, "exit status %d; stderr: %s", WEXITSTATUS(st), err);
+  cr_expect(strstr(err, "green thread stack overflow (64 KiB stack); rerun with a larger --stack-size") != NULL,
+            "stderr: %s", err);
+}
+
+Test(green_overflow, guarded_stack_recursion, .timeout = 20) {
+  char err[512];
+  expect_overflow_report(run_child(overflow_by_recursion, 0, err, sizeof err), err);
+}
+
+Test(green_overflow, guarded_stack_big_frame, .timeout = 20) {
+  char err[512];
+  expect_overflow_report(run_child(overflow_and_return, 0, err, sizeof err), err);
+}
+
+Test(green_overflow, slab_stack_recursion, .timeout = 60) {
+  char err[512];
+  expect_overflow_report(run_child(overflow_by_recursion, 16384 + 5, err, sizeof err), err);
+}
+
+Test(green_overflow, slab_stack_big_frame_caught_by_canary, .timeout = 60) {
+  char err[512];
+  expect_overflow_report(run_child(overflow_and_return, 16384 + 5, err, sizeof err), err);
+}

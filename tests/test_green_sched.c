@@ -1,0 +1,161 @@
+/* test_green_sched.c — spawn/join/yield/sleep/exit order, deadlock detection, bad
+ * stack sizes. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtimes/green/green.h"
+
+struct trace {
+  char log[256];
+  int n;
+};
+
+static void note(struct trace *t, char c) { t->log[t->n++] = c; }
+
+struct yarg {
+  struct trace *t;
+  char name;
+};
+
+static void yielder(void *p) {
+  struct yarg *a = p;
+  for (int i = 0; i < 3; i++) {
+    note(a->t, a->name);
+    cb_green_yield();
+  }
+}
+
+Test(green_sched, yield_round_robin) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  struct trace t = {0};
+  struct yarg a = {&t, 'a'}, b = {&t, 'b'}, c = {&t, 'c'};
+  /* spawned from the main context: each new child goes to the front */
+  cr_assert_eq(cb_green_spawn(s, yielder, &c, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, yielder, &b, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, yielder, &a, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_str_eq(t.log, "abcabcabc");
+  cb_green_sched_free(s);
+}
+
+static void child(void *p) {
+  struct yarg *a = p;
+  note(a->t, a->name);
+  cb_green_yield();
+  note(a->t, (char)(a->name - 32)); /* upper case: second half */
+}
+
+static void parent(void *p) {
+  struct trace *t = p;
+  struct yarg x = {t, 'x'}, y = {t, 'y'};
+  cb_green *gx, *gy;
+  note(t, 'P');
+  cr_assert_eq(cb_green_spawn(cb_green_current_sched(), child, &x, &gx), 0);
+  cr_assert_eq(cb_green_spawn(cb_green_current_sched(), child, &y, &gy), 0);
+  note(t, 'p'); /* the children have not run yet: spawn does not switch */
+  cr_assert_eq(cb_green_join(gx), 0);
+  note(t, 'j');
+  cr_assert_eq(cb_green_join(gy), 0); /* already finished: returns at once */
+  note(t, 'J');
+}
+
+Test(green_sched, join_waits_and_children_run_first) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  struct trace t = {0};
+  cr_assert_eq(cb_green_spawn(s, parent, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  /* y (spawned last) runs first; x and y yield; both finish; parent resumes */
+  cr_expect_str_eq(t.log, "PpyxYXjJ");
+  cb_green_sched_free(s);
+}
+
+struct sarg {
+  struct trace *t;
+  char name;
+  int ms;
+};
+
+static void sleeper(void *p) {
+  struct sarg *a = p;
+  cr_assert_eq(cb_green_sleep_ns((int64_t)a->ms * 1000000), 0);
+  note(a->t, a->name);
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+Test(green_sched, sleep_order_and_concurrency) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  struct trace t = {0};
+  struct sarg a[4] = {{&t, 'c', 60}, {&t, 'a', 20}, {&t, 'd', 80}, {&t, 'b', 40}};
+  for (int i = 0; i < 4; i++) cr_assert_eq(cb_green_spawn(s, sleeper, &a[i], NULL), 0);
+  int64_t t0 = now_ns();
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  int64_t ms = (now_ns() - t0) / 1000000;
+  cr_expect_str_eq(t.log, "abcd");
+  /* concurrent: 80 ms total, not 200 */
+  cr_expect(ms >= 80 && ms < 180, "four sleeps of 20..80 ms took %lld ms", (long long)ms);
+  cb_green_sched_free(s);
+}
+
+static void exits_early(void *p) {
+  (*(int *)p)++;
+  cb_green_exit();
+}
+
+Test(green_sched, exit_ends_thread) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  int n = 0;
+  for (int i = 0; i < 3; i++) cr_assert_eq(cb_green_spawn(s, exits_early, &n, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(n, 3);
+  cb_green_sched_free(s);
+}
+
+static void waits_forever(void *p) {
+  cb_green_chan *c = p;
+  int v;
+  cb_green_chan_recv(c, &v);
+}
+
+Test(green_sched, deadlock_is_reported) {
+  cb_green_sched *s;
+  cb_green_chan *c;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  cr_assert_eq(cb_green_chan_new(sizeof(int), 0, &c), 0);
+  cr_assert_eq(cb_green_spawn(s, waits_forever, c, NULL), 0);
+  cr_expect_eq(cb_green_sched_run(s), -EDEADLK);
+  cr_assert_eq(cb_green_chan_close(c), 0); /* readies the waiter, which never runs */
+  cb_green_chan_free(c);
+  cb_green_sched_free(s); /* discards the green thread that never finished */
+}
+
+Test(green_sched, blocking_ops_outside_green_thread) {
+  cb_green_mutex m;
+  cb_green_mutex_init(&m);
+  cr_expect_eq(cb_green_sleep_ns(1000), -EPERM);
+  cr_expect_eq(cb_green_mutex_lock(&m), -EPERM);
+  cr_expect_null(cb_green_self());
+  cr_expect_null(cb_green_current_sched());
+}
+
+Test(green_sched, stack_size_bounds) {
+  cb_green_sched *s;
+  cr_expect_eq(cb_green_sched_new(4096, &s), -EINVAL);
+  cr_expect_eq(cb_green_sched_new((size_t)CB_GREEN_STACK_MAX + 1, &s), -EINVAL);
+  cr_assert_eq(cb_green_sched_new(CB_GREEN_STACK_MIN + 1, &s), 0);
+  cb_green_stats st;
+  cb_green_sched_stats(s, &st);
+  cr_expect_eq(st.stack_size % 4096, 0, "stack size %zu not rounded to pages", st.stack_size);
+  cr_expect(st.stack_size > CB_GREEN_STACK_MIN);
+  cb_green_sched_free(s);
+}

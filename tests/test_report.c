@@ -1,0 +1,222 @@
+/* test_report.c — report, advise and compare on the fixture run in
+ * tests/fixtures/run-small (see its README for what it holds and the answers). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/helpers/run_cmd.h"
+
+#define CONCBENCH CB_BIN_DIR "/concbench"
+#define FIXTURE CB_SRC_DIR "/tests/fixtures/run-small"
+
+static char run_dir[256];
+
+/* A private copy of the fixture: the report writes into the run folder. */
+static void copy_fixture(void) {
+  snprintf(run_dir, sizeof run_dir, "/tmp/cb-test-report-%d", (int)getpid());
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s", run_dir, FIXTURE, run_dir);
+  cr_assert_eq(system(cmd), 0, "cannot copy the fixture: %s", cmd);
+}
+
+static void remove_copy(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", run_dir);
+  system(cmd);
+}
+
+static char *slurp(const char *dir, const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "cannot read %s", path);
+  char *buf = calloc(1, 1 << 20);
+  size_t n = fread(buf, 1, (1 << 20) - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* The markdown table row of model at N and cores in the section of workload. */
+static char *row_of(const char *md, const char *workload, const char *model, int n, int cores) {
+  char head[64], key[96];
+  snprintf(head, sizeof head, "\n## %s (", workload);
+  const char *sec = strstr(md, head);
+  cr_assert_not_null(sec, "no section for %s", workload);
+  snprintf(key, sizeof key, "\n| %s | %d | %d |", model, n, cores);
+  const char *row = strstr(sec, key);
+  const char *next = strstr(sec + 1, "\n## ");
+  cr_assert(row && (!next || row < next), "no row for %s N=%d cores=%d in %s", model, n, cores, workload);
+  row++;
+  size_t len = strcspn(row, "\n");
+  char *out = strndup(row, len);
+  return out;
+}
+
+static void report(void) {
+  char *argv[] = {CONCBENCH, "report", run_dir, NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert_eq(r.code, 0, "report exit %d: %s", r.code, r.err);
+  cmd_result_free(&r);
+}
+
+TestSuite(report, .init = copy_fixture, .fini = remove_copy, .timeout = 60);
+
+Test(report, tables_have_a_row_per_model_and_size) {
+  report();
+  char *md = slurp(run_dir, "tables.md");
+  cr_expect(strncmp(md, "# concbench results", 19) == 0);
+  cr_expect(strstr(md, "## Which model for which workload") < strstr(md, "## pow ("), "summary does not open the tables");
+  const char *models[] = {"sync", "threads", "procs"};
+  for (int m = 0; m < 3; m++)
+    for (int cores = 1; cores <= 2; cores++) free(row_of(md, "pow", models[m], 8, cores));
+  for (int m = 0; m < 3; m++) {
+    free(row_of(md, "sleep", models[m], 10, 2));
+    free(row_of(md, "sleep", models[m], 100, 2));
+  }
+  char *procs2 = row_of(md, "pow", "procs", 8, 2);
+  cr_expect(strstr(procs2, "1.84×") != NULL, "speedup of procs on 2 cores: %s", procs2);
+  cr_expect(strstr(md, "| sleep | io | 100 | 2 | threads | sync |") != NULL, "summary: threads best at N=100");
+  cr_expect(strstr(md, "procs (timeout)") != NULL, "summary lists the model that gave out");
+  free(procs2);
+  struct stat st;
+  const char *files[] = {"report.html", "summary.csv", "bars.png", "bars.svg", "scaling.png", "scaling.svg",
+                         "memory.png", "memory.svg", "cores.png", "cores.svg"};
+  for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", run_dir, files[k]);
+    cr_expect(stat(path, &st) == 0 && st.st_size > 0, "%s missing or empty", files[k]);
+  }
+  char *html = slurp(run_dir, "report.html");
+  cr_expect(strstr(html, "<img src=\"scaling.svg\"") != NULL && strstr(html, "<table>") != NULL);
+  free(html);
+  free(md);
+}
+
+Test(report, failed_cells_carry_no_ratio) {
+  report();
+  char *md = slurp(run_dir, "tables.md");
+  char *row = row_of(md, "sleep", "procs", 100, 2);
+  cr_expect(strstr(row, "**timeout**") != NULL, "row: %s", row);
+  cr_expect(strstr(row, "×") == NULL && strstr(row, "%") == NULL, "a failed row has a ratio: %s", row);
+  free(row);
+  char *csv = slurp(run_dir, "summary.csv");
+  const char *line = strstr(csv, "sleep,io,procs,100,");
+  cr_assert_not_null(line);
+  /* status, 0 runs, then 15 empty figures and the reason */
+  cr_expect(strncmp(line, "sleep,io,procs,100,100,2,\"ms=10\",timeout,0,,,,,,,,,,,,,,,,\"killed", 64) == 0,
+            "csv row of a failed cell: %.120s", line);
+  free(csv);
+  free(md);
+}
+
+Test(report, cv_over_5_percent_is_flagged) {
+  report();
+  char *md = slurp(run_dir, "tables.md");
+  char *noisy = row_of(md, "pow", "threads", 8, 2), *quiet = row_of(md, "pow", "procs", 8, 2);
+  cr_expect(strstr(noisy, "noisy") != NULL, "CV 24%% not flagged: %s", noisy);
+  cr_expect(strstr(quiet, "noisy") == NULL, "CV 2%% flagged: %s", quiet);
+  free(noisy);
+  free(quiet);
+  free(md);
+}
+
+static void advise(const char *cpu, const char *io, const char *n, cmd_result *r) {
+  char *argv[] = {CONCBENCH, "advise", "--cpu-ms", (char *)cpu, "--io-ms", (char *)io, "--tasks", (char *)n,
+                  "--run", run_dir, NULL};
+  run_cmd(argv, 30, r);
+  cr_assert_eq(r->code, 0, "advise exit %d: %s", r->code, r->err);
+}
+
+Test(report, advise_picks_the_expected_model) {
+  cmd_result r;
+  advise("0", "10", "100", &r);
+  cr_expect(strstr(r.out, "\n1    threads ") != NULL, "waiting at N=100: %s", r.out);
+  cr_expect(strstr(r.out, "procs          not usable") != NULL && strstr(r.out, "timeout") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "sleep-threads-n100") != NULL, "basis not shown: %s", r.out);
+  cr_expect(strstr(r.out, "warning") == NULL, "measured size warned: %s", r.out);
+  cmd_result_free(&r);
+  advise("10", "0", "8", &r);
+  cr_expect(strstr(r.out, "\n1    procs ") != NULL, "compute on 2 cores: %s", r.out);
+  cmd_result_free(&r);
+}
+
+Test(report, advise_warns_on_extrapolation) {
+  cmd_result r;
+  advise("0", "10", "5000", &r);
+  cr_expect(strstr(r.out, "warning: N=5000 extrapolates beyond the measured sizes for threads, sync") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "[extrapolated]") != NULL, "%s", r.out);
+  cmd_result_free(&r);
+}
+
+Test(report, compare_a_run_with_itself_finds_no_difference) {
+  char *argv[] = {CONCBENCH, "compare", run_dir, run_dir, NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert_eq(r.code, 0, "compare exit %d: %s", r.code, r.err);
+  cr_expect(strstr(r.out, "| sleep | threads | 100 | 2 | ms=10 | 0.0250 | 0.0250 | 1.000 |") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "B faster") == NULL && strstr(r.out, "B slower") == NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "no ratio: failed in both") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "12 cells in both runs") != NULL, "%s", r.out);
+  cmd_result_free(&r);
+}
+
+static void expect_usage(char *const argv[], const char *needle) {
+  cmd_result r;
+  run_cmd(argv, 30, &r);
+  cr_expect_eq(r.code, 2, "%s %s: exit %d, want 2; stderr: %s", argv[1], argv[2] ? argv[2] : "", r.code, r.err);
+  cr_expect_eq(count_lines(r.err), 1, "stderr has %d lines: %s", count_lines(r.err), r.err);
+  cr_expect(strstr(r.err, needle) != NULL, "stderr '%s' does not name '%s'", r.err, needle);
+  cmd_result_free(&r);
+}
+
+#define USAGE(needle, ...)                                  \
+  do {                                                      \
+    char *const argv[] = {CONCBENCH, __VA_ARGS__, NULL};    \
+    expect_usage(argv, needle);                             \
+  } while (0)
+
+Test(report, bad_input_is_one_line_and_exit_2) {
+  USAGE("--profile", "bench", "--profile", "slow");
+  USAGE("--models", "bench", "--models", "sync,nope");
+  USAGE("--workloads", "bench", "--workloads", "nope");
+  USAGE("--tasks", "bench", "--tasks", "10,0");
+  USAGE("--cores", "bench", "--cores", "99");
+  USAGE("--param", "bench", "--param", "nosuch=1");
+  USAGE("--param", "bench", "--param", "ms=-5");
+  USAGE("--limit", "bench", "--limit", "0");
+  USAGE("--run-id", "bench", "--run-id", "../x");
+  USAGE("unknown argument", "bench", "--frob");
+  USAGE("RUN", "report", "/nonexistent/run");
+  USAGE("--tasks", "advise", "--cpu-ms", "1", "--io-ms", "1", "--tasks", "0");
+  USAGE("--cpu-ms", "advise", "--cpu-ms", "-1", "--io-ms", "1", "--tasks", "5");
+  USAGE("required", "advise", "--cpu-ms", "1");
+  USAGE("--run", "advise", "--cpu-ms", "1", "--io-ms", "1", "--tasks", "5", "--run", "/nonexistent");
+  USAGE("RUN_A RUN_B", "compare", "onlyone");
+  USAGE("RUN_B", "compare", run_dir, "/nonexistent");
+}
+
+Test(report, list_json_describes_every_model_and_workload) {
+  char *argv[] = {CONCBENCH, "list", "--json", NULL};
+  cmd_result r;
+  run_cmd(argv, 30, &r);
+  cr_assert_eq(r.code, 0, "list --json exit %d: %s", r.code, r.err);
+  json_error_t je;
+  json_t *o = json_loads(r.out, 0, &je);
+  cr_assert_not_null(o, "list --json is not JSON: %s", je.text);
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(o, "models"), 0), "name")), "sync");
+  size_t k;
+  json_t *w;
+  json_array_foreach(json_object_get(o, "workloads"), k, w) {
+    cr_expect(json_is_string(json_object_get(w, "name")) && json_is_string(json_object_get(w, "kind")));
+    cr_expect(json_is_array(json_object_get(w, "params")));
+  }
+  cr_expect(json_array_size(json_object_get(o, "workloads")) >= 4);
+  json_decref(o);
+  cmd_result_free(&r);
+}
