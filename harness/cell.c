@@ -63,6 +63,16 @@ static uint64_t effective_concurrency(const cb_cell *cell) {
   return cell->concurrency;
 }
 
+/* A job that failed for want of descriptors, memory or processes means the model
+ * gave out at this size, not that it computed a wrong answer. */
+static int jobs_hit_resource_limit(const cb_job_record *jobs, uint64_t n) {
+  for (uint64_t i = 0; i < n; i++) {
+    int st = jobs[i].status;
+    if (jobs[i].done && (st == -EMFILE || st == -ENFILE || st == -ENOMEM || st == -EAGAIN)) return 1;
+  }
+  return 0;
+}
+
 static void emit(const cb_cell *cell, json_t *o) {
   char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
   CB_CHECK(line != NULL);
@@ -158,7 +168,9 @@ int cb_cell_run(const cb_cell *cell) {
   if (v.wrong > 0 && !report.error[0])
     snprintf(report.error, sizeof report.error, "%" PRIu64 " job(s) returned a wrong result", v.wrong);
   json_object_set_new(o, "error", report.error[0] ? json_string(report.error) : json_null());
-  int code = rc != 0 ? CB_EXIT_RESOURCE : v.verified ? CB_EXIT_OK : CB_EXIT_FAILED;
+  int code = rc != 0 || jobs_hit_resource_limit(report.jobs, cell->tasks) ? CB_EXIT_RESOURCE
+             : v.verified                                                   ? CB_EXIT_OK
+                                                                            : CB_EXIT_FAILED;
   static const char *const classes[] = {"ok", "failed", "usage", "resource_limit"};
   json_object_set_new(o, "exit_class", json_string(classes[code]));
   emit(cell, o);

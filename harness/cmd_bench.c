@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,9 +120,35 @@ static int lock_run(const char *dir) {
   return 0;
 }
 
-/* Adds the load average at the end to meta.json, and a warning when it says the
- * machine was busy during the run. */
-static void note_end_load(const char *meta_path) {
+/* CPU seconds the whole machine spent busy (from /proc/stat) and that this bench
+ * spent itself (its own and its reaped children's), so that the end of a run can
+ * tell how much CPU other work took. The load average cannot: the bench's own
+ * cells (10,000 threads) raise it. */
+typedef struct cpu_sample {
+  double machine_busy_s, own_s;
+  int64_t at_ns;
+} cpu_sample;
+
+static void sample_cpu(cpu_sample *c) {
+  *c = (cpu_sample){.at_ns = cb_now_ns()};
+  unsigned long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  if (f) {
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &v[6], &v[7]) == 8)
+      c->machine_busy_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+    fclose(f);
+  }
+  struct rusage self, kids;
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &kids);
+  c->own_s = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+             (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e6;
+}
+
+/* Adds the load average at the end and the share of the machine's CPU that other
+ * work took during the run to meta.json, with a warning when that share was high. */
+static void note_end_load(const char *meta_path, const cpu_sample *start) {
   json_t *meta = json_load_file(meta_path, 0, NULL);
   FILE *f = fopen("/proc/loadavg", "r");
   double l1 = 0, l5 = 0, l15 = 0;
@@ -134,11 +161,18 @@ static void note_end_load(const char *meta_path) {
   char text[64];
   snprintf(text, sizeof text, "%.2f %.2f %.2f", l1, l5, l15);
   json_object_set_new(meta, "loadavg_end", json_string(text));
+  cpu_sample end;
+  sample_cpu(&end);
   long long cores = json_integer_value(json_object_get(meta, "cores"));
-  if (cores > 0 && l5 > 0.25 * (double)cores) {
+  double wall = (end.at_ns - start->at_ns) / 1e9;
+  double other = (end.machine_busy_s - start->machine_busy_s) - (end.own_s - start->own_s);
+  double share = cores > 0 && wall > 0 ? other / (wall * (double)cores) : 0;
+  if (share < 0) share = 0;
+  json_object_set_new(meta, "other_cpu_share", json_real(share));
+  if (share > 0.10) {
     char warn[160];
-    snprintf(warn, sizeof warn, "load average over the last 5 minutes of the run was %.2f on %lld cores: other work "
-             "ran alongside, timings are noisy", l5, cores);
+    snprintf(warn, sizeof warn, "other work took %.0f%% of the machine's CPU during the run: timings are noisy",
+             share * 100);
     fprintf(stderr, "bench: WARNING: %s\n", warn);
     json_array_append_new(json_object_get(meta, "warnings"), json_string(warn));
   }
@@ -295,6 +329,8 @@ int cb_cmd_bench(int argc, char **argv) {
 
   cb_bench_ctx ctx = {.opts = &o, .dir = dir, .concbench = self, .server_url = server.url,
                       .binary = binary, .host = host, .stop = &stop_flag};
+  cpu_sample cpu_start;
+  sample_cpu(&cpu_start);
   int64_t t0 = cb_now_ns();
   size_t ran = 0;
   int rc = 0;
@@ -326,7 +362,7 @@ int cb_cmd_bench(int argc, char **argv) {
     progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o.runs, o.limit_s, elapsed / (double)ran), result);
   }
   cb_server_stop(&server);
-  note_end_load(meta_path);
+  note_end_load(meta_path, &cpu_start);
   json_decref(store);
   free(plan);
   if (stop_flag) {

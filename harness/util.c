@@ -21,8 +21,18 @@ int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
 }
 
 void cb_raise_fd_limit(void) {
+  /* Root may raise the hard limit too (up to the kernel's nr_open); everyone may
+   * raise the soft limit to the hard one. A libcurl easy transfer holds three
+   * descriptors (its socket and its multi handle's wake-up pair), so 10,000
+   * concurrent jobs need 30,000. */
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t want = CB_FD_LIMIT_WANTED;
+  if (rl.rlim_max < want) {
+    struct rlimit more = {.rlim_cur = want, .rlim_max = want};
+    if (setrlimit(RLIMIT_NOFILE, &more) == 0) return;
+  }
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }

@@ -8,7 +8,9 @@
 /* Parses a whole decimal integer in [min, max]. 0 or -EINVAL / -ERANGE. */
 int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 
-/* Raises RLIMIT_NOFILE's soft limit to its hard limit (servers, many sockets). */
+/* Raises RLIMIT_NOFILE for servers and many sockets: to CB_FD_LIMIT_WANTED when the
+ * process may raise its hard limit (root), else the soft limit to the hard one. */
+#define CB_FD_LIMIT_WANTED 262144
 void cb_raise_fd_limit(void);
 
 /* The scripts folder: $CONCBENCH_SCRIPTS, else the scripts/ of the tree this

@@ -23,9 +23,16 @@ case "$gov" in
   performance|unreadable) ;;
   *) warn "CPU frequency governor is '$gov', not 'performance': clock speed may vary between runs" ;;
 esac
-# CPU share over each process's lifetime; the bench that runs this script is left out.
+# CPU share over each process's lifetime; the bench that runs this script and its
+# ancestors (make, the shell) are left out.
+ours=" "
+pid=${CONCBENCH_PID:-$$}
+while [ -n "$pid" ] && [ "$pid" -gt 1 ] 2>/dev/null; do
+  ours="$ours$pid "
+  pid=$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)
+done
 busy=$(ps -eo pid=,pcpu=,comm= --sort=-pcpu 2>/dev/null |
-  awk -v self="${CONCBENCH_PID:-0}" '$1 != self && $2 > 20 && $3 != "ps" { printf "%s%s (%s%%)", s, $3, $2; s=", " }' | head -c 200)
+  awk -v ours="$ours" 'index(ours, " " $1 " ") == 0 && $2 > 20 && $3 != "ps" { printf "%s%s (%s%%)", s, $3, $2; s=", " }' | head -c 200)
 [ -n "$busy" ] && warn "busy processes at start: $busy"
 cat <<JSON
 {"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","profile":"$(q "$profile")","host":"$(q "$(uname -n)")","cpu":"$(q "$cpu")",

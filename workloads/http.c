@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "runtimes/loop/fetch.h"
 #include "runtimes/loop/model.h"
@@ -30,6 +31,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
   return size * nmemb;
 }
 
+/* Opens curl's sockets ourselves so that a failure to get one (EMFILE: the process
+ * is out of descriptors) is known by its errno: that is a resource limit, not a
+ * server that refused. */
+static curl_socket_t open_socket(void *socket_errno, curlsocktype purpose, struct curl_sockaddr *a) {
+  curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+  if (fd == CURL_SOCKET_BAD) *(int *)socket_errno = errno;
+  return fd;
+}
+
 static uint64_t combine(uint64_t acc, uint64_t digest) { return cb_mix64(acc ^ digest); }
 
 static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
@@ -46,6 +56,9 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &check);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
+  int socket_errno = 0;
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &socket_errno);
   uint64_t acc = 0;
   int rc = 0;
   for (int64_t k = 0; k < v[P_REQUESTS] && rc == 0; k++) {
@@ -58,8 +71,11 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
-      snprintf(err, CB_ERR_LEN, "GET %.100s: %s", url, curl_easy_strerror(cc));
-      rc = -EIO;
+      long os_errno = socket_errno;
+      if (!os_errno) curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+      snprintf(err, CB_ERR_LEN, "GET %.100s: %s%s%s%s", url, curl_easy_strerror(cc), os_errno ? " (" : "",
+               os_errno ? strerror((int)os_errno) : "", os_errno ? ")" : "");
+      rc = os_errno == EMFILE || os_errno == ENFILE ? -(int)os_errno : -EIO;
     } else if (status != 200) {
       snprintf(err, CB_ERR_LEN, "GET %.100s: HTTP status %ld", url, status);
       rc = -EPROTO;
