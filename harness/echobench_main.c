@@ -12,30 +12,12 @@
 #include <string.h>
 
 #include "harness/check.h"
+#include "harness/echo_loop.h"
 #include "harness/echo_uv.h"
 #include "harness/util.h"
 #include "runtimes/loop/stream.h"
 
 /* ---- the echo server on the loop's streams ---- */
-typedef struct echo_frame {
-  cb_stream_handler_frame h;
-} echo_frame;
-
-static int echo_handler(cb_task *task, void *vf) {
-  echo_frame *f = vf;
-  cb_stream *s;
-  CB_CO_BEGIN(task, &f->h);
-  for (;;) {
-    cb_stream_read(f->h.stream, 65536);
-    CB_AWAIT(&f->h.stream->rd);
-    s = f->h.stream;
-    if (s->rd.result.u == 0) break;
-    if (cb_stream_write(s, cb_stream_data(s), s->rd.result.u) != 0) break;
-    CB_AWAIT(cb_stream_drain(f->h.stream));
-  }
-  CB_CO_END();
-}
-
 typedef struct loop_server {
   cb_loop *loop;
   cb_stream_server ss;
@@ -62,7 +44,7 @@ static int loop_server_start(loop_server *ls) {
   memset(ls, 0, sizeof *ls);
   ls->loop = cb_loop_new();
   if (!ls->loop) return -1;
-  if (cb_start_server(ls->loop, &ls->ss, echo_handler, sizeof(echo_frame), NULL, "127.0.0.1", 0) != 0) return -1;
+  if (cb_start_server(ls->loop, &ls->ss, cb_echo_handler, sizeof(cb_echo_frame), NULL, "127.0.0.1", 0) != 0) return -1;
   ls->port = cb_listener_port(&ls->ss.srv);
   cb_loop_hold(ls->loop);
   CB_CHECK(pthread_create(&ls->thread, NULL, loop_main, ls) == 0);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/helpers/ports.h"
 #include "runtimes/loop/fetch.h"
 #include "runtimes/loop/model.h"
 #include "runtimes/loop/transport.h"
@@ -99,14 +100,7 @@ static void expect_error(const char *url, int code) {
 }
 
 Test(loopio_fetch, connection_refused_is_an_error) {
-  /* a port nobody listens on: bind one, close it */
-  cb_loop *l = cb_loop_new();
-  static cb_listener srv;
-  cr_assert_eq(cb_create_server(l, &srv, "127.0.0.1", 0, NULL, NULL), 0);
-  int port = cb_listener_port(&srv);
-  cb_listener_close(&srv);
-  cr_assert_eq(cb_loop_run_until_complete(l, &srv.closed), 0);
-  cr_assert_eq(cb_loop_close(l), 0);
+  int port = unused_loopback_port();
   char url[64];
   snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
   expect_error(url, -ECONNREFUSED);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "tests/helpers/ports.h"
 #include "runtimes/loop/datagram.h"
 #include "runtimes/loop/resolve.h"
 #include "runtimes/loop/stream.h"
@@ -306,11 +307,7 @@ static int refused_client(cb_task *task, void *vf) {
 
 Test(loopio_misc, open_connection_refused) {
   cb_loop *l = cb_loop_new();
-  static cb_listener srv;
-  cr_assert_eq(cb_create_server(l, &srv, "127.0.0.1", 0, NULL, NULL), 0);
-  int port = cb_listener_port(&srv);
-  cb_listener_close(&srv);
-  cr_assert_eq(cb_loop_run_until_complete(l, &srv.closed), 0);
+  int port = unused_loopback_port();
   cb_task *t = cb_create_task(l, refused_client, sizeof(refused_frame), "client");
   ((refused_frame *)cb_task_frame(t))->port = port;
   cr_assert_eq(cb_loop_run_until_complete(l, cb_task_future(t)), 0);

@@ -7,26 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/echo_loop.h"
 #include "runtimes/loop/stream.h"
 
 #define MS 1000000ull
 
-/* ---- an echo handler: lines back until EOF ---- */
-typedef struct { cb_stream_handler_frame h; } echo_frame;
-static int echo_handler(cb_task *task, void *vf) {
-  echo_frame *f = vf;
-  cb_stream *s = f->h.stream;
-  CB_CO_BEGIN(task, &f->h);
-  for (;;) {
-    cb_stream_read(f->h.stream, 65536);
-    CB_AWAIT(&f->h.stream->rd);
-    s = f->h.stream;
-    if (s->rd.result.u == 0) break;
-    cb_stream_write(s, cb_stream_data(s), s->rd.result.u);
-    CB_AWAIT(cb_stream_drain(f->h.stream));
-  }
-  CB_CO_END();
-}
 
 typedef struct {
   cb_co co;
@@ -77,9 +62,9 @@ static void run_echo(const char *path) {
   cb_task *t[NCLIENTS];
   if (path) {
     unlink(path);
-    cr_assert_eq(cb_start_unix_server(l, &ss, echo_handler, sizeof(echo_frame), NULL, path), 0);
+    cr_assert_eq(cb_start_unix_server(l, &ss, cb_echo_handler, sizeof(cb_echo_frame), NULL, path), 0);
   } else {
-    cr_assert_eq(cb_start_server(l, &ss, echo_handler, sizeof(echo_frame), NULL, "127.0.0.1", 0), 0);
+    cr_assert_eq(cb_start_server(l, &ss, cb_echo_handler, sizeof(cb_echo_frame), NULL, "127.0.0.1", 0), 0);
   }
   for (int i = 0; i < NCLIENTS; i++) {
     t[i] = cb_create_task(l, echo_client, sizeof(client_frame), "client");
