@@ -1,9 +1,12 @@
 /* delayd.c — the loopback latency server; contract in delayd.h.
  *
  * One libuv loop, one struct per connection holding its request buffer, its delay
- * timer and its pending write. A connection serves one request at a time: reading
- * stops while a response is delayed or being written, and resumes (serving any
- * pipelined request already buffered) once the write completes. */
+ * timer and its response buffer (kept for the connection's life, so a busy server
+ * does not fault in fresh heap pages for every response). A connection serves one
+ * request at a time; it keeps reading while a response is delayed or written
+ * (pipelined requests wait in the buffer, reading pauses only when it is full),
+ * so the read watcher is not re-armed for every request. A peer's EOF is noted
+ * and the connection closes once the responses already asked for are written. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -35,9 +38,11 @@ typedef struct conn {
   int busy;         /* a response is delayed or being written */
   int reading;      /* uv_read_start is in effect */
   int close_after;  /* close once the response is written */
+  int peer_done;    /* the peer sent EOF: no more requests will come */
   uint64_t seed, bytes;
-  char *out;
-  size_t len;
+  char *out;        /* response buffer, out_cap bytes, reused */
+  size_t out_cap;
+  size_t len;       /* bytes in buf */
   char buf[REQUEST_MAX];
 } conn;
 
@@ -152,6 +157,7 @@ static int parse_request(const char *buf, size_t head_len, request *r) {
 }
 
 static void serve_next(conn *c);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 static void on_written(uv_write_t *w, int status);
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
@@ -159,19 +165,33 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   *b = uv_buf_init(c->buf + c->len, (unsigned)(REQUEST_MAX - c->len));
 }
 
+static void stop_reading(conn *c) {
+  if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
+  c->reading = 0;
+}
+
+/* Reads on unless the buffer is full or the peer is done. */
+static void keep_reading(conn *c) {
+  if (c->reading || c->peer_done || c->len == REQUEST_MAX) return;
+  CB_CHECK(uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0);
+  c->reading = 1;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   conn *c = s->data;
-  if (nread < 0) { /* EOF, reset, or ENOBUFS (head larger than REQUEST_MAX) */
+  if (nread == UV_EOF) { /* answer what was asked, then close (serve_next) */
+    c->peer_done = 1;
+    stop_reading(c);
+    serve_next(c);
+    return;
+  }
+  if (nread < 0) { /* reset or other error */
     conn_close(c);
     return;
   }
   c->len += (size_t)nread;
+  if (c->len == REQUEST_MAX) stop_reading(c);
   serve_next(c);
-}
-
-static void stop_reading(conn *c) {
-  if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
-  c->reading = 0;
 }
 
 static void send_response(conn *c, int status, const char *reason, uint64_t seed, uint64_t bytes) {
@@ -180,21 +200,20 @@ static void send_response(conn *c, int status, const char *reason, uint64_t seed
                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %" PRIu64
                    "\r\nConnection: %s\r\n\r\n",
                    status, reason, bytes, c->close_after ? "close" : "keep-alive");
-  c->out = malloc((size_t)n + bytes);
-  CB_CHECK(c->out != NULL);
+  if ((size_t)n + bytes > c->out_cap) {
+    free(c->out);
+    c->out_cap = (size_t)n + bytes;
+    c->out = malloc(c->out_cap);
+    CB_CHECK(c->out != NULL);
+  }
   memcpy(c->out, head, (size_t)n);
   if (status == 200) cb_body_fill(seed, 0, (unsigned char *)c->out + n, bytes);
   else memcpy(c->out + n, reason, bytes);
   uv_buf_t b = uv_buf_init(c->out, (unsigned)((size_t)n + bytes));
   c->wreq.data = c;
   c->busy = 1;
-  stop_reading(c);
-  int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written);
-  if (rc != 0) {
-    free(c->out);
-    c->out = NULL;
-    conn_close(c);
-  }
+  if (c->close_after) stop_reading(c);
+  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) conn_close(c);
 }
 
 static void on_delay_done(uv_timer_t *t) {
@@ -204,8 +223,6 @@ static void on_delay_done(uv_timer_t *t) {
 
 static void on_written(uv_write_t *w, int status) {
   conn *c = w->data;
-  free(c->out);
-  c->out = NULL;
   c->busy = 0;
   if (status != 0 || c->close_after) {
     conn_close(c);
@@ -214,7 +231,8 @@ static void on_written(uv_write_t *w, int status) {
   serve_next(c);
 }
 
-/* Serves the first complete request in the buffer, if any; otherwise reads on. */
+/* Serves the first complete request in the buffer, if any; otherwise reads on,
+ * or closes when the peer is done. */
 static void serve_next(conn *c) {
   if (c->busy || uv_is_closing((uv_handle_t *)&c->tcp)) return;
   char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
@@ -222,11 +240,10 @@ static void serve_next(conn *c) {
     if (c->len == REQUEST_MAX) {
       c->close_after = 1;
       send_response(c, 431, "Request Header Fields Too Large", 0, 31);
-      return;
-    }
-    if (!c->reading) {
-      CB_CHECK(uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0);
-      c->reading = 1;
+    } else if (c->peer_done) {
+      conn_close(c);
+    } else {
+      keep_reading(c);
     }
     return;
   }
@@ -244,7 +261,7 @@ static void serve_next(conn *c) {
   c->seed = (uint64_t)r.seed;
   c->bytes = (uint64_t)r.bytes;
   c->busy = 1;
-  stop_reading(c);
+  keep_reading(c); /* room was made for pipelined requests */
   uv_update_time(c->tcp.loop);
   CB_CHECK(uv_timer_start(&c->timer, on_delay_done, (uint64_t)r.ms, 0) == 0);
 }
