@@ -13,6 +13,7 @@
 #include "runtimes/loop/fetch.h"
 #include "runtimes/loop/model.h"
 #include "workloads/body.h"
+#include "workloads/http_seed.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
 
@@ -28,8 +29,6 @@ static const cb_param_def http_params[] = {
  * and a poll in between for the default 16 KiB body plus headers. */
 #define HTTP_RECV_BUFFER 65536L
 
-static uint64_t request_seed(uint64_t job, uint64_t k, uint64_t per_job) { return job * per_job + k + 1; }
-
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
   cb_body_check_feed(userdata, data, size * nmemb);
   return size * nmemb;
@@ -43,8 +42,6 @@ static curl_socket_t open_socket(void *socket_errno, curlsocktype purpose, struc
   if (fd == CURL_SOCKET_BAD) *(int *)socket_errno = errno;
   return fd;
 }
-
-static uint64_t combine(uint64_t acc, uint64_t digest) { return cb_mix64(acc ^ digest); }
 
 static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
   const int64_t *v = env->params->v;
@@ -67,7 +64,7 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
   uint64_t acc = 0;
   int rc = 0;
   for (int64_t k = 0; k < v[P_REQUESTS] && rc == 0; k++) {
-    uint64_t seed = request_seed(i, (uint64_t)k, (uint64_t)v[P_REQUESTS]);
+    uint64_t seed = cb_http_request_seed(i, (uint64_t)k, (uint64_t)v[P_REQUESTS]);
     snprintf(url, sizeof url, "%s/?ms=%" PRId64 "&bytes=%" PRId64 "&seed=%" PRIu64, env->server_url,
              v[P_DELAY_MS], v[P_BYTES], seed);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -89,7 +86,7 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
                check.ok ? "content ok" : "content differs");
       rc = -EBADMSG;
     } else {
-      acc = combine(acc, check.digest);
+      acc = cb_http_combine(acc, check.digest);
     }
   }
   curl_easy_cleanup(h);
@@ -125,7 +122,7 @@ static int http_co(cb_task *task, void *vf) {
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
   for (f->k = 0; f->k < v[P_REQUESTS]; f->k++) {
     {
-      uint64_t seed = request_seed(f->base.i, (uint64_t)f->k, (uint64_t)v[P_REQUESTS]);
+      uint64_t seed = cb_http_request_seed(f->base.i, (uint64_t)f->k, (uint64_t)v[P_REQUESTS]);
       snprintf(f->url, sizeof f->url, "%s/?ms=%" PRId64 "&bytes=%" PRId64 "&seed=%" PRIu64,
                f->base.env->server_url, v[P_DELAY_MS], v[P_BYTES], seed);
       cb_body_check_init(&f->check, seed);
@@ -140,7 +137,7 @@ static int http_co(cb_task *task, void *vf) {
       cb_fetch_free(&f->fetch);
       CB_RAISE_ERR(f->e);
     }
-    f->acc = combine(f->acc, f->check.digest);
+    f->acc = cb_http_combine(f->acc, f->check.digest);
   }
   cb_fetch_free(&f->fetch);
   CB_RETURN((cb_val){.u = f->acc});
@@ -154,8 +151,8 @@ static uint64_t http_expected(const cb_job_env *env, uint64_t i) {
   const int64_t *v = env->params->v;
   uint64_t acc = 0;
   for (int64_t k = 0; k < v[P_REQUESTS]; k++)
-    acc = combine(acc, cb_body_digest(request_seed(i, (uint64_t)k, (uint64_t)v[P_REQUESTS]),
-                                      (uint64_t)v[P_BYTES]));
+    acc = cb_http_combine(acc, cb_body_digest(cb_http_request_seed(i, (uint64_t)k, (uint64_t)v[P_REQUESTS]),
+                                              (uint64_t)v[P_BYTES]));
   return acc;
 }
 
