@@ -48,4 +48,9 @@ typedef struct cb_verdict {
 
 void cb_verify(const cb_run_spec *spec, const cb_job_record *jobs, cb_verdict *v);
 
+/* A run's checksum is the sum (mod 2^64) over its jobs of cb_verify_fold(i, result
+ * of job i): each result is bound to its job index. Tools that check the same work
+ * outside `concbench run` (bin/httpfloor) fold with it too. */
+uint64_t cb_verify_fold(uint64_t i, uint64_t result);
+
 #endif

@@ -111,10 +111,14 @@ static int split_url(const char *url, char *host, size_t hcap, char *port, size_
   return 0;
 }
 
+static int resolve(const char *host, const char *port, struct addrinfo **ai) {
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+  return getaddrinfo(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, port, &hints, ai) == 0 ? 0 : -EINVAL;
+}
+
 static int connect_within(const char *host, const char *port, int timeout_ms) {
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
-  if (getaddrinfo(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, port, &hints, &ai) != 0)
-    return -EINVAL;
+  struct addrinfo *ai;
+  if (resolve(host, port, &ai) != 0) return -EINVAL;
   int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int rc = fd < 0 ? -errno : 0;
   if (rc == 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
@@ -161,4 +165,14 @@ void cb_server_stop(cb_server *s) {
   while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
   }
   s->pid = 0;
+}
+
+int cb_server_addr(const cb_server *s, struct sockaddr_storage *addr, socklen_t *len) {
+  char host[128], port[8];
+  struct addrinfo *ai;
+  if (split_url(s->url, host, sizeof host, port, sizeof port) != 0 || resolve(host, port, &ai) != 0) return -EINVAL;
+  memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+  *len = ai->ai_addrlen;
+  freeaddrinfo(ai);
+  return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef CB_SERVER_CHILD_H
 #define CB_SERVER_CHILD_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 typedef struct cb_server {
@@ -17,6 +18,9 @@ int cb_server_start(cb_server *s, char *err, size_t errlen);
 /* Checks a user-given URL: http://HOST:PORT with a loopback HOST that accepts a TCP
  * connection within 2 s. 0 or negative errno, err filled. */
 int cb_server_use(cb_server *s, const char *url, char *err, size_t errlen);
+
+/* The socket address of s->url, for clients that connect themselves. 0 or -EINVAL. */
+int cb_server_addr(const cb_server *s, struct sockaddr_storage *addr, socklen_t *len);
 
 /* Stops a server we started (SIGTERM, then reap). No-op for a user's server. */
 void cb_server_stop(cb_server *s);
