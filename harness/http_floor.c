@@ -1,12 +1,13 @@
 /* http_floor.c — see http_floor.h.
  *
- * A connection moves CONNECTING → SENDING → HEAD → BODY, then back to SENDING for
- * its next request, and is closed after its K-th body. Its epoll interest is
- * EPOLLOUT while connecting or while a request is only partly written, EPOLLIN
- * otherwise, so a connection costs one EPOLL_CTL_ADD and one EPOLL_CTL_MOD when
- * every request fits the socket buffer at once (always, on loopback). All reads
- * go into one buffer of the context; the response head is gathered per
- * connection (it may arrive split), the body is verified in place. */
+ * A connection moves NEW → SENDING → HEAD → BODY, then back to SENDING for its
+ * next request, and is closed after its K-th body. Its first request is written
+ * right after connect() (on loopback the handshake is already done by then).
+ * Its epoll interest is EPOLLOUT only while a request waits for the connect or
+ * for socket buffer space, EPOLLIN otherwise, so on loopback a connection costs
+ * one EPOLL_CTL_ADD and no other epoll_ctl. All reads go into one buffer of the
+ * context; the response head is gathered per connection (it may arrive split),
+ * the body is verified in place. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -27,12 +28,12 @@
 #define READ_BUF 65536    /* a 16 KiB response arrives in one read */
 #define MAX_EVENTS 512
 
-typedef enum { CONNECTING, SENDING, HEAD, BODY } conn_state;
+typedef enum { NEW, SENDING, HEAD, BODY } conn_state;
 
 typedef struct conn {
   int fd;               /* -1 once closed */
-  conn_state st;
-  uint32_t interest;    /* EPOLLIN or EPOLLOUT, as registered */
+  conn_state st;        /* NEW: before its first request */
+  uint32_t interest;    /* EPOLLIN or EPOLLOUT as registered, 0 before */
   uint64_t k;           /* the request under way, 0..K-1 */
   uint64_t acc;         /* the job's result so far (cb_http_combine) */
   uint64_t body_left;
@@ -72,18 +73,19 @@ static uint64_t seed_of(const floor_ctx *x, const conn *c) {
   return cb_http_request_seed(job_of(x, c), c->k, x->o->requests);
 }
 
+/* Registers c for ev (EPOLLIN or EPOLLOUT) unless it already is. */
 static int set_interest(floor_ctx *x, conn *c, uint32_t ev) {
   if (c->interest == ev) return 0;
   struct epoll_event e = {.events = ev, .data.ptr = c};
-  if (epoll_ctl(x->ep, EPOLL_CTL_MOD, c->fd, &e) != 0)
+  if (epoll_ctl(x->ep, c->interest ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &e) != 0)
     return fail(x, -errno, "epoll_ctl: %s", strerror(errno));
   c->interest = ev;
   return 0;
 }
 
 /* Writes what is left of the current request; waits for EPOLLOUT if the socket
- * takes only part of it. The first write after a non-blocking connect also
- * reports the connect's outcome (ECONNREFUSED...). */
+ * takes only part of it, or nothing yet because it is still connecting. A write
+ * also reports a failed connect (ECONNREFUSED...). */
 static int send_request(floor_ctx *x, conn *c) {
   if (c->st != SENDING) {
     const cb_http_floor_opts *o = x->o;
@@ -100,6 +102,7 @@ static int send_request(floor_ctx *x, conn *c) {
     return fail(x, -errno, "job %" PRIu64 " request %" PRIu64 ": %s", job_of(x, c), c->k, strerror(errno));
   if (w > 0) c->req_sent = (uint16_t)(c->req_sent + w);
   if (c->req_sent < c->req_len) return set_interest(x, c, EPOLLOUT);
+  if (c->k == 0 && ++x->connected == x->o->tasks) x->t_connected = cb_now_ns();
   c->st = HEAD;
   c->head_len = 0;
   return set_interest(x, c, EPOLLIN);
@@ -182,15 +185,11 @@ static int on_readable(floor_ctx *x, conn *c) {
               n == 0 ? "server closed the connection before the response was complete" : strerror(errno));
 }
 
-static int on_event(floor_ctx *x, conn *c) {
-  if (c->st == CONNECTING || c->st == SENDING) {
-    if (c->st == CONNECTING && ++x->connected == x->o->tasks) x->t_connected = cb_now_ns();
-    return send_request(x, c);
-  }
-  return on_readable(x, c);
-}
+static int on_event(floor_ctx *x, conn *c) { return c->st == SENDING ? send_request(x, c) : on_readable(x, c); }
 
-/* Opens connection i: non-blocking connect, registered for EPOLLOUT. */
+/* Opens connection c with a non-blocking connect and writes its first request
+ * at once: on loopback the handshake completes inside connect(), so the request
+ * usually goes out now and the connection is registered for EPOLLIN only. */
 static int open_conn(floor_ctx *x, conn *c) {
   const cb_http_floor_opts *o = x->o;
   c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -199,11 +198,7 @@ static int open_conn(floor_ctx *x, conn *c) {
                 errno == EMFILE || errno == ENFILE ? " (out of descriptors)" : "");
   if (connect(c->fd, (const struct sockaddr *)&o->addr, o->addrlen) != 0 && errno != EINPROGRESS)
     return fail(x, -errno, "connect for job %" PRIu64 ": %s", job_of(x, c), strerror(errno));
-  c->st = CONNECTING;
-  c->interest = EPOLLOUT;
-  struct epoll_event e = {.events = EPOLLOUT, .data.ptr = c};
-  if (epoll_ctl(x->ep, EPOLL_CTL_ADD, c->fd, &e) != 0) return fail(x, -errno, "epoll_ctl: %s", strerror(errno));
-  return 0;
+  return send_request(x, c);
 }
 
 /* The timed phase: open every connection, then serve events until every job is
