@@ -25,8 +25,8 @@ typedef struct cb_http_floor_opts {
 } cb_http_floor_opts;
 
 typedef struct cb_http_floor_result {
-  double wall_s;          /* first connect() to the last response verified */
-  double connect_phase_s; /* first connect() to the last connection's first request written */
+  double wall_s;          /* first socket() to the last response verified */
+  double connect_phase_s; /* first socket() to the last connection's first request written */
   double user_s, sys_s;   /* this process's CPU time over the same phase */
   uint64_t jobs_done;     /* jobs whose K responses all arrived and verified */
   uint64_t checksum;      /* Σ cb_verify_fold(i, result of job i) over jobs_done */

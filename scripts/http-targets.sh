@@ -10,7 +10,8 @@
 # so that noise drifting during the run weighs on all of them alike. A run counts
 # only if it verified (wall_s is null otherwise). Prints per tool the median and
 # min–max wall time, its ratio to the ideal 0.4 s and to the floor's median, the
-# issue's target where there is one, the load before and after, and the commands.
+# issue's target where there is one, the floor's connect phase, the load before
+# and after, and the commands.
 set -eu
 ROUNDS=${1:-5}
 case $ROUNDS in '' | *[!0-9]* | 0) echo "http-targets.sh: ROUNDS must be a positive integer" >&2; exit 2 ;; esac
@@ -34,7 +35,8 @@ field() { # field NAME JSON
 
 walls=$(mktemp)
 errors=$(mktemp)
-trap 'rm -f "$walls" "$errors"' EXIT
+connects=$(mktemp)
+trap 'rm -f "$walls" "$errors" "$connects"' EXIT
 echo "load before: $(uptime)"
 round=0
 while [ "$round" -lt "$ROUNDS" ]; do
@@ -46,6 +48,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
     wall=$(field wall_s "$out")
     if [ "$(field verified "$out")" = true ] && [ -n "$wall" ] && [ "$wall" != null ]; then
       echo "$tool $wall" >>"$walls"
+      [ "$tool" != floor ] || field connect_phase_s "$out" >>"$connects"
     else
       echo "$tool failed" >>"$walls"
       echo "$tool round $((round + 1)): $(field error "$out")" >>"$errors"
@@ -74,6 +77,11 @@ sort -k1,1 -k2,2n "$walls" | awk -v ideal="$IDEAL" -v tools="$TOOLS" \
         med / ideal, floor_med ? sprintf("%.2f", med / floor_med) : "-", verdict
     }
   }'
+if [ -s "$connects" ]; then
+  sort -n "$connects" | awk '{ c[NR] = $1 } END {
+    printf "floor connect phase (last connection'"'"'s first request out): median %.3f s, %.3f-%.3f\n",
+      NR % 2 ? c[(NR + 1) / 2] : (c[NR / 2] + c[NR / 2 + 1]) / 2, c[1], c[NR] }'
+fi
 if [ -s "$errors" ]; then echo "failed runs:"; sed 's/^/  /' "$errors"; fi
 echo "commands:"
 for tool in $TOOLS; do printf '  %-8s %s\n' "$tool" "$(command_of "$tool")"; done
