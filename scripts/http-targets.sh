@@ -29,8 +29,8 @@ command_of() { # command_of TOOL
 target_of() { # the issue's target for TOOL, or -
   case $1 in loop) echo 0.50 ;; green) echo 0.52 ;; *) echo - ;; esac
 }
-field() { # field NAME JSON
-  printf '%s' "$2" | sed -n -E "s/.*\"$1\":(\"[^\"]*\"|[^,}]*).*/\1/p"
+field() { # field NAME JSON: the value, one line
+  printf '%s\n' "$2" | sed -n -E "s/.*\"$1\":(\"[^\"]*\"|[^,}]*).*/\1/p"
 }
 
 walls=$(mktemp)
