@@ -37,6 +37,18 @@ static int remember(cb_curl_uv *c, sock_ctx *s) {
   return 0;
 }
 
+static int remember_fresh(cb_curl_uv *c, curl_socket_t fd) {
+  if (c->nfresh == c->fresh_cap) {
+    size_t n = c->fresh_cap ? 2 * c->fresh_cap : 64;
+    curl_socket_t *t = realloc(c->fresh, n * sizeof *t);
+    if (!t) return -1;
+    c->fresh = t;
+    c->fresh_cap = n;
+  }
+  c->fresh[c->nfresh++] = fd;
+  return 0;
+}
+
 static void one_closed(cb_curl_uv *c) {
   CB_CHECK(c->pending_closes > 0);
   if (--c->pending_closes == 0 && c->on_closed) c->on_closed(c);
@@ -76,6 +88,20 @@ static void drain_done(cb_curl_uv *c) {
   }
 }
 
+/* One curl_multi_socket_action, then the fresh sockets it opened are offered
+ * to curl as writable (see curl_uv.h), then finished transfers are delivered. */
+static void act(cb_curl_uv *c, curl_socket_t fd, int flags) {
+  int running;
+  curl_multi_socket_action(c->multi, fd, flags, &running); /* may close sockets */
+  for (size_t k = 0; k < c->nfresh; k++) { /* in connect order; the list may grow */
+    curl_socket_t f = c->fresh[k];
+    sock_ctx *s = ctx_of(c, f);
+    if (s && s->wanted && (s->events & UV_WRITABLE)) curl_multi_socket_action(c->multi, f, CURL_CSELECT_OUT, &running);
+  }
+  c->nfresh = 0;
+  drain_done(c);
+}
+
 static void on_poll(uv_poll_t *p, int status, int events) {
   sock_ctx *s = p->data;
   cb_curl_uv *c = s->c;
@@ -88,17 +114,10 @@ static void on_poll(uv_poll_t *p, int status, int events) {
   if (status < 0) flags = CURL_CSELECT_ERR;
   if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
   if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-  int running;
-  curl_multi_socket_action(c->multi, s->fd, flags, &running); /* may close s */
-  drain_done(c);
+  act(c, s->fd, flags);
 }
 
-static void on_timer(uv_timer_t *t) {
-  cb_curl_uv *c = t->data;
-  int running;
-  curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-  drain_done(c);
-}
+static void on_timer(uv_timer_t *t) { act(t->data, CURL_SOCKET_TIMEOUT, 0); }
 
 /* CURLMOPT_TIMERFUNCTION: -1 stops the timer; 0 means "as soon as possible",
  * which must not be inline (curl forbids re-entering socket_action here). */
@@ -147,6 +166,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     }
     s->poll.data = s;
     cb__list_push(&c->socks, &s->node);
+    if (what == CURL_POLL_OUT && remember_fresh(c, fd) != 0) return -1;
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
@@ -216,6 +236,9 @@ void cb_curl_uv_close(cb_curl_uv *c, void (*on_closed)(cb_curl_uv *c)) {
   free(c->byfd);
   c->byfd = NULL;
   c->nbyfd = 0;
+  free(c->fresh);
+  c->fresh = NULL;
+  c->nfresh = c->fresh_cap = 0;
   c->pending_closes++;
   uv_close((uv_handle_t *)&c->timer, timer_closed);
   curl_global_cleanup();

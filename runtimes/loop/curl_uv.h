@@ -9,7 +9,13 @@
  * allocates one small context per socket curl opens, never per event or per
  * request: when curl parks a connection in its cache (CURL_POLL_REMOVE) the
  * poll handle is only stopped, and reused when the connection is; it is closed
- * when curl closes the socket (CURLOPT_CLOSESOCKETFUNCTION). */
+ * when curl closes the socket (CURLOPT_CLOSESOCKETFUNCTION).
+ *
+ * A socket curl has just begun connecting is offered to curl as writable right
+ * after the action that opened it, before any poll: a loopback connect is done
+ * by the time connect() returns, so the request goes out at once instead of an
+ * event-loop turn later, after every other connect of the batch (curl checks
+ * the socket itself and waits for the poll if it is not connected yet). */
 #ifndef CB_LOOP_CURL_UV_H
 #define CB_LOOP_CURL_UV_H
 
@@ -45,6 +51,8 @@ struct cb_curl_uv {
   cb_list socks;     /* per-socket poll contexts */
   struct sock_ctx **byfd; /* the context of each socket curl has open, by fd */
   size_t nbyfd;
+  curl_socket_t *fresh;   /* sockets curl began connecting in this action */
+  size_t nfresh, fresh_cap;
   uint64_t in_flight; /* transfers added and not finished */
   int pending_closes; /* uv handles whose close callback has not run */
   void (*on_closed)(cb_curl_uv *c);
