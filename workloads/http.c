@@ -127,6 +127,10 @@ static int http_co(cb_task *task, void *vf) {
                f->base.env->server_url, v[P_DELAY_MS], v[P_BYTES], seed);
       cb_body_check_init(&f->check, seed);
     }
+    /* The job's last request closes its connection, as the other models' jobs
+     * close theirs with their easy handle, instead of leaving it to the
+     * multi handle's cleanup after the last job. */
+    curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_FORBID_REUSE, f->k + 1 == v[P_REQUESTS] ? 1L : 0L);
     rc = cb_fetch_start(&f->fetch, f->url, on_chunk, &f->check);
     if (rc) f->e = (cb_err){rc, "cannot start a fetch"};
     else CB_AWAIT_TRY(&f->fetch.fut, f->e);
