@@ -95,13 +95,17 @@ struct cb_green {
   int state;
   int detached;
   int canary;           /* stack has a canary (slab stack) */
-  int timer_fired;
+  int timer_fired;      /* set when its deadline passed (deadline.c) */
+  int timer_where;      /* where it is queued in s->timers, 0 = not queued */
   void (*fn)(void *);
   void *arg;
   char *stack_lo;
   unsigned vg_id;
   cb_green *joiner;     /* green thread parked in cb_green_join on this one */
-  uv_timer_t timer;     /* sleeps and timeouts; initialised once, reused */
+  int64_t deadline;     /* of its sleep or timeout (CLOCK_MONOTONIC ns) */
+  uint64_t timer_seq;   /* orders equal deadlines */
+  cb__link timer_link;  /* s->timers.lane while queued there */
+  uint32_t heap_idx;    /* position in s->timers.heap while queued there */
   void *wait_data;      /* what a parked thread waits for (channel element...) */
   int wait_result;
 };
@@ -122,6 +126,16 @@ typedef struct cb__fdwait {
   int revents;  /* set when woken; UV_READABLE|UV_WRITABLE, or events on error */
 } cb__fdwait;
 
+/* Deadlines of the scheduler's green threads (deadline.c). */
+typedef struct cb__timers {
+  uv_timer_t uv;        /* armed for the earliest deadline while any is queued */
+  cb__link lane;        /* non-decreasing deadlines, FIFO (cb_green.timer_link) */
+  cb_green **heap;      /* the others: binary min-heap by (deadline, seq) */
+  uint32_t heap_len, heap_cap;
+  uint64_t seq;
+  int64_t armed_for;    /* deadline the libuv timer is armed for, -1 = stopped */
+} cb__timers;
+
 struct cb_green_sched {
   uv_loop_t loop;
   cb__gctx main_ctx;     /* the OS thread that called cb_green_sched_run */
@@ -133,6 +147,7 @@ struct cb_green_sched {
   int budget;            /* switches left before the main context polls IO */
   int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */
   uv_idle_t wake;        /* active while a callback has made a green thread ready */
+  cb__timers timers;
   int running;
   cb__stack_pool stacks;
   cb__fdw **fds;         /* indexed by fd, lazily allocated */
@@ -165,10 +180,15 @@ static inline cb_green_sched *cb__green_tls_sched(void) { return cb__tls_sched; 
 void cb__green_park(cb_green_sched *s);
 /* Makes a parked green thread runnable (at the tail of the run queue); no-op else. */
 void cb__green_ready(cb_green_sched *s, cb_green *g);
-/* Arms g's timer to make it ready at deadline_ns (CLOCK_MONOTONIC) or later; timer_fired
- * is set when it did. cb__green_timer_stop disarms it. */
+/* ---- deadlines (deadline.c) ---- */
+/* Queues g to be made ready once CLOCK_MONOTONIC reaches deadline_ns (replacing a
+ * deadline it had); timer_fired is set when that happened. cb__green_timer_stop
+ * dequeues it (no-op if not queued). */
 void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns);
 void cb__green_timer_stop(cb_green *g);
+void cb__green_timers_init(cb_green_sched *s);
+/* Closes the libuv timer (the loop must then run to finish the close). */
+void cb__green_timers_close(cb_green_sched *s);
 
 /* ---- readiness (io.c) ---- */
 /* Parks the current green thread until one of the n waits is ready (0) or the
