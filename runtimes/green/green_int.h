@@ -47,7 +47,8 @@ typedef struct cb__stack_map {
 typedef struct cb__stack_pool {
   size_t size;          /* usable bytes per stack, page multiple */
   size_t page;
-  size_t guard;         /* PROT_NONE bytes below a guarded stack or a slab */
+  size_t guard;         /* bytes below a guarded stack or a slab that fault (stack.c) */
+  int guard_markers;    /* guards are MADV_GUARD_INSTALL markers, else PROT_NONE */
   uint64_t count;       /* stacks handed out */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */
@@ -61,20 +62,23 @@ typedef struct cb__stack_pool {
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size);
 void cb__stack_pool_destroy(cb__stack_pool *p);
-/* A fresh stack [*lo, *lo + p->size). *canary = 1 when it shares its slab without a
- * guard page of its own, so its lowest bytes are a canary that must stay zero
- * (cb__stack_check). */
+/* A fresh stack slot [*lo, *lo + p->size); the stack proper ends CB__CANARY_BYTES
+ * below its top (cb__stack_usable). *canary = 1 when it shares its slab without a
+ * guard page of its own: then the CB__CANARY_BYTES just below *lo (the top of the
+ * neighbour's slot) are its canary, which must stay zero (cb__stack_check). */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
-/* Exits the process with the overflow message unless the stack [lo, lo+size) is
- * intact: canary (if any) still zero and sp within it. O(1), on every switch out. */
+#define CB__CANARY_BYTES 64
+static inline size_t cb__stack_usable(const cb__stack_pool *p) { return p->size - CB__CANARY_BYTES; }
+/* Exits the process with the overflow message unless the stack in slot [lo, lo+size)
+ * is intact: canary (if any, below lo) still zero and sp within the slot. O(1), on
+ * every switch out. */
 __attribute__((noreturn)) void cb__stack_overflow_exit(size_t size);
-#define CB__CANARY_WORDS 8
 static inline void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp) {
   if (__builtin_expect(sp < (uintptr_t)lo || sp >= (uintptr_t)lo + size, 0)) cb__stack_overflow_exit(size);
   if (canary) {
-    const uint64_t *w = (const uint64_t *)(const void *)lo;
+    const uint64_t *w = (const uint64_t *)(const void *)(lo - CB__CANARY_BYTES);
     uint64_t any = 0;
-    for (int i = 0; i < CB__CANARY_WORDS; i++) any |= w[i];
+    for (size_t i = 0; i < CB__CANARY_BYTES / sizeof *w; i++) any |= w[i];
     if (__builtin_expect(any != 0, 0)) cb__stack_overflow_exit(size);
   }
 }

@@ -168,7 +168,7 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
   g->detached = out == NULL;
   g->joiner = NULL;
   g->state = CB__G_READY;
-  cb__gctx_make(&g->ctx, g->stack_lo, s->stacks.size, entry, g);
+  cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), entry, g);
   cb__list_push_front(&s->ready, &g->link);
   s->created++;
   if (++s->live > s->peak_live) s->peak_live = s->live;
