@@ -74,7 +74,20 @@ int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   return 0;
 }
 
+/* Remembers a mapping for munmap; one that the kernel placed right below or above
+ * the last one (the usual case) extends its record, so that teardown unmaps the
+ * pool in a few calls rather than one per slab. */
 static int remember(cb__stack_pool *p, void *addr, size_t len) {
+  cb__stack_map *last = p->nmaps ? &p->maps[p->nmaps - 1] : NULL;
+  if (last && (char *)addr + len == (char *)last->addr) {
+    last->addr = addr;
+    last->len += len;
+    return 0;
+  }
+  if (last && (char *)last->addr + last->len == (char *)addr) {
+    last->len += len;
+    return 0;
+  }
   if (p->nmaps == p->capmaps) {
     size_t cap = p->capmaps ? 2 * p->capmaps : 64;
     cb__stack_map *m = realloc(p->maps, cap * sizeof *m);
