@@ -45,7 +45,7 @@ typedef struct cb__stack_map {
 } cb__stack_map;
 
 typedef struct cb__stack_pool {
-  size_t size;          /* usable bytes per stack, page multiple */
+  size_t size;          /* bytes per stack slot, page multiple */
   size_t page;
   size_t guard;         /* bytes below a guarded stack or a slab that fault (stack.c) */
   int guard_markers;    /* guards are MADV_GUARD_INSTALL markers, else PROT_NONE */

@@ -28,8 +28,10 @@
  *     top); it stays zero, the value of a fresh anonymous page, until an overflow
  *     writes return addresses, saved registers and locals there, which are not all
  *     zero. Placing it there rather than at the bottom of the stack's own slot puts it
- *     on the neighbour's top page, which that neighbour's first frames (written at
- *     spawn) have already mapped: checking it faults no page in and costs no memory.
+ *     on the neighbour's top page, which the neighbour's own frames map (on x86-64
+ *     from its spawn, when its first frame is written; elsewhere once it has run):
+ *     checking it then faults no page in, and it never costs memory (a fresh bottom
+ *     page would cost a fault that maps the shared zero page, once per stack).
  *     Limit: a frame that jumps over the canary and returns before the next switch
  *     writes into the neighbour and is caught only if it also touched the canary; the
  *     first 16,384 stacks do not have this hole.
