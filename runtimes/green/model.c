@@ -66,9 +66,8 @@ typedef struct runner {
 static void job_thread(void *p);
 
 /* Makes the next job thread, if one is left. Each job thread makes its successor
- * before it starts on its jobs, so that a job starts as soon as its thread exists:
- * made all before the first runs, the last of 100,000 sleeps would begin only after
- * 100,000 spawns. */
+ * before it starts on its jobs, so that a job starts as soon as its thread exists
+ * (made all before the first runs, every job would wait for all N spawns). */
 static void spawn_next(runner *r) {
   if (r->to_spawn == 0 || r->rc != 0) return;
   r->to_spawn--;
