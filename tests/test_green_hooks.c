@@ -441,3 +441,40 @@ Test(green_hooks, timer_due_while_everyone_blocks_on_io, .timeout = 10) {
   close(t.sv[1]);
   cb_green_sched_free(s);
 }
+
+struct cancel_test {
+  int pfd[2];
+  int polled;
+  cb_green_chan *never;
+};
+
+static void poll_then_wait_forever(void *p) {
+  struct cancel_test *t = p;
+  struct pollfd pf = {.fd = t->pfd[0], .events = POLLIN};
+  t->polled = poll(&pf, 1, 60000); /* the writer answers long before the timeout */
+  int v;
+  cb_green_chan_recv(t->never, &v);
+}
+
+static void pipe_writer(void *p) {
+  struct cancel_test *t = p;
+  cr_assert_eq(write(t->pfd[1], "x", 1), 1);
+}
+
+/* A timeout that IO made moot leaves the scheduler's timer queue: it must neither wake
+ * anyone later nor keep a deadlocked scheduler waiting for it (60 s here). */
+Test(green_hooks, cancelled_timeout_does_not_hide_a_deadlock, .timeout = 10) {
+  cb_green_sched *s = new_sched();
+  struct cancel_test t = {0};
+  cr_assert_eq(pipe(t.pfd), 0);
+  cr_assert_eq(cb_green_chan_new(sizeof(int), 0, &t.never), 0);
+  cr_assert_eq(cb_green_spawn(s, pipe_writer, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, poll_then_wait_forever, &t, NULL), 0); /* runs first */
+  cr_expect_eq(cb_green_sched_run(s), -EDEADLK);
+  cr_expect_eq(t.polled, 1);
+  cr_assert_eq(cb_green_chan_close(t.never), 0);
+  cb_green_chan_free(t.never);
+  cb_green_sched_free(s);
+  close(t.pfd[0]);
+  close(t.pfd[1]);
+}

@@ -63,7 +63,7 @@ typedef struct cb_green_stats {
   uint64_t peak_live; /* most alive at once */
   uint64_t stacks;    /* stacks mapped (reused through the pool) */
   uint64_t switches;  /* context switches */
-  size_t stack_size;  /* usable bytes per stack */
+  size_t stack_size;  /* bytes per stack slot, whole pages (stack.c) */
 } cb_green_stats;
 void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out);
 
@@ -81,7 +81,7 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
 int cb_green_join(cb_green *g);
 /* Lets every other ready green thread run once, then continues. */
 void cb_green_yield(void);
-/* Parks the caller for at least ns nanoseconds (libuv timer, millisecond grain). */
+/* Parks the caller for at least ns nanoseconds (woken within about a millisecond after). */
 int cb_green_sleep_ns(int64_t ns);
 /* Ends the calling green thread (as if fn returned). */
 __attribute__((noreturn)) void cb_green_exit(void);

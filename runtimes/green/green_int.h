@@ -45,9 +45,10 @@ typedef struct cb__stack_map {
 } cb__stack_map;
 
 typedef struct cb__stack_pool {
-  size_t size;          /* usable bytes per stack, page multiple */
+  size_t size;          /* bytes per stack slot, page multiple */
   size_t page;
-  size_t guard;         /* PROT_NONE bytes below a guarded stack or a slab */
+  size_t guard;         /* bytes below a guarded stack or a slab that fault (stack.c) */
+  int guard_markers;    /* guards are MADV_GUARD_INSTALL markers, else PROT_NONE */
   uint64_t count;       /* stacks handed out */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */
@@ -61,20 +62,23 @@ typedef struct cb__stack_pool {
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size);
 void cb__stack_pool_destroy(cb__stack_pool *p);
-/* A fresh stack [*lo, *lo + p->size). *canary = 1 when it shares its slab without a
- * guard page of its own, so its lowest bytes are a canary that must stay zero
- * (cb__stack_check). */
+/* A fresh stack slot [*lo, *lo + p->size); the stack proper ends CB__CANARY_BYTES
+ * below its top (cb__stack_usable). *canary = 1 when it shares its slab without a
+ * guard page of its own: then the CB__CANARY_BYTES just below *lo (the top of the
+ * neighbour's slot) are its canary, which must stay zero (cb__stack_check). */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
-/* Exits the process with the overflow message unless the stack [lo, lo+size) is
- * intact: canary (if any) still zero and sp within it. O(1), on every switch out. */
+#define CB__CANARY_BYTES 64
+static inline size_t cb__stack_usable(const cb__stack_pool *p) { return p->size - CB__CANARY_BYTES; }
+/* Exits the process with the overflow message unless the stack in slot [lo, lo+size)
+ * is intact: canary (if any, below lo) still zero and sp within the slot. O(1), on
+ * every switch out. */
 __attribute__((noreturn)) void cb__stack_overflow_exit(size_t size);
-#define CB__CANARY_WORDS 8
 static inline void cb__stack_check(const char *lo, size_t size, int canary, uintptr_t sp) {
   if (__builtin_expect(sp < (uintptr_t)lo || sp >= (uintptr_t)lo + size, 0)) cb__stack_overflow_exit(size);
   if (canary) {
-    const uint64_t *w = (const uint64_t *)(const void *)lo;
+    const uint64_t *w = (const uint64_t *)(const void *)(lo - CB__CANARY_BYTES);
     uint64_t any = 0;
-    for (int i = 0; i < CB__CANARY_WORDS; i++) any |= w[i];
+    for (size_t i = 0; i < CB__CANARY_BYTES / sizeof *w; i++) any |= w[i];
     if (__builtin_expect(any != 0, 0)) cb__stack_overflow_exit(size);
   }
 }
@@ -95,13 +99,17 @@ struct cb_green {
   int state;
   int detached;
   int canary;           /* stack has a canary (slab stack) */
-  int timer_fired;
+  int timer_fired;      /* set when its deadline passed (deadline.c) */
+  int timer_where;      /* where it is queued in s->timers, 0 = not queued */
   void (*fn)(void *);
   void *arg;
   char *stack_lo;
   unsigned vg_id;
   cb_green *joiner;     /* green thread parked in cb_green_join on this one */
-  uv_timer_t timer;     /* sleeps and timeouts; initialised once, reused */
+  int64_t deadline;     /* of its sleep or timeout (CLOCK_MONOTONIC ns) */
+  uint64_t timer_seq;   /* orders equal deadlines */
+  cb__link timer_link;  /* s->timers.lane while queued there */
+  uint32_t heap_idx;    /* position in s->timers.heap while queued there */
   void *wait_data;      /* what a parked thread waits for (channel element...) */
   int wait_result;
 };
@@ -122,6 +130,16 @@ typedef struct cb__fdwait {
   int revents;  /* set when woken; UV_READABLE|UV_WRITABLE, or events on error */
 } cb__fdwait;
 
+/* Deadlines of the scheduler's green threads (deadline.c). */
+typedef struct cb__timers {
+  uv_timer_t uv;        /* armed for the earliest deadline while any is queued */
+  cb__link lane;        /* non-decreasing deadlines, FIFO (cb_green.timer_link) */
+  cb_green **heap;      /* the others: binary min-heap by (deadline, seq) */
+  uint32_t heap_len, heap_cap;
+  uint64_t seq;
+  int64_t armed_for;    /* deadline the libuv timer is armed for, -1 = stopped */
+} cb__timers;
+
 struct cb_green_sched {
   uv_loop_t loop;
   cb__gctx main_ctx;     /* the OS thread that called cb_green_sched_run */
@@ -133,6 +151,7 @@ struct cb_green_sched {
   int budget;            /* switches left before the main context polls IO */
   int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */
   uv_idle_t wake;        /* active while a callback has made a green thread ready */
+  cb__timers timers;
   int running;
   cb__stack_pool stacks;
   cb__fdw **fds;         /* indexed by fd, lazily allocated */
@@ -165,10 +184,15 @@ static inline cb_green_sched *cb__green_tls_sched(void) { return cb__tls_sched; 
 void cb__green_park(cb_green_sched *s);
 /* Makes a parked green thread runnable (at the tail of the run queue); no-op else. */
 void cb__green_ready(cb_green_sched *s, cb_green *g);
-/* Arms g's timer to make it ready at deadline_ns (CLOCK_MONOTONIC) or later; timer_fired
- * is set when it did. cb__green_timer_stop disarms it. */
+/* ---- deadlines (deadline.c) ---- */
+/* Queues g to be made ready once CLOCK_MONOTONIC reaches deadline_ns (replacing a
+ * deadline it had); timer_fired is set when that happened. cb__green_timer_stop
+ * dequeues it (no-op if not queued). */
 void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns);
 void cb__green_timer_stop(cb_green *g);
+void cb__green_timers_init(cb_green_sched *s);
+/* Closes the libuv timer (the loop must then run to finish the close). */
+void cb__green_timers_close(cb_green_sched *s);
 
 /* ---- readiness (io.c) ---- */
 /* Parks the current green thread until one of the n waits is ready (0) or the

@@ -10,7 +10,7 @@
  *          readiness (io.c) until the call can proceed; then restore the flags. On an
  *          fd the caller made non-blocking: the plain call (EAGAIN is the caller's to
  *          handle, e.g. libcurl, which then calls poll(), which parks).
- *          Sleeps park on the green thread's libuv timer.
+ *          Sleeps park on a deadline of the scheduler (deadline.c).
  * close() is hooked too, so that a closed fd leaves the scheduler's epoll set.
  * Limits inside green threads: SO_RCVTIMEO/SO_SNDTIMEO are not honoured; signals do
  * not interrupt a parked call (no EINTR); sub-millisecond sleeps take >= 1 ms. */

@@ -1,9 +1,11 @@
 /* model.c — the `green` model: every job in a green thread of one M:1 scheduler.
  *
  * run: C = 0 (or C >= N): one green thread per job; otherwise C green threads pulling
- * job indices from a counter. The unchanged sync-world job runs in the green thread;
- * CPU jobs therefore run one after another, while jobs blocked in hooked calls
- * (libcurl's sockets and poll, nanosleep) park and let the others run.
+ * job indices from a counter. Each job thread spawns the next one before its first
+ * job, so jobs start while later threads are still being made. The unchanged
+ * sync-world job runs in the green thread; CPU jobs therefore run one after another,
+ * while jobs blocked in hooked calls (libcurl's sockets and poll, nanosleep) park and
+ * let the others run.
  * pingpong: each pair is two green threads handing an int back and forth over two
  * unbuffered channels. spawn_tree: the skynet tree, each node a green thread that
  * spawns its children and joins them. */
@@ -43,7 +45,8 @@ static int finish(cb_green_sched *s, cb_run_report *report, int rc, cb_green_sta
   return rc != 0 ? rc : r;
 }
 
-/* Spawns fn(arg) detached; on failure reports it with what was being made. */
+/* Spawns fn(arg) detached; on failure reports it with what was being made. From the
+ * main context or a green thread of s. */
 static int spawn(cb_green_sched *s, void (*fn)(void *), void *arg, const char *what, cb_run_report *report) {
   int rc = cb_green_spawn(s, fn, arg, NULL);
   if (rc != 0) cb_report_error(report, "green: cannot spawn %s: %s", what, strerror(-rc));
@@ -53,12 +56,27 @@ static int spawn(cb_green_sched *s, void (*fn)(void *), void *arg, const char *w
 typedef struct runner {
   const cb_run_spec *spec;
   cb_run_report *report;
-  uint64_t next;
-  int one_each; /* one job per green thread */
+  cb_green_sched *sched;
+  uint64_t next;     /* next job index */
+  uint64_t to_spawn; /* job threads not made yet */
+  int one_each;      /* one job per green thread */
+  int rc;            /* first spawn failure */
 } runner;
+
+static void job_thread(void *p);
+
+/* Makes the next job thread, if one is left. Each job thread makes its successor
+ * before it starts on its jobs, so that a job starts as soon as its thread exists
+ * (made all before the first runs, every job would wait for all N spawns). */
+static void spawn_next(runner *r) {
+  if (r->to_spawn == 0 || r->rc != 0) return;
+  r->to_spawn--;
+  r->rc = spawn(r->sched, job_thread, r, "a job's green thread", r->report);
+}
 
 static void job_thread(void *p) {
   runner *r = p;
+  spawn_next(r);
   do {
     uint64_t i = r->next++; /* M:1: no other thread can interleave here */
     if (i >= r->spec->tasks) return;
@@ -70,12 +88,13 @@ static int green_run(const cb_run_spec *spec, cb_run_report *report) {
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
-  runner r = {.spec = spec, .report = report};
+  runner r = {.spec = spec, .report = report, .sched = s};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
-  uint64_t n = r.one_each ? spec->tasks : spec->concurrency;
-  for (uint64_t k = 0; k < n && rc == 0; k++) rc = spawn(s, job_thread, &r, "a job's green thread", report);
+  r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
+  spawn_next(&r);
   cb_green_stats st;
-  return finish(s, report, rc, &st);
+  rc = finish(s, report, 0, &st);
+  return r.rc != 0 ? r.rc : rc;
 }
 
 /* ---- pingpong ---- */

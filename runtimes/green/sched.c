@@ -47,6 +47,7 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
   }
   s->loop.data = s;
   CB_CHECK(uv_idle_init(&s->loop, &s->wake) == 0);
+  cb__green_timers_init(s);
   cb__list_init(&s->ready);
   cb__list_init(&s->free_threads);
   cb__list_init(&s->all);
@@ -67,8 +68,7 @@ static void close_noop(uv_handle_t *h) { (void)h; }
 
 void cb_green_sched_free(cb_green_sched *s) {
   CB_CHECK(!s->running);
-  for (cb__link *l = s->all.next; l != &s->all; l = l->next)
-    uv_close((uv_handle_t *)&CB__CONTAINER(l, cb_green, all)->timer, close_noop);
+  cb__green_timers_close(s);
   uv_close((uv_handle_t *)&s->wake, close_noop);
   cb__io_destroy(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
@@ -140,12 +140,6 @@ static void entry(void *p) {
   cb_green_exit();
 }
 
-static void on_timer(uv_timer_t *t) {
-  cb_green *g = t->data;
-  g->timer_fired = 1;
-  cb__green_ready(g->sched, g);
-}
-
 /* Contract: see green.h. Cost: pooled: O(1), no system call; otherwise malloc plus
  * the stack allocator (stack.c). */
 int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
@@ -163,8 +157,6 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
     }
     g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
     g->sched = s;
-    CB_CHECK(uv_timer_init(&s->loop, &g->timer) == 0);
-    g->timer.data = g;
     cb__list_init(&g->link);
     cb__list_push_back(&s->all, &g->all);
   }
@@ -176,7 +168,7 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
   g->detached = out == NULL;
   g->joiner = NULL;
   g->state = CB__G_READY;
-  cb__gctx_make(&g->ctx, g->stack_lo, s->stacks.size, entry, g);
+  cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), entry, g);
   cb__list_push_front(&s->ready, &g->link);
   s->created++;
   if (++s->live > s->peak_live) s->peak_live = s->live;
@@ -226,16 +218,6 @@ void cb__green_ready(cb_green_sched *s, cb_green *g) {
   if (s->in_uv) uv_idle_start(&s->wake, wake_noop);
 }
 
-void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns) {
-  int64_t rem = deadline_ns - cb__mono_ns();
-  uint64_t ms = rem <= 0 ? 0 : (uint64_t)(rem + 999999) / 1000000;
-  g->timer_fired = 0;
-  uv_update_time(&s->loop);
-  CB_CHECK(uv_timer_start(&g->timer, on_timer, ms, 0) == 0);
-}
-
-void cb__green_timer_stop(cb_green *g) { uv_timer_stop(&g->timer); }
-
 int cb_green_sleep_ns(int64_t ns) {
   cb_green_sched *s = cb__green_tls();
   if (!s) return -EPERM;
@@ -244,13 +226,8 @@ int cb_green_sleep_ns(int64_t ns) {
     return 0;
   }
   cb_green *g = s->current;
-  int64_t deadline = cb__mono_ns() + ns;
-  /* libuv timers have millisecond grain and may fire up to 1 ms early: re-arm */
-  while (cb__mono_ns() < deadline) {
-    cb__green_timer_start(s, g, deadline);
-    cb__green_park(s);
-    cb__green_timer_stop(g);
-  }
+  cb__green_timer_start(s, g, cb__mono_ns() + ns);
+  while (!g->timer_fired) cb__green_park(s);
   return 0;
 }
 

@@ -1,29 +1,40 @@
 /* stack.c — green thread stacks: mmap'd, pooled, overflow never silent.
  *
- * The problem: a guard page per stack costs two memory mappings (the stack and its
- * PROT_NONE guard cannot merge), and the stock vm.max_map_count is 65530, so one guard
- * page each caps a process near 32,000 stacks. The design:
+ * The problem: a guard page per stack costs time and, made with mprotect, two memory
+ * mappings (the stack and its PROT_NONE guard cannot merge); the stock
+ * vm.max_map_count is 65530, so one such guard page each caps a process near 32,000
+ * stacks. Linux 6.13+ has guard markers (MADV_GUARD_INSTALL: page-table entries that
+ * fault, no mapping of their own), which lift the cap but still cost a system call
+ * and page-table work per stack, about a page fault's worth. The design:
  *
- *  1. The first CB__GUARDED_STACKS stacks (16,384: 32,768 mappings, half the stock
- *     budget; 1,024 under valgrind, whose address-space manager tracks far fewer
- *     segments) each get their own mapping with a PROT_NONE guard region below
- *     (CB__GUARD_BYTES: the guard page, made large against big frames). An overflow
- *     faults in the guard page; the SIGSEGV handler, running on an alternate signal
- *     stack, sees the fault address inside the running green thread's guard page and
- *     prints the overflow message.
- *  2. Stacks beyond that are carved from slabs of CB__SLAB_STACKS stacks (2 mappings
- *     per slab: the slab and one guard page at its bottom). The lowest stack of a slab
+ *  1. The first CB__GUARDED_STACKS stacks (16,384; 1,024 under valgrind, whose
+ *     address-space manager tracks far fewer segments) each get a guard region below
+ *     (CB__GUARD_BYTES: the guard page, made large against big frames): guard markers
+ *     where the kernel has them, else PROT_NONE (32,768 mappings, half the stock
+ *     budget). They come CB__SLAB_STACKS to a mapping. An overflow faults in the
+ *     guard; the SIGSEGV handler, running on an alternate signal stack, sees the
+ *     fault address inside the running green thread's guard and prints the overflow
+ *     message.
+ *  2. Stacks beyond that are carved from slabs of CB__SLAB_STACKS stacks (one mapping
+ *     per slab, with one guard at its bottom). The lowest stack of a slab
  *     is caught as in 1. For the others, the memory below a stack is the top of its
  *     neighbour, which belongs to a *suspended* green thread (M:1: only one runs).
  *     Every switch out of a green thread and its exit check (cb__stack_check) that
- *     (a) the canary, the lowest 64 bytes of its stack, still reads all zero (the value
- *     a fresh anonymous page has: checking it maps the shared zero page, so the canary
- *     costs no memory; an overflow writes return addresses, saved registers and
- *     locals there, which are not all zero) and (b) its stack pointer is inside it; on failure the process exits with the
- *     message before any other green thread runs, so a neighbour whose stack was
- *     scribbled on never resumes. Limit: a frame that jumps over the canary and
- *     returns before the next switch writes into the neighbour and is caught only if
- *     it also touched the canary; the first 16,384 stacks do not have this hole.
+ *     (a) its canary, the CB__CANARY_BYTES (64) just below its stack, still read all
+ *     zero and (b) its stack pointer is inside its stack; on failure the process exits
+ *     with the message before any other green thread runs, so a neighbour whose stack
+ *     was scribbled on never resumes. The canary is the top of the neighbour's slot,
+ *     which no stack ever uses (every stack ends CB__CANARY_BYTES below its slot's
+ *     top); it stays zero, the value of a fresh anonymous page, until an overflow
+ *     writes return addresses, saved registers and locals there, which are not all
+ *     zero. Placing it there rather than at the bottom of the stack's own slot puts it
+ *     on the neighbour's top page, which the neighbour's own frames map (on x86-64
+ *     from its spawn, when its first frame is written; elsewhere once it has run):
+ *     checking it then faults no page in, and it never costs memory (a fresh bottom
+ *     page would cost a fault that maps the shared zero page, once per stack).
+ *     Limit: a frame that jumps over the canary and returns before the next switch
+ *     writes into the neighbour and is caught only if it also touched the canary; the
+ *     first 16,384 stacks do not have this hole.
  *
  * Stacks are never unmapped one by one: a finished green thread keeps its stack in the
  * scheduler's free list (sched.c) and the next spawn reuses both. Mappings use
@@ -49,6 +60,9 @@
  * -fstack-clash-protection probes every page and cannot. */
 #define CB__GUARD_BYTES (64 * 1024)
 #define CB__ALTSTACK_SIZE (64 * 1024)
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13 uapi; glibc headers may lag */
+#endif
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   memset(p, 0, sizeof *p);
@@ -58,10 +72,24 @@ int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   p->size = (size + p->page - 1) & ~(p->page - 1);
   p->guard = (CB__GUARD_BYTES + p->page - 1) & ~(p->page - 1);
   p->guarded_max = RUNNING_ON_VALGRIND ? CB__GUARDED_STACKS_VALGRIND : CB__GUARDED_STACKS;
+  p->guard_markers = 1;
   return 0;
 }
 
+/* Remembers a mapping for munmap; one that the kernel placed right below or above
+ * the last one (the usual case) extends its record, so that teardown unmaps the
+ * pool in a few calls rather than one per slab. */
 static int remember(cb__stack_pool *p, void *addr, size_t len) {
+  cb__stack_map *last = p->nmaps ? &p->maps[p->nmaps - 1] : NULL;
+  if (last && (char *)addr + len == (char *)last->addr) {
+    last->addr = addr;
+    last->len += len;
+    return 0;
+  }
+  if (last && (char *)last->addr + last->len == (char *)addr) {
+    last->len += len;
+    return 0;
+  }
   if (p->nmaps == p->capmaps) {
     size_t cap = p->capmaps ? 2 * p->capmaps : 64;
     cb__stack_map *m = realloc(p->maps, cap * sizeof *m);
@@ -87,22 +115,46 @@ static char *map_region(cb__stack_pool *p, size_t len) {
   return m;
 }
 
-/* Contract: see green_int.h. Cost: guarded stacks: one mprotect each (their
- * mappings come CB__SLAB_STACKS at a time); slab stacks: one mmap and one mprotect
- * per CB__SLAB_STACKS; nothing per spawn once the pool is warm. */
-int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
+/* Makes [at, at + p->guard) fault on any access: guard markers, or PROT_NONE on
+ * kernels without them (the first EINVAL switches the pool to mprotect). */
+static int make_guard(cb__stack_pool *p, char *at) {
+  if (p->guard_markers) {
+    if (madvise(at, p->guard, MADV_GUARD_INSTALL) == 0) return 0;
+    if (errno != EINVAL) return -errno;
+    p->guard_markers = 0;
+  }
+  return mprotect(at, p->guard, PROT_NONE) == 0 ? 0 : -errno;
+}
+
+/* Maps the next batch of up to CB__SLAB_STACKS guarded stacks,
+ * [guard][stack][guard][stack]..., all guards made before any page of the batch is
+ * touched (splitting a mapping that has no pages yet is cheaper, for mprotect). */
+static int map_guarded_batch(cb__stack_pool *p) {
   size_t slot = p->guard + p->size;
+  uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
+  char *m = map_region(p, n * slot);
+  if (!m) return -ENOMEM;
+  for (uint64_t i = 0; i < n; i++) {
+    int r = make_guard(p, m + i * slot);
+    if (r != 0) return r;
+  }
+  p->batch_next = m;
+  p->batch_left = n;
+  return 0;
+}
+
+/* Contract: see green_int.h. Cost: guarded stacks: one madvise or mprotect each
+ * (made CB__SLAB_STACKS at a time with their mapping); slab stacks: one mmap and one
+ * madvise or mprotect per CB__SLAB_STACKS; nothing per spawn once the pool is warm. */
+int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   if (p->guarded < p->guarded_max) {
     if (p->batch_left == 0) {
-      uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
-      if (!(p->batch_next = map_region(p, n * slot))) return -ENOMEM;
-      p->batch_left = n;
+      int r = map_guarded_batch(p);
+      if (r != 0) return r;
     }
-    /* [guard][stack][guard][stack]...: each guard splits the mapping, 2 per stack */
-    if (mprotect(p->batch_next, p->guard, PROT_NONE) != 0) return -errno;
     *lo = p->batch_next + p->guard;
     *canary = 0;
-    p->batch_next += slot;
+    p->batch_next += p->guard + p->size;
     p->batch_left--;
     p->guarded++;
     p->count++;
@@ -110,7 +162,9 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   }
   if (p->slab_left == 0) {
     char *m = map_region(p, p->guard + CB__SLAB_STACKS * p->size);
-    if (!m || mprotect(m, p->guard, PROT_NONE) != 0) return -ENOMEM;
+    if (!m) return -ENOMEM;
+    int r = make_guard(p, m);
+    if (r != 0) return r;
     p->slab_next = m + p->guard;
     p->slab_left = CB__SLAB_STACKS;
   }
