@@ -1,6 +1,7 @@
 /* cmd_microbench.c — `concbench microbench`: the green runtime's micro-measurements
  * as one JSON object (switch cost of the build's context switch, yield, channel
- * hand-off, and the syscall hooks' cost outside green threads). Build with
+ * hand-off, the syscall hooks' cost outside green threads, and the kernel's price
+ * of a fresh stack page). Build with
  * GREEN_SWITCH=ucontext to measure the portable switch. */
 #include <jansson.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ int cb_cmd_microbench(int argc, char **argv) {
   json_object_set_new(o, "ns_write_hooked", json_real(b.write_hooked_ns));
   json_object_set_new(o, "ns_write_libc", json_real(b.write_libc_ns));
   json_object_set_new(o, "hook_overhead_ratio", json_real(b.write_hooked_ns / b.write_libc_ns));
+  json_object_set_new(o, "ns_per_fresh_page", json_real(b.fresh_page_ns));
+  json_object_set_new(o, "ns_per_page_unmap", json_real(b.page_unmap_ns));
   json_dumpf(o, stdout, JSON_COMPACT);
   fputc('\n', stdout);
   json_decref(o);

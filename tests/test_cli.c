@@ -130,3 +130,28 @@ Test(cli, list_names_every_param) {
     cr_expect(strstr(r.out, names[k]) != NULL, "list does not mention %s", names[k]);
   cmd_result_free(&r);
 }
+
+/* Every figure is a positive number of nanoseconds; the backend is named. */
+Test(cli, microbench_reports_every_figure) {
+  char *const argv[] = {CONCBENCH, "microbench", NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert(r.exited && r.code == 0, "microbench exit %d: %s", r.code, r.err);
+  json_error_t jerr;
+  json_t *o = json_loads(r.out, 0, &jerr);
+  cr_assert(o != NULL, "not JSON: %s", r.out);
+  const char *keys[] = {"ns_per_raw_switch", "ns_per_yield", "ns_per_chan_handoff", "ns_write_hooked",
+                        "ns_write_libc", "hook_overhead_ratio", "ns_per_fresh_page", "ns_per_page_unmap"};
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+    json_t *v = json_object_get(o, keys[k]);
+    cr_expect(json_is_real(v) && json_real_value(v) > 0 && json_real_value(v) < 1e9, "%s = %s", keys[k], r.out);
+  }
+  cr_expect(json_is_string(json_object_get(o, "switch_backend")), "no switch_backend: %s", r.out);
+  json_decref(o);
+  cmd_result_free(&r);
+}
+
+Test(cli, microbench_takes_no_arguments) {
+  char *const argv[] = {CONCBENCH, "microbench", "--fast", NULL};
+  expect_usage_error("microbench --fast", argv, "microbench");
+}

@@ -1,11 +1,15 @@
 /* bench.c — micro-measurements of the green runtime (concbench microbench):
  * the bare context switch, a yield through the scheduler, a channel hand-off, and
  * what the syscall hooks cost a program outside green threads (a hooked write()
- * against libc's own, found with dlsym(RTLD_NEXT)). Figures are the best of several
- * trials (the least disturbed by other load), in nanoseconds per operation. */
+ * against libc's own, found with dlsym(RTLD_NEXT)), and what the kernel charges for
+ * the fresh page a new green thread's first frames land on (first write to an
+ * anonymous page, and its unmapping): the floor under spawning many threads that
+ * all stay alive. Figures are the best of several trials (the least disturbed by
+ * other load), in nanoseconds per operation. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "runtimes/green/green_int.h"
@@ -77,17 +81,35 @@ static double write_ns(write_fn w, int fd, uint64_t n) {
   return (double)(cb__mono_ns() - t0) / (double)n;
 }
 
+/* One trial over `pages` fresh anonymous pages: ns per first write, ns per page
+ * unmapped. -errno when the mapping fails. */
+static int fresh_page_trial(size_t pages, double *fault_ns, double *unmap_ns) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), len = pages * page;
+  volatile char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return -errno;
+  int64_t t0 = cb__mono_ns();
+  for (size_t i = 0; i < pages; i++) m[i * page] = 1;
+  int64_t t1 = cb__mono_ns();
+  munmap((void *)m, len);
+  int64_t t2 = cb__mono_ns();
+  *fault_ns = (double)(t1 - t0) / (double)pages;
+  *unmap_ns = (double)(t2 - t1) / (double)pages;
+  return 0;
+}
+
 static double min2(double a, double b) { return a < b ? a : b; }
 
 /* Contract: see green.h. Takes about a second. */
 int cb_green_microbench(cb_green_bench *out) {
   const uint64_t switches = 2000000, writes = 200000;
+  const size_t pages = 16384; /* 64 MiB of 4 KiB pages per trial */
   static _Alignas(16) char stack[64 * 1024];
   write_fn libc_write = (write_fn)dlsym(RTLD_NEXT, "write");
   int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (!libc_write || fd < 0) return fd < 0 ? -errno : -ENOSYS;
   *out = (cb_green_bench){.backend = cb__gctx_backend, .raw_switch_ns = 1e18, .yield_ns = 1e18,
-                          .chan_handoff_ns = 1e18, .write_hooked_ns = 1e18, .write_libc_ns = 1e18};
+                          .chan_handoff_ns = 1e18, .write_hooked_ns = 1e18, .write_libc_ns = 1e18,
+                          .fresh_page_ns = 1e18, .page_unmap_ns = 1e18};
   int rc = 0;
   for (int t = 0; t < TRIALS && rc == 0; t++) {
     out->raw_switch_ns = min2(out->raw_switch_ns, raw_switch_ns(switches, stack, sizeof stack));
@@ -106,6 +128,11 @@ int cb_green_microbench(cb_green_bench *out) {
     /* interleaved, so that both see the same machine load */
     out->write_hooked_ns = min2(out->write_hooked_ns, write_ns(write, fd, writes));
     out->write_libc_ns = min2(out->write_libc_ns, write_ns(libc_write, fd, writes));
+    double fault_ns = 0, unmap_ns = 0;
+    if (rc == 0 && (rc = fresh_page_trial(pages, &fault_ns, &unmap_ns)) == 0) {
+      out->fresh_page_ns = min2(out->fresh_page_ns, fault_ns);
+      out->page_unmap_ns = min2(out->page_unmap_ns, unmap_ns);
+    }
   }
   close(fd);
   return rc;

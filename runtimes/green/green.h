@@ -54,6 +54,8 @@ typedef struct cb_green_bench {
   double chan_handoff_ns;  /* one hand-off over an unbuffered channel */
   double write_hooked_ns;  /* write(2) of 1 byte to /dev/null through the hook, */
   double write_libc_ns;    /* ... and through libc's write, outside green threads */
+  double fresh_page_ns;    /* first write to a fresh anonymous page (a page fault) */
+  double page_unmap_ns;    /* unmapping one such page */
 } cb_green_bench;
 int cb_green_microbench(cb_green_bench *out);
 
