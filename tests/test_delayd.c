@@ -113,6 +113,42 @@ Test(delayd, keep_alive_and_pipelining_on_one_connection) {
   close(fd);
 }
 
+/* A client that sends its requests and then half-closes still gets every answer,
+ * in order, and then the server closes. */
+Test(delayd, requests_before_a_half_close_are_answered) {
+  int fd = dial();
+  char body[4096], extra[16];
+  size_t len;
+  send_str(fd, "GET /?bytes=10&seed=5&ms=20 HTTP/1.1\r\n\r\nGET /?bytes=30&seed=6&ms=5 HTTP/1.1\r\n\r\n");
+  cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+  cr_assert_eq(read_response(fd, body, sizeof body, &len), 200);
+  cr_expect_eq(len, 10);
+  expect_body(body, len, 5);
+  cr_assert_eq(read_response(fd, body, sizeof body, &len), 200);
+  cr_expect_eq(len, 30);
+  expect_body(body, len, 6);
+  cr_expect_eq(read_upto(fd, extra, sizeof extra), 0, "connection not closed after the peer's EOF");
+  close(fd);
+}
+
+/* Pipelined requests beyond the request buffer (8 KiB) while a response is
+ * delayed: reading pauses, then every one is answered. */
+Test(delayd, a_long_pipeline_is_answered_in_order) {
+  int fd = dial();
+  enum { N = 400 }; /* ~40 bytes each: about twice the request buffer */
+  static char reqs[N * 64];
+  size_t off = 0;
+  for (int k = 0; k < N; k++) off += (size_t)snprintf(reqs + off, sizeof reqs - off, "GET /?bytes=8&seed=%d HTTP/1.1\r\n\r\n", k + 1);
+  cr_assert_eq(write(fd, reqs, off), (ssize_t)off);
+  char body[64];
+  size_t len;
+  for (int k = 0; k < N; k++) {
+    cr_assert_eq(read_response(fd, body, sizeof body, &len), 200, "response %d", k);
+    expect_body(body, len, (uint64_t)k + 1);
+  }
+  close(fd);
+}
+
 static void expect_rejected(const char *request, int want_status) {
   int fd = dial();
   char body[4096], extra[16];
