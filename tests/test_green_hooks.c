@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -477,4 +479,50 @@ Test(green_hooks, cancelled_timeout_does_not_hide_a_deadlock, .timeout = 10) {
   cb_green_sched_free(s);
   close(t.pfd[0]);
   close(t.pfd[1]);
+}
+
+/* Many green threads woken by IO in one poll each run before the scheduler polls
+ * again: their fds (still unread, epoll being level-triggered) are not reported
+ * over and over, so the events stay about one per wake-up, not N²/64. */
+enum { WAKE_N = 1000 };
+
+struct mass_wake {
+  int sv[WAKE_N][2];
+  int got;
+};
+
+static void mass_reader(void *p) {
+  struct mass_wake *m = p;
+  int k = m->got++; /* M:1: readers start one after another, in spawn order */
+  char c;
+  cr_assert_eq(read(m->sv[k][0], &c, 1), 1);
+}
+
+static void mass_writer(void *p) {
+  struct mass_wake *m = p;
+  cb_green_yield(); /* after every reader has parked */
+  for (int k = 0; k < WAKE_N; k++) cr_assert_eq(write(m->sv[k][1], "x", 1), 1);
+}
+
+Test(green_hooks, a_thousand_io_wakeups_cost_about_a_thousand_events) {
+  struct rlimit rl;
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_cur < 3 * WAKE_N) {
+    rl.rlim_cur = rl.rlim_max < 3 * WAKE_N ? rl.rlim_max : 3 * WAKE_N;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur < 3 * WAKE_N) cr_skip_test("needs %d descriptors, the limit is %ju", 3 * WAKE_N, (uintmax_t)rl.rlim_cur);
+  static struct mass_wake m;
+  memset(&m, 0, sizeof m);
+  for (int k = 0; k < WAKE_N; k++) cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, m.sv[k]), 0);
+  cb_green_sched *s = new_sched();
+  cr_assert_eq(cb_green_spawn(s, mass_writer, &m, NULL), 0);
+  for (int k = 0; k < WAKE_N; k++) cr_assert_eq(cb_green_spawn(s, mass_reader, &m, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cb_green_stats st;
+  cb_green_sched_stats(s, &st);
+  cr_expect_geq(st.io_events, WAKE_N, "only %ju events for %d wake-ups", (uintmax_t)st.io_events, WAKE_N);
+  cr_expect_leq(st.io_events, 2 * WAKE_N, "%ju events for %d wake-ups", (uintmax_t)st.io_events, WAKE_N);
+  cb_green_sched_free(s);
+  for (int k = 0; k < WAKE_N; k++) close(m.sv[k][0]), close(m.sv[k][1]);
 }

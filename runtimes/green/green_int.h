@@ -145,10 +145,11 @@ struct cb_green_sched {
   cb__gctx main_ctx;     /* the OS thread that called cb_green_sched_run */
   cb_green *current;     /* running green thread; NULL in the main context */
   cb__link ready;        /* run queue */
+  size_t nready;         /* green threads on it */
   cb__link free_threads; /* finished green threads, stack attached, for reuse */
   cb__link all;          /* every cb_green ever allocated */
-  uint64_t live, peak_live, created, switches;
-  int budget;            /* switches left before the main context polls IO */
+  uint64_t live, peak_live, created, switches, io_events;
+  int budget;            /* switches left before the main context polls IO again */
   int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */
   uv_idle_t wake;        /* active while a callback has made a green thread ready */
   cb__timers timers;

@@ -49,6 +49,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   cb__fdw *w = h->data;
   cb_green_sched *s = h->loop->data;
   int wanted = 0;
+  s->io_events++;
   for (cb__link *l = w->waiters.next; l != &w->waiters; l = l->next) {
     cb__fdwait *fw = CB__CONTAINER(l, cb__fdwait, link);
     /* on error, wake everyone: the retried system call reports it */

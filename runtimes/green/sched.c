@@ -6,12 +6,17 @@
  *
  * Switching goes straight from one green thread to the next ready one; the main
  * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
- * empty (it then blocks in libuv for IO and timers) or every CB__POLL_EVERY switches
+ * empty (it then blocks in libuv for IO and timers) or once every thread that was
+ * ready at the last poll has had its turn, and at least CB__POLL_EVERY switches
  * (it then polls libuv without blocking so that IO is not starved by yield loops).
+ * A thread woken by IO thus runs before the next poll: polling sooner would report
+ * its fd again (epoll is level-triggered and the data is still unread), and with
+ * thousands of woken threads every poll would return the same thousand events.
  * Run queue policy: a new child goes to the front (runs next, depth first, like Go's
  * runnext), a thread parked in join is resumed right after the child it joins exits
  * (front), everything else (yield, wake-ups) goes to the back. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +25,29 @@
 #include "runtimes/green/sanitize.h"
 
 #define CB__POLL_EVERY 64
+
+static void ready_back(cb_green_sched *s, cb_green *g) {
+  cb__list_push_back(&s->ready, &g->link);
+  s->nready++;
+}
+
+static void ready_front(cb_green_sched *s, cb_green *g) {
+  cb__list_push_front(&s->ready, &g->link);
+  s->nready++;
+}
+
+static cb_green *ready_pop(cb_green_sched *s) {
+  cb__link *l = cb__list_pop_front(&s->ready);
+  if (!l) return NULL;
+  s->nready--;
+  return CB__CONTAINER(l, cb_green, link);
+}
+
+/* Switches the main context allows before it polls IO again. */
+static int poll_budget(const cb_green_sched *s) {
+  if (s->nready <= CB__POLL_EVERY) return CB__POLL_EVERY;
+  return s->nready < INT_MAX ? (int)s->nready + 1 : INT_MAX;
+}
 
 __thread cb_green_sched *cb__tls_sched;
 
@@ -61,6 +89,7 @@ void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
   out->peak_live = s->peak_live;
   out->stacks = s->stacks.count;
   out->switches = s->switches;
+  out->io_events = s->io_events;
   out->stack_size = s->stacks.size;
 }
 
@@ -89,10 +118,7 @@ static void switch_out(cb_green_sched *s, cb_green *g) {
   void *fake = NULL;
   cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
   cb_green *next = NULL;
-  if (--s->budget > 0) {
-    cb__link *l = cb__list_pop_front(&s->ready);
-    if (l) next = CB__CONTAINER(l, cb_green, link);
-  }
+  if (--s->budget > 0) next = ready_pop(s);
   if (next == g) {
     g->state = CB__G_RUNNING;
     return;
@@ -125,7 +151,7 @@ __attribute__((noreturn)) void cb_green_exit(void) {
     g->state = CB__G_DONE;
     if (g->joiner) {
       g->joiner->state = CB__G_READY;
-      cb__list_push_front(&s->ready, &g->joiner->link);
+      ready_front(s, g->joiner);
     }
   }
   switch_out(s, g);
@@ -169,7 +195,7 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
   g->joiner = NULL;
   g->state = CB__G_READY;
   cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), entry, g);
-  cb__list_push_front(&s->ready, &g->link);
+  ready_front(s, g);
   s->created++;
   if (++s->live > s->peak_live) s->peak_live = s->live;
   if (out) *out = g;
@@ -196,7 +222,7 @@ void cb_green_yield(void) {
   if (!s) return;
   cb_green *g = s->current;
   g->state = CB__G_READY;
-  cb__list_push_back(&s->ready, &g->link);
+  ready_back(s, g);
   switch_out(s, g);
 }
 
@@ -211,7 +237,7 @@ static void wake_noop(uv_idle_t *h) { (void)h; }
 void cb__green_ready(cb_green_sched *s, cb_green *g) {
   if (g->state != CB__G_PARKED) return;
   g->state = CB__G_READY;
-  cb__list_push_back(&s->ready, &g->link);
+  ready_back(s, g);
   /* Called from a libuv callback: UV_RUN_ONCE runs due timers *before* it polls and
    * would then block in epoll although a green thread is ready; an active idle
    * handle makes that poll non-blocking. */
@@ -241,11 +267,10 @@ int cb_green_sched_run(cb_green_sched *s) {
   s->outer = cb__tls_sched;
   cb__tls_sched = s;
   cb__san_thread_stack(&s->main_stack_lo, &s->main_stack_size);
-  s->budget = CB__POLL_EVERY;
+  s->budget = poll_budget(s);
   while (s->live > 0) {
-    cb__link *l;
-    if (s->budget > 0 && (l = cb__list_pop_front(&s->ready))) {
-      cb_green *g = CB__CONTAINER(l, cb_green, link);
+    cb_green *g;
+    if (s->budget > 0 && (g = ready_pop(s))) {
       void *fake = NULL;
       g->state = CB__G_RUNNING;
       s->current = g;
@@ -261,7 +286,7 @@ int cb_green_sched_run(cb_green_sched *s) {
     int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
     s->in_uv = 0;
     uv_idle_stop(&s->wake);
-    s->budget = CB__POLL_EVERY;
+    s->budget = poll_budget(s);
     if (idle && !alive && cb__list_empty(&s->ready)) {
       rc = -EDEADLK;
       break;
