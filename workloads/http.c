@@ -43,6 +43,14 @@ static curl_socket_t open_socket(void *socket_errno, curlsocktype purpose, struc
   return fd;
 }
 
+/* Writes "GET url: what (os error)" into err; returns the job's error code: out
+ * of descriptors is a resource limit, anything else an IO failure. */
+static int fetch_failure(char err[CB_ERR_LEN], const char *url, const char *what, long os_errno) {
+  snprintf(err, CB_ERR_LEN, "GET %.100s: %s%s%s%s", url, what, os_errno ? " (" : "",
+           os_errno ? strerror((int)os_errno) : "", os_errno ? ")" : "");
+  return os_errno == EMFILE || os_errno == ENFILE ? -(int)os_errno : -EIO;
+}
+
 static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
   const int64_t *v = env->params->v;
   CURL *h = curl_easy_init();
@@ -75,9 +83,7 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
     if (cc != CURLE_OK) {
       long os_errno = socket_errno;
       if (!os_errno) curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-      snprintf(err, CB_ERR_LEN, "GET %.100s: %s%s%s%s", url, curl_easy_strerror(cc), os_errno ? " (" : "",
-               os_errno ? strerror((int)os_errno) : "", os_errno ? ")" : "");
-      rc = os_errno == EMFILE || os_errno == ENFILE ? -(int)os_errno : -EIO;
+      rc = fetch_failure(err, url, curl_easy_strerror(cc), os_errno);
     } else if (status != 200) {
       snprintf(err, CB_ERR_LEN, "GET %.100s: HTTP status %ld", url, status);
       rc = -EPROTO;
@@ -103,7 +109,9 @@ typedef struct http_frame {
   int64_t k;
   uint64_t acc;
   cb_err e;
+  int socket_errno; /* errno of a socket curl could not open (open_socket) */
   char url[256];
+  char msg[CB_ERR_LEN]; /* the job's error: read by the model before the frame dies */
 } http_frame;
 
 static int on_chunk(void *arg, const char *data, size_t len) {
@@ -120,6 +128,8 @@ static int http_co(cb_task *task, void *vf) {
   if (rc) CB_RAISE(rc, "cannot make a curl handle");
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
+  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_OPENSOCKETDATA, &f->socket_errno);
   for (f->k = 0; f->k < v[P_REQUESTS]; f->k++) {
     {
       uint64_t seed = cb_http_request_seed(f->base.i, (uint64_t)f->k, (uint64_t)v[P_REQUESTS]);
@@ -134,6 +144,13 @@ static int http_co(cb_task *task, void *vf) {
     rc = cb_fetch_start(&f->fetch, f->url, on_chunk, &f->check);
     if (rc) f->e = (cb_err){rc, "cannot start a fetch"};
     else CB_AWAIT_TRY(&f->fetch.fut, f->e);
+    if (f->e.code == -EIO || f->e.code == -ECONNREFUSED || f->e.code == -ETIMEDOUT || f->e.code == -EPIPE) {
+      long os_errno = f->socket_errno;
+      if (!os_errno) curl_easy_getinfo(f->fetch.xfer.easy, CURLINFO_OS_ERRNO, &os_errno);
+      int code = fetch_failure(f->msg, f->url, f->e.msg, os_errno);
+      if (code != -EIO) f->e.code = code; /* out of descriptors; else keep the fetch's code */
+      f->e.msg = f->msg;
+    }
     if (f->e.code == 0 && cb_future_result(&f->fetch.fut).i != 200) f->e = (cb_err){-EPROTO, "HTTP status is not 200"};
     if (f->e.code == 0 && (!f->check.ok || f->check.offset != (uint64_t)v[P_BYTES]))
       f->e = (cb_err){-EBADMSG, "body differs from the one asked for"};
