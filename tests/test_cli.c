@@ -183,3 +183,19 @@ Test(cli, http_out_of_descriptors_is_a_resource_limit) {
     cmd_result_free(&r);
   }
 }
+
+/* delayd is on loopback: a proxy named in the environment must not reroute the
+ * benchmark's requests, in either world. */
+Test(cli, http_ignores_proxy_environment) {
+  const char *models[] = {"sync", "loop"};
+  for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
+    char *const argv[] = {"/usr/bin/env", "http_proxy=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9",
+                          "ALL_PROXY=http://127.0.0.1:9", CONCBENCH, "run", "--model", (char *)models[m],
+                          "--workload", "http", "--tasks", "3", "--param", "delay_ms=1", "--param", "bytes=100", NULL};
+    cmd_result r;
+    run_cmd(argv, 60, &r);
+    cr_expect(r.exited && r.code == 0, "%s: exit %d: %s %s", models[m], r.code, r.out, r.err);
+    cr_expect(strstr(r.out, "\"verified\":true") != NULL, "%s: %s", models[m], r.out);
+    cmd_result_free(&r);
+  }
+}

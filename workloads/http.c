@@ -26,7 +26,9 @@ static const cb_param_def http_params[] = {
 };
 
 /* curl's receive buffer, in every model: its 16 KiB default takes two recv calls
- * and a poll in between for the default 16 KiB body plus headers. */
+ * and a poll in between for the default 16 KiB body plus headers. Every model's
+ * handles also set CURLOPT_NOPROXY "*": delayd is on loopback, and an http_proxy
+ * in the environment must not reroute (or slow) the benchmark. */
 #define HTTP_RECV_BUFFER 65536L
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
@@ -66,6 +68,7 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
   curl_easy_setopt(h, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
   int socket_errno = 0;
   curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
   curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &socket_errno);
@@ -128,6 +131,7 @@ static int http_co(cb_task *task, void *vf) {
   if (rc) CB_RAISE(rc, "cannot make a curl handle");
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
+  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
   curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_OPENSOCKETDATA, &f->socket_errno);
   for (f->k = 0; f->k < v[P_REQUESTS]; f->k++) {
