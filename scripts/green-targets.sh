@@ -11,23 +11,26 @@ UCTX=build/ucontext/bin/concbench
 field() { # field NAME JSON
   printf '%s' "$2" | sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p"
 }
+show() { # show LABEL JSON COMMAND FIELDS...
+  line="$1:"; json=$2; cmd=$3; shift 3
+  for f in "$@"; do line="$line $f=$(field "$f" "$json")"; done
+  echo "$line    [$cmd]"
+}
 cell() { # cell LABEL FIELDS... -- ARGS...
   label=$1; shift
   fields=""
   while [ "$1" != "--" ]; do fields="$fields $1"; shift; done
   shift
-  out=$("$@")
-  line="$label:"
-  for f in $fields; do line="$line $f=$(field "$f" "$out")"; done
-  echo "$line    [$*]"
+  show "$label" "$("$@")" "$*" $fields
 }
 
-cell "microbench asm" ns_per_raw_switch ns_per_yield ns_per_chan_handoff ns_write_hooked ns_write_libc hook_overhead_ratio ns_per_fresh_page ns_per_page_unmap -- $ASM microbench
 # The sleep target's floor on this machine: every one of the 100,000 live green
 # threads needs one fresh stack page (faulted in, later unmapped) on top of the 1 s.
-pages=$($ASM microbench)
-echo "sleep floor: 1 s + 100000 x (fresh page + unmap) = $(awk -v f="$(field ns_per_fresh_page "$pages")" \
-  -v u="$(field ns_per_page_unmap "$pages")" 'BEGIN { printf "%.3f s", 1 + 100000 * (f + u) / 1e9 }')"
+mb=$($ASM microbench)
+show "microbench asm" "$mb" "$ASM microbench" ns_per_raw_switch ns_per_yield ns_per_chan_handoff ns_write_hooked \
+  ns_write_libc hook_overhead_ratio ns_per_fresh_page ns_per_page_unmap
+echo "sleep floor: 1 s + 100000 x (fresh page + unmap) = $(awk -v f="$(field ns_per_fresh_page "$mb")" \
+  -v u="$(field ns_per_page_unmap "$mb")" 'BEGIN { printf "%.3f s", 1 + 100000 * (f + u) / 1e9 }')"
 cell "microbench ucontext" ns_per_raw_switch ns_per_yield ns_per_chan_handoff -- $UCTX microbench
 cell "pingpong green asm" ns_per_switch verified -- $ASM run --model green --workload pingpong --tasks 1 --param rounds=2000000
 cell "pingpong green ucontext" ns_per_switch verified -- $UCTX run --model green --workload pingpong --tasks 1 --param rounds=200000

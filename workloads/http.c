@@ -45,12 +45,38 @@ static curl_socket_t open_socket(void *socket_errno, curlsocktype purpose, struc
   return fd;
 }
 
-/* Writes "GET url: what (os error)" into err; returns the job's error code: out
- * of descriptors is a resource limit, anything else an IO failure. */
-static int fetch_failure(char err[CB_ERR_LEN], const char *url, const char *what, long os_errno) {
+/* The options of every job's handle, in both worlds; socket_errno receives the
+ * errno of a socket curl could not open. */
+static void set_job_options(CURL *h, const int64_t *v, int *socket_errno) {
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, socket_errno);
+}
+
+static void request_url(char url[256], const cb_job_env *env, uint64_t seed) {
+  const int64_t *v = env->params->v;
+  snprintf(url, 256, "%s/?ms=%" PRId64 "&bytes=%" PRId64 "&seed=%" PRIu64, env->server_url, v[P_DELAY_MS],
+           v[P_BYTES], seed);
+}
+
+/* The OS error behind a failed transfer: the socket curl could not open, else
+ * the last one curl saw. */
+static long transfer_errno(CURL *h, int socket_errno) {
+  long os_errno = socket_errno;
+  if (!os_errno) curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+  return os_errno;
+}
+
+/* Out of descriptors: a resource limit, not a server that refused. */
+static int out_of_descriptors(long os_errno) { return os_errno == EMFILE || os_errno == ENFILE; }
+
+/* "GET url: what (os error)" into err. */
+static void describe_failure(char err[CB_ERR_LEN], const char *url, const char *what, long os_errno) {
   snprintf(err, CB_ERR_LEN, "GET %.100s: %s%s%s%s", url, what, os_errno ? " (" : "",
            os_errno ? strerror((int)os_errno) : "", os_errno ? ")" : "");
-  return os_errno == EMFILE || os_errno == ENFILE ? -(int)os_errno : -EIO;
 }
 
 static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
@@ -65,28 +91,22 @@ static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char er
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &check);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
-  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
   int socket_errno = 0;
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &socket_errno);
+  set_job_options(h, v, &socket_errno);
   uint64_t acc = 0;
   int rc = 0;
   for (int64_t k = 0; k < v[P_REQUESTS] && rc == 0; k++) {
     uint64_t seed = cb_http_request_seed(i, (uint64_t)k, (uint64_t)v[P_REQUESTS]);
-    snprintf(url, sizeof url, "%s/?ms=%" PRId64 "&bytes=%" PRId64 "&seed=%" PRIu64, env->server_url,
-             v[P_DELAY_MS], v[P_BYTES], seed);
+    request_url(url, env, seed);
     curl_easy_setopt(h, CURLOPT_URL, url);
     cb_body_check_init(&check, seed);
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
-      long os_errno = socket_errno;
-      if (!os_errno) curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-      rc = fetch_failure(err, url, curl_easy_strerror(cc), os_errno);
+      long os_errno = transfer_errno(h, socket_errno);
+      describe_failure(err, url, curl_easy_strerror(cc), os_errno);
+      rc = out_of_descriptors(os_errno) ? -(int)os_errno : -EIO;
     } else if (status != 200) {
       snprintf(err, CB_ERR_LEN, "GET %.100s: HTTP status %ld", url, status);
       rc = -EPROTO;
@@ -129,16 +149,11 @@ static int http_co(cb_task *task, void *vf) {
   CB_CO_BEGIN(task, &f->base);
   rc = cb_fetch_init(&f->fetch, cb_task_loop(task));
   if (rc) CB_RAISE(rc, "cannot make a curl handle");
-  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_TIMEOUT_MS, (long)(v[P_DELAY_MS] + 30000));
-  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER);
-  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-  curl_easy_setopt(f->fetch.xfer.easy, CURLOPT_OPENSOCKETDATA, &f->socket_errno);
+  set_job_options(f->fetch.xfer.easy, v, &f->socket_errno);
   for (f->k = 0; f->k < v[P_REQUESTS]; f->k++) {
     {
       uint64_t seed = cb_http_request_seed(f->base.i, (uint64_t)f->k, (uint64_t)v[P_REQUESTS]);
-      snprintf(f->url, sizeof f->url, "%s/?ms=%" PRId64 "&bytes=%" PRId64 "&seed=%" PRIu64,
-               f->base.env->server_url, v[P_DELAY_MS], v[P_BYTES], seed);
+      request_url(f->url, f->base.env, seed);
       cb_body_check_init(&f->check, seed);
     }
     /* The job's last request closes its connection, as the other models' jobs
@@ -148,11 +163,10 @@ static int http_co(cb_task *task, void *vf) {
     rc = cb_fetch_start(&f->fetch, f->url, on_chunk, &f->check);
     if (rc) f->e = (cb_err){rc, "cannot start a fetch"};
     else CB_AWAIT_TRY(&f->fetch.fut, f->e);
-    if (f->e.code == -EIO || f->e.code == -ECONNREFUSED || f->e.code == -ETIMEDOUT || f->e.code == -EPIPE) {
-      long os_errno = f->socket_errno;
-      if (!os_errno) curl_easy_getinfo(f->fetch.xfer.easy, CURLINFO_OS_ERRNO, &os_errno);
-      int code = fetch_failure(f->msg, f->url, f->e.msg, os_errno);
-      if (code != -EIO) f->e.code = code; /* out of descriptors; else keep the fetch's code */
+    if (f->e.code != 0 && f->e.code != -ECANCELED) { /* the fetch failed: say which, and why */
+      long os_errno = transfer_errno(f->fetch.xfer.easy, f->socket_errno);
+      describe_failure(f->msg, f->url, f->e.msg, os_errno);
+      if (out_of_descriptors(os_errno)) f->e.code = -(int)os_errno;
       f->e.msg = f->msg;
     }
     if (f->e.code == 0 && cb_future_result(&f->fetch.fut).i != 200) f->e = (cb_err){-EPROTO, "HTTP status is not 200"};
