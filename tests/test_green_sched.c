@@ -2,8 +2,11 @@
  * stack sizes. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtimes/green/green.h"
 
@@ -157,5 +160,72 @@ Test(green_sched, stack_size_bounds) {
   cb_green_sched_stats(s, &st);
   cr_expect_eq(st.stack_size % 4096, 0, "stack size %zu not rounded to pages", st.stack_size);
   cr_expect(st.stack_size > CB_GREEN_STACK_MIN);
+  cb_green_sched_free(s);
+}
+
+/* ---- finished threads beyond CB_GREEN_WARM_STACKS give their stack pages back ---- */
+
+#define BURST 4000
+#define TOUCH (16 * 1024)
+
+struct burst {
+  char *lo[BURST]; /* lowest stack byte each thread touched */
+  uint64_t sum[BURST];
+  int next;
+};
+
+static void toucher(void *p) {
+  struct burst *b = p;
+  int me = b->next++;
+  volatile char buf[TOUCH];
+  for (size_t i = 0; i < TOUCH; i += 512) buf[i] = (char)(i / 512 + me);
+  b->lo[me] = (char *)buf;
+  cb_green_sleep_ns(1000000); /* all BURST alive at once: BURST stacks */
+  uint64_t s = 0;
+  for (size_t i = 0; i < TOUCH; i += 512) s += (unsigned char)buf[i];
+  b->sum[me] = s;
+}
+
+static uint64_t expected_sum(int me) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < TOUCH; i += 512) s += (unsigned char)(char)(i / 512 + me);
+  return s;
+}
+
+/* Threads whose touched stack range still has a resident page. */
+static int resident_stacks(const struct burst *b) {
+  long page = sysconf(_SC_PAGESIZE);
+  int n = 0;
+  for (int i = 0; i < BURST; i++) {
+    uintptr_t lo = (uintptr_t)b->lo[i] & ~(uintptr_t)(page - 1);
+    unsigned char vec[TOUCH / 4096 + 2];
+    cr_assert_eq(mincore((void *)lo, TOUCH, vec), 0, "mincore: %s", strerror(errno));
+    for (size_t k = 0; k < (size_t)TOUCH / (size_t)page; k++)
+      if (vec[k] & 1) {
+        n++;
+        break;
+      }
+  }
+  return n;
+}
+
+Test(green_sched, burst_stacks_are_trimmed_and_reused) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  static struct burst b;
+  for (int round = 0; round < 2; round++) {
+    b.next = 0;
+    for (int i = 0; i < BURST; i++) cr_assert_eq(cb_green_spawn(s, toucher, &b, NULL), 0);
+    cr_assert_eq(cb_green_sched_run(s), 0);
+    for (int i = 0; i < BURST; i++) cr_assert_eq(b.sum[i], expected_sum(i), "round %d thread %d", round, i);
+    int resident = resident_stacks(&b);
+    cr_expect(resident <= CB_GREEN_WARM_STACKS, "round %d: %d of %d finished stacks still resident (keep at most %d)",
+              round, resident, BURST, CB_GREEN_WARM_STACKS);
+    cr_expect(resident > 0, "round %d: the warm stacks were dropped too", round);
+  }
+  cb_green_stats st;
+  cb_green_sched_stats(s, &st);
+  cr_expect_eq(st.stacks, BURST, "the second burst reuses the first one's stacks: %llu mapped",
+               (unsigned long long)st.stacks);
   cb_green_sched_free(s);
 }

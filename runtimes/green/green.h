@@ -34,6 +34,10 @@ typedef struct cb_green cb_green;
 /* Scheduler lifetime. stack_size 0 = default; otherwise rounded up to whole pages and
  * within [CB_GREEN_STACK_MIN, CB_GREEN_STACK_MAX], else -EINVAL. */
 int cb_green_sched_new(size_t stack_size, cb_green_sched **out);
+/* Finished green threads keep their stacks for reuse by later spawns; the pages of
+ * any beyond this many go back to the kernel (when the scheduler is idle, and when
+ * cb_green_sched_run returns), so a burst of threads does not stay resident. */
+#define CB_GREEN_WARM_STACKS 1024
 /* Runs green threads until none is alive. Returns 0, or -EDEADLK when every live green
  * thread is parked with nothing (IO, timer) left that could wake it. */
 int cb_green_sched_run(cb_green_sched *s);

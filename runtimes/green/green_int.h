@@ -67,6 +67,9 @@ void cb__stack_pool_destroy(cb__stack_pool *p);
  * guard page of its own: then the CB__CANARY_BYTES just below *lo (the top of the
  * neighbour's slot) are its canary, which must stay zero (cb__stack_check). */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
+/* Gives the pages of the stack slot at lo back to the kernel (MADV_DONTNEED): the
+ * slot stays mapped and usable and reads as zero. Its guard is left as it is. */
+void cb__stack_drop(const cb__stack_pool *p, char *lo);
 #define CB__CANARY_BYTES 64
 static inline size_t cb__stack_usable(const cb__stack_pool *p) { return p->size - CB__CANARY_BYTES; }
 /* Exits the process with the overflow message unless the stack in slot [lo, lo+size)
@@ -95,7 +98,6 @@ struct cb_green {
   cb__gctx ctx;
   cb_green_sched *sched;
   cb__link link;        /* run queue, free list, or a primitive's wait queue */
-  cb__link all;         /* every green thread of the scheduler, for teardown */
   int state;
   int detached;
   int canary;           /* stack has a canary (slab stack) */
@@ -114,6 +116,13 @@ struct cb_green {
   int wait_result;
 };
 
+/* Thread records come CB__GREEN_BLOCK to an allocation (sched.c). */
+#define CB__GREEN_BLOCK 256
+typedef struct cb__green_block {
+  struct cb__green_block *next;
+  size_t used;
+  cb_green threads[CB__GREEN_BLOCK];
+} cb__green_block;
 /* One readiness watcher per file descriptor (libuv allows one uv_poll_t per fd). */
 typedef struct cb__fdw {
   uv_poll_t poll;
@@ -147,7 +156,9 @@ struct cb_green_sched {
   cb__link ready;        /* run queue */
   size_t nready;         /* green threads on it */
   cb__link free_threads; /* finished green threads, stack attached, for reuse */
-  cb__link all;          /* every cb_green ever allocated */
+  size_t nfree;          /* green threads on it */
+  cb__link cold;         /* finished ones whose stack pages are to be dropped (sched.c) */
+  cb__green_block *blocks; /* every cb_green ever made, newest block first */
   uint64_t live, peak_live, created, switches, io_events;
   int budget;            /* switches left before the main context polls IO again */
   int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */

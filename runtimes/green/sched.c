@@ -78,7 +78,7 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
   cb__green_timers_init(s);
   cb__list_init(&s->ready);
   cb__list_init(&s->free_threads);
-  cb__list_init(&s->all);
+  cb__list_init(&s->cold);
   cb__list_init(&s->idle_fds);
   *out = s;
   return 0;
@@ -102,13 +102,45 @@ void cb_green_sched_free(cb_green_sched *s) {
   cb__io_destroy(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
   CB_CHECK(uv_loop_close(&s->loop) == 0);
-  while (!cb__list_empty(&s->all)) {
-    cb_green *g = CB__CONTAINER(cb__list_pop_front(&s->all), cb_green, all);
-    cb__vg_stack_deregister(g->vg_id);
-    free(g);
+  while (s->blocks) {
+    cb__green_block *b = s->blocks;
+    if (RUNNING_ON_VALGRIND)
+      for (size_t i = 0; i < b->used; i++) cb__vg_stack_deregister(b->threads[i].vg_id);
+    s->blocks = b->next;
+    free(b);
   }
   cb__stack_pool_destroy(&s->stacks);
   free(s);
+}
+
+/* Puts finished g on the free list. Past CB_GREEN_WARM_STACKS free ones, its stack
+ * goes on s->cold instead, to be given back to the kernel by trim_cold: after a burst of
+ * 100,000 threads, 400 MiB of touched stack would otherwise stay resident until the
+ * scheduler is freed (and then cost the teardown ~40 ms of page freeing on top of
+ * the run). g may still be running on that stack: the pages are dropped later, from
+ * the main context. */
+static void retire(cb_green_sched *s, cb_green *g) {
+  g->state = CB__G_FREE;
+  if (s->nfree < CB_GREEN_WARM_STACKS) {
+    cb__list_push_front(&s->free_threads, &g->link);
+    s->nfree++;
+  } else {
+    cb__list_push_back(&s->cold, &g->link);
+  }
+}
+
+/* From the main context, when no green thread is ready (the work fills time the
+ * scheduler would spend blocked): drops the pages of the stacks on s->cold and puts
+ * them at the back of the free list, behind the warm ones. A dropped stack reads as
+ * zero again, canaries included. */
+static void trim_cold(cb_green_sched *s) {
+  cb__link *l;
+  while ((l = cb__list_pop_front(&s->cold))) {
+    cb_green *g = CB__CONTAINER(l, cb_green, link);
+    cb__stack_drop(&s->stacks, g->stack_lo);
+    cb__list_push_back(&s->free_threads, &g->link);
+    s->nfree++;
+  }
 }
 
 /* Switches from the running green thread g (already queued, parked or finished) to
@@ -145,8 +177,7 @@ __attribute__((noreturn)) void cb_green_exit(void) {
   s->live--;
   if (g->detached) {
     /* M:1: nothing can take it from the free list before we have switched away */
-    g->state = CB__G_FREE;
-    cb__list_push_front(&s->free_threads, &g->link);
+    retire(s, g);
   } else {
     g->state = CB__G_DONE;
     if (g->joiner) {
@@ -166,25 +197,31 @@ static void entry(void *p) {
   cb_green_exit();
 }
 
-/* Contract: see green.h. Cost: pooled: O(1), no system call; otherwise malloc plus
- * the stack allocator (stack.c). */
+/* Contract: see green.h. Cost: pooled: O(1), no system call; otherwise a slot of the
+ * current block (a calloc per CB__GREEN_BLOCK threads) plus the stack allocator
+ * (stack.c). Thread records are never freed one by one: a finished one waits on the
+ * free list with its stack, and teardown frees whole blocks. */
 int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
   cb_green *g;
   cb__link *l = cb__list_pop_front(&s->free_threads);
+  if (l) s->nfree--;
+  else l = cb__list_pop_front(&s->cold); /* not trimmed yet: still warm */
   if (l) {
     g = CB__CONTAINER(l, cb_green, link);
   } else {
-    g = calloc(1, sizeof *g);
-    if (!g) return -ENOMEM;
-    int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
-    if (r != 0) {
-      free(g);
-      return r;
+    if (!s->blocks || s->blocks->used == CB__GREEN_BLOCK) {
+      cb__green_block *b = calloc(1, sizeof *b);
+      if (!b) return -ENOMEM;
+      b->next = s->blocks;
+      s->blocks = b;
     }
+    g = &s->blocks->threads[s->blocks->used];
+    int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
+    if (r != 0) return r;
+    s->blocks->used++;
     g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
     g->sched = s;
     cb__list_init(&g->link);
-    cb__list_push_back(&s->all, &g->all);
   }
   /* ASan: frames of the previous owner (or of whatever used these addresses before
    * the mmap, e.g. a pthread stack) may have left poisoned shadow behind */
@@ -212,8 +249,7 @@ int cb_green_join(cb_green *g) {
     cb__green_park(s);
   }
   CB_CHECK(g->state == CB__G_DONE);
-  g->state = CB__G_FREE;
-  cb__list_push_front(&s->free_threads, &g->link);
+  retire(s, g);
   return 0;
 }
 
@@ -281,6 +317,7 @@ int cb_green_sched_run(cb_green_sched *s) {
       continue;
     }
     int idle = cb__list_empty(&s->ready);
+    if (idle) trim_cold(s);
     if (idle) cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
     s->in_uv = 1;
     int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
@@ -292,6 +329,7 @@ int cb_green_sched_run(cb_green_sched *s) {
       break;
     }
   }
+  trim_cold(s);
   cb__tls_sched = s->outer;
   s->running = 0;
   cb__stack_segv_remove(s);

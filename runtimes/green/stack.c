@@ -177,6 +177,11 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   return 0;
 }
 
+void cb__stack_drop(const cb__stack_pool *p, char *lo) {
+  /* fails only for a range that is not a mapping: a bug, not a condition */
+  CB_CHECK(madvise(lo, p->size, MADV_DONTNEED) == 0);
+}
+
 void cb__stack_pool_destroy(cb__stack_pool *p) {
   for (size_t i = 0; i < p->nmaps; i++) munmap(p->maps[i].addr, p->maps[i].len);
   free(p->maps);
