@@ -28,6 +28,11 @@ typedef struct server {
   uv_loop_t loop;
   uv_tcp_t listener;
   uv_signal_t sigint, sigterm;
+  /* spinning (cb_delayd_options.spin_us): while the idle handle is active, libuv
+   * polls with a zero timeout; the check handle stops it spin_ns after last_event */
+  uv_idle_t spin;
+  uv_check_t spin_check;
+  uint64_t spin_ns, last_event;
 } server;
 
 typedef struct conn {
@@ -160,6 +165,23 @@ static void serve_next(conn *c);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 static void on_written(uv_write_t *w, int status);
 
+static void spin_noop(uv_idle_t *h) { (void)h; }
+
+/* Something happened: keep polling without sleeping for the next spin_ns. */
+static void note_event(uv_loop_t *loop) {
+  server *srv = loop->data;
+  if (srv->spin_ns == 0) return;
+  srv->last_event = uv_hrtime();
+  if (!uv_is_active((uv_handle_t *)&srv->spin)) uv_idle_start(&srv->spin, spin_noop);
+}
+
+/* After each poll: stop spinning once nothing has happened for spin_ns. */
+static void on_spin_check(uv_check_t *h) {
+  server *srv = h->loop->data;
+  if (uv_is_active((uv_handle_t *)&srv->spin) && uv_hrtime() - srv->last_event > srv->spin_ns)
+    uv_idle_stop(&srv->spin);
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   conn *c = h->data;
   *b = uv_buf_init(c->buf + c->len, (unsigned)(REQUEST_MAX - c->len));
@@ -189,6 +211,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     conn_close(c);
     return;
   }
+  note_event(s->loop);
   c->len += (size_t)nread;
   if (c->len == REQUEST_MAX) stop_reading(c);
   serve_next(c);
@@ -218,6 +241,7 @@ static void send_response(conn *c, int status, const char *reason, uint64_t seed
 
 static void on_delay_done(uv_timer_t *t) {
   conn *c = t->data;
+  note_event(t->loop);
   send_response(c, 200, "OK", c->seed, c->bytes);
 }
 
@@ -268,6 +292,7 @@ static void serve_next(conn *c) {
 
 static void on_connection(uv_stream_t *listener, int status) {
   if (status != 0) return;
+  note_event(listener->loop);
   conn *c = calloc(1, sizeof *c);
   CB_CHECK(c != NULL);
   uv_tcp_init(listener->loop, &c->tcp);
@@ -305,6 +330,7 @@ int cb_delayd_serve(const cb_delayd_options *opt) {
   server srv;
   memset(&srv, 0, sizeof srv);
   CB_CHECK(uv_loop_init(&srv.loop) == 0);
+  srv.loop.data = &srv;
   struct sockaddr_storage ss;
   int rc = bind_address(opt, &ss);
   if (rc == 0) rc = uv_tcp_init(&srv.loop, &srv.listener);
@@ -321,6 +347,12 @@ int cb_delayd_serve(const cb_delayd_options *opt) {
   uv_signal_init(&srv.loop, &srv.sigterm);
   uv_signal_start(&srv.sigint, on_stop_signal, SIGINT);
   uv_signal_start(&srv.sigterm, on_stop_signal, SIGTERM);
+  srv.spin_ns = (uint64_t)opt->spin_us * 1000;
+  uv_idle_init(&srv.loop, &srv.spin);
+  uv_check_init(&srv.loop, &srv.spin_check);
+  uv_check_start(&srv.spin_check, on_spin_check);
+  uv_unref((uv_handle_t *)&srv.spin_check); /* neither keeps a stopped server alive */
+  uv_unref((uv_handle_t *)&srv.spin);
 
   struct sockaddr_storage bound;
   int blen = sizeof bound;

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -232,6 +233,51 @@ Test(delayd, refuses_non_loopback_binds) {
   cr_expect(cb_is_loopback_host("127.3.4.5"));
   cr_expect(cb_is_loopback_host("::1"));
   cr_expect_not(cb_is_loopback_host("128.0.0.1"));
+}
+
+Test(delayd, bad_spin_us_is_refused) {
+  const char *bad[] = {"-1", "100001", "2x", ""};
+  for (size_t k = 0; k < 4; k++) {
+    char *const argv[] = {CB_BIN_DIR "/delayd", "--spin-us", (char *)bad[k], NULL};
+    cmd_result r;
+    run_cmd(argv, 10, &r);
+    cr_expect_eq(r.code, 2, "--spin-us '%s': exit %d", bad[k], r.code);
+    cr_expect(strstr(r.err, "--spin-us") != NULL, "--spin-us '%s': %s", bad[k], r.err);
+    cmd_result_free(&r);
+  }
+}
+
+/* CPU seconds (user + system) the process has used, from /proc/PID/stat. */
+static double cpu_s(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  cr_assert(f != NULL);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  unsigned long ut = 0, st = 0;
+  const char *p = strrchr(buf, ')'); /* fields after the command name */
+  cr_assert(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The spin after each event (CB_DELAYD_SPIN_US_DEFAULT) is bounded: once requests
+ * stop, the server sleeps in epoll instead of burning its core. */
+Test(delayd, sleeps_when_idle_after_its_spin) {
+  int fd = dial();
+  char body[64];
+  size_t len;
+  for (int i = 0; i < 20; i++) {
+    send_str(fd, "GET /?ms=0&bytes=16&seed=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert_eq(read_response(fd, body, sizeof body, &len), 200);
+  }
+  usleep(100 * 1000); /* far past the spin */
+  double before = cpu_s(srv.pid);
+  usleep(500 * 1000);
+  double used = cpu_s(srv.pid) - before;
+  cr_expect(used < 0.1, "an idle delayd used %.2f s of CPU in 0.5 s (spinning?)", used);
+  close(fd);
 }
 
 Test(delayd, stops_cleanly_on_sigterm_with_open_connections) {
