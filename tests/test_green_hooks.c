@@ -409,6 +409,67 @@ Test(green_hooks, blocking_writes_complete_and_dontwait_does_not_park) {
   cb_green_sched_free(s);
 }
 
+/* send/recv on sockets: a blocking socket moves everything (parking on the way) and
+ * stays blocking; a non-blocking one gets what the kernel gives at once. */
+struct sock_bulk {
+  int sv[2];
+  size_t n;
+  ssize_t sent, got, nb_sent;
+  int nb_errno, flags_after, pattern_ok;
+};
+
+static void sock_sender(void *p) {
+  struct sock_bulk *t = p;
+  char *buf = malloc(t->n);
+  for (size_t i = 0; i < t->n; i++) buf[i] = (char)(i * 13);
+  t->sent = send(t->sv[0], buf, t->n, 0); /* far more than the socket buffers hold */
+  t->flags_after = fcntl(t->sv[0], F_GETFL);
+  free(buf);
+}
+
+static void sock_receiver(void *p) {
+  struct sock_bulk *t = p;
+  char *buf = malloc(t->n);
+  t->got = recv(t->sv[1], buf, t->n, MSG_WAITALL); /* parks until all of it came */
+  t->pattern_ok = 1;
+  for (size_t i = 0; t->got > 0 && i < (size_t)t->got; i++)
+    if (buf[i] != (char)(i * 13)) t->pattern_ok = 0;
+  free(buf);
+}
+
+static void nonblocking_sender(void *p) {
+  struct sock_bulk *t = p;
+  int sv[2];
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  char *buf = calloc(1, t->n);
+  ssize_t first = send(sv[0], buf, t->n, 0); /* partial: the buffers fill */
+  t->nb_sent = send(sv[0], buf, t->n, 0);   /* full: EAGAIN, no park */
+  t->nb_errno = errno;
+  cr_expect(first > 0 && (size_t)first < t->n, "first non-blocking send: %zd", first);
+  free(buf);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+Test(green_hooks, socket_send_recv_block_or_not_as_the_fd_says) {
+  cb_green_sched *s = new_sched();
+  struct sock_bulk t = {.n = 4 << 20};
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, t.sv), 0);
+  cr_assert_eq(cb_green_spawn(s, sock_receiver, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, sock_sender, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, nonblocking_sender, &t, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(t.sent, (ssize_t)t.n);
+  cr_expect_eq(t.got, (ssize_t)t.n);
+  cr_expect(t.pattern_ok);
+  cr_expect(t.flags_after >= 0 && !(t.flags_after & O_NONBLOCK), "the blocking socket was left non-blocking");
+  cr_expect_eq(t.nb_sent, -1);
+  cr_expect_eq(t.nb_errno, EAGAIN);
+  close(t.sv[0]);
+  close(t.sv[1]);
+  cb_green_sched_free(s);
+}
+
 struct due_test {
   int sv[2];
   ssize_t n;

@@ -125,12 +125,36 @@ static long blocking(cb_green_sched *s, struct call *c) {
   }
 }
 
+/* recv/send family: MSG_DONTWAIT makes this one call non-blocking without touching
+ * the fd's flags, so the usual case, a call that can proceed at once, costs no fcntl.
+ * Only a call that could not complete asks the fd's mode: a non-blocking fd gets that
+ * result as it is, a blocking one parks and goes on like the blocking call. */
+static long socket_call(cb_green_sched *s, struct call *c) {
+  size_t want = c->len;
+  c->flags |= MSG_DONTWAIT;
+  long r = raw(c);
+  if (r >= 0 && (r == 0 || !continues(c) || (size_t)r == want)) return r;
+  if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+  int e = errno;
+  int fl = fcntl(c->fd, F_GETFL);
+  if (fl < 0) return -1;
+  errno = e;
+  if (fl & O_NONBLOCK) return r;
+  if (r > 0) advance(c, (size_t)r);
+  long more = blocking(s, c);
+  if (r <= 0) return more;
+  return more < 0 ? r : r + more;
+}
+
 /* Inside a green thread: park-and-retry (each hook has already sent calls made
  * outside green threads straight to the system call). */
 static long call(struct call *c) {
   cb_green_sched *s = cb__green_tls();
-  /* the caller asked for non-blocking semantics: EAGAIN is its to handle */
-  if ((c->op == OP_RECVFROM || c->op == OP_SENDTO) && (c->flags & MSG_DONTWAIT)) return raw(c);
+  if (c->op == OP_RECVFROM || c->op == OP_SENDTO) {
+    /* the caller asked for non-blocking semantics: EAGAIN is its to handle */
+    if (c->flags & MSG_DONTWAIT) return raw(c);
+    return socket_call(s, c);
+  }
   int fl = nonblock_begin(c->fd);
   if (fl < 0) return -1;
   if (fl & O_NONBLOCK) return raw(c);
