@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,14 +166,19 @@ static void serve_next(conn *c);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 static void on_written(uv_write_t *w, int status);
 
-static void spin_noop(uv_idle_t *h) { (void)h; }
+/* One turn of the spin; a thread that is runnable on this core (a client's, say)
+ * goes first: the spin uses only time the core would otherwise idle. */
+static void spin_yield(uv_idle_t *h) {
+  (void)h;
+  sched_yield();
+}
 
 /* Something happened: keep polling without sleeping for the next spin_ns. */
 static void note_event(uv_loop_t *loop) {
   server *srv = loop->data;
   if (srv->spin_ns == 0) return;
   srv->last_event = uv_hrtime();
-  if (!uv_is_active((uv_handle_t *)&srv->spin)) uv_idle_start(&srv->spin, spin_noop);
+  if (!uv_is_active((uv_handle_t *)&srv->spin)) uv_idle_start(&srv->spin, spin_yield);
 }
 
 /* After each poll: stop spinning once nothing has happened for spin_ns. */

@@ -17,7 +17,9 @@
  * large on a VM (tens of µs here); a client that sends one request every 50-100 µs
  * would otherwise pay them on every request, and the latency server would add a
  * cost of its own to what is measured. Go's scheduler spins before parking for the
- * same reason. Bounded: an idle server sleeps after one spin. */
+ * same reason. Bounded: an idle server sleeps after one spin. Each turn of the spin
+ * yields the core (sched_yield), so a client with runnable threads there (threads,
+ * procs) loses no CPU to it. */
 #define CB_DELAYD_SPIN_US_DEFAULT 200
 #define CB_DELAYD_SPIN_US_MAX 100000
 
