@@ -197,31 +197,41 @@ static void entry(void *p) {
   cb_green_exit();
 }
 
-/* Contract: see green.h. Cost: pooled: O(1), no system call; otherwise a slot of the
- * current block (a calloc per CB__GREEN_BLOCK threads) plus the stack allocator
- * (stack.c). Thread records are never freed one by one: a finished one waits on the
- * free list with its stack, and teardown frees whole blocks. */
-int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
-  cb_green *g;
+/* A finished thread to reuse, warm ones first, or NULL. */
+static cb_green *reusable_thread(cb_green_sched *s) {
   cb__link *l = cb__list_pop_front(&s->free_threads);
   if (l) s->nfree--;
   else l = cb__list_pop_front(&s->cold); /* not trimmed yet: still warm */
-  if (l) {
-    g = CB__CONTAINER(l, cb_green, link);
-  } else {
-    if (!s->blocks || s->blocks->used == CB__GREEN_BLOCK) {
-      cb__green_block *b = calloc(1, sizeof *b);
-      if (!b) return -ENOMEM;
-      b->next = s->blocks;
-      s->blocks = b;
-    }
-    g = &s->blocks->threads[s->blocks->used];
-    int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
+  return l ? CB__CONTAINER(l, cb_green, link) : NULL;
+}
+
+/* A new thread record (the next slot of the current block; a calloc per
+ * CB__GREEN_BLOCK threads) with a fresh stack. Records are never freed one by one:
+ * a finished one waits on the free list with its stack, teardown frees whole blocks. */
+static int new_thread(cb_green_sched *s, cb_green **out) {
+  if (!s->blocks || s->blocks->used == CB__GREEN_BLOCK) {
+    cb__green_block *b = calloc(1, sizeof *b);
+    if (!b) return -ENOMEM;
+    b->next = s->blocks;
+    s->blocks = b;
+  }
+  cb_green *g = &s->blocks->threads[s->blocks->used];
+  int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
+  if (r != 0) return r; /* the slot stays free for the next try */
+  s->blocks->used++;
+  g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
+  g->sched = s;
+  cb__list_init(&g->link);
+  *out = g;
+  return 0;
+}
+
+/* Contract: see green.h. Cost: reused: O(1), no system call; otherwise new_thread's. */
+int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
+  cb_green *g = reusable_thread(s);
+  if (!g) {
+    int r = new_thread(s, &g);
     if (r != 0) return r;
-    s->blocks->used++;
-    g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
-    g->sched = s;
-    cb__list_init(&g->link);
   }
   /* ASan: frames of the previous owner (or of whatever used these addresses before
    * the mmap, e.g. a pthread stack) may have left poisoned shadow behind */
@@ -317,8 +327,10 @@ int cb_green_sched_run(cb_green_sched *s) {
       continue;
     }
     int idle = cb__list_empty(&s->ready);
-    if (idle) trim_cold(s);
-    if (idle) cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
+    if (idle) {
+      trim_cold(s);
+      cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
+    }
     s->in_uv = 1;
     int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
     s->in_uv = 0;
