@@ -229,3 +229,56 @@ Test(green_sched, burst_stacks_are_trimmed_and_reused) {
                (unsigned long long)st.stacks);
   cb_green_sched_free(s);
 }
+
+/* Trimming drops runs of neighbouring finished stacks with one madvise: a stack still
+ * in use between two finished ones must not be part of the run. Slab stacks sit side
+ * by side and a slot is as large as a guard region (64 KiB both), so "one guard
+ * between them" must not be mistaken for "one live stack between them". The FILLERS
+ * get the guarded stacks (stack.c: the first 16,384; fewer under valgrind) and, as
+ * the first to finish, the warm places; the ALTERNATING threads after them get slab
+ * stacks. Every other one of those finishes soon after the fillers (its stack goes
+ * cold and is trimmed when the scheduler idles) while its neighbours sleep on, then
+ * check their stack. (Spawned from outside, the last spawned runs first.) */
+#define FILLERS 16384
+#define ALTERNATING 256
+
+struct neighbours {
+  int intact; /* sleepers that found their stack as they left it */
+};
+
+struct alternate {
+  struct neighbours *n;
+  int me;
+};
+
+static void filler(void *p) { (void)p; }
+
+static void alternating(void *p) {
+  struct alternate *a = p;
+  if (a->me % 2 == 0) { /* finishes after the fillers: its stack goes cold */
+    cb_green_sleep_ns(1000000);
+    return;
+  }
+  volatile unsigned char pattern[2048];
+  for (size_t i = 0; i < sizeof pattern; i++) pattern[i] = (unsigned char)(i * 7 + (size_t)a->me);
+  cb_green_sleep_ns(300000000); /* meanwhile the scheduler idles and trims */
+  for (size_t i = 0; i < sizeof pattern; i++)
+    if (pattern[i] != (unsigned char)(i * 7 + (size_t)a->me)) return;
+  a->n->intact++;
+}
+
+Test(green_sched, trim_spares_a_live_stack_between_finished_ones) {
+  cb_green_sched *s;
+  cr_assert_eq(cb_green_sched_new(0, &s), 0);
+  static struct neighbours n;
+  static struct alternate a[ALTERNATING];
+  for (int i = 0; i < FILLERS; i++) cr_assert_eq(cb_green_spawn(s, filler, NULL, NULL), 0);
+  for (int i = 0; i < ALTERNATING; i++) {
+    a[i] = (struct alternate){&n, i};
+    cr_assert_eq(cb_green_spawn(s, alternating, &a[i], NULL), 0);
+  }
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cr_expect_eq(n.intact, ALTERNATING / 2, "%d of %d sleeping threads found their stack intact", n.intact,
+               ALTERNATING / 2);
+  cb_green_sched_free(s);
+}

@@ -56,6 +56,8 @@ typedef struct cb__stack_pool {
   uint64_t batch_left;
   char *slab_next;      /* next free slot of the current slab (grows upward) */
   size_t slab_left;     /* slots left in it */
+  char *reserve_next;   /* unused part of the last mapping, handed out to batches and slabs */
+  size_t reserve_left;
   cb__stack_map *maps;  /* every mapping, for munmap */
   size_t nmaps, capmaps;
 } cb__stack_pool;
@@ -67,9 +69,22 @@ void cb__stack_pool_destroy(cb__stack_pool *p);
  * guard page of its own: then the CB__CANARY_BYTES just below *lo (the top of the
  * neighbour's slot) are its canary, which must stay zero (cb__stack_check). */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
-/* Gives the pages of the stack slot at lo back to the kernel (MADV_DONTNEED): the
- * slot stays mapped and usable and reads as zero. Its guard is left as it is. */
-void cb__stack_drop(const cb__stack_pool *p, char *lo);
+/* Gives the pages of the stack slots in [lo, hi) back to the kernel (MADV_DONTNEED):
+ * they stay mapped and usable and read as zero. Guards inside the span are left as they
+ * are; the span must be one run of slots that cb__stack_joinable says may be joined. */
+void cb__stack_drop(const cb__stack_pool *p, char *lo, char *hi);
+/* 1 when the slot [lo, lo + size) may join a drop span [span_lo, span_hi) that is
+ * just above or below it: it touches the span, or one guard region lies between them
+ * (the upper one of the two has a guard below it: !canary) and the guards are markers,
+ * which MADV_DONTNEED leaves in place (a PROT_NONE guard is a mapping of its own).
+ * The guard test matters: a gap of p->guard bytes may also be a live neighbour's slot. */
+static inline int cb__stack_joinable(const cb__stack_pool *p, const char *span_lo, const char *span_hi,
+                                     int span_lo_canary, const char *lo, int canary) {
+  const char *hi = lo + p->size;
+  if (lo == span_hi || hi == span_lo) return 1;
+  if (!p->guard_markers) return 0;
+  return (lo == span_hi + p->guard && !canary) || (span_lo == hi + p->guard && !span_lo_canary);
+}
 #define CB__CANARY_BYTES 64
 static inline size_t cb__stack_usable(const cb__stack_pool *p) { return p->size - CB__CANARY_BYTES; }
 /* Exits the process with the overflow message unless the stack in slot [lo, lo+size)

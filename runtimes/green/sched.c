@@ -134,13 +134,27 @@ static void retire(cb_green_sched *s, cb_green *g) {
  * them at the back of the free list, behind the warm ones. A dropped stack reads as
  * zero again, canaries included. */
 static void trim_cold(cb_green_sched *s) {
+  /* Threads finish in about the order they were made, so consecutive cold stacks
+   * are often neighbours: one madvise per run of them, not one per stack. */
+  char *lo = NULL, *hi = NULL;
+  int lo_canary = 0; /* of the stack at the bottom of [lo, hi) */
   cb__link *l;
   while ((l = cb__list_pop_front(&s->cold))) {
     cb_green *g = CB__CONTAINER(l, cb_green, link);
-    cb__stack_drop(&s->stacks, g->stack_lo);
+    char *glo = g->stack_lo, *ghi = glo + s->stacks.size;
+    if (lo && cb__stack_joinable(&s->stacks, lo, hi, lo_canary, glo, g->canary)) {
+      if (glo < lo) lo = glo, lo_canary = g->canary;
+      else hi = ghi;
+    } else {
+      if (lo) cb__stack_drop(&s->stacks, lo, hi);
+      lo = glo;
+      hi = ghi;
+      lo_canary = g->canary;
+    }
     cb__list_push_back(&s->free_threads, &g->link);
     s->nfree++;
   }
+  if (lo) cb__stack_drop(&s->stacks, lo, hi);
 }
 
 /* Switches from the running green thread g (already queued, parked or finished) to

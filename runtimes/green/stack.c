@@ -11,12 +11,12 @@
  *     address-space manager tracks far fewer segments) each get a guard region below
  *     (CB__GUARD_BYTES: the guard page, made large against big frames): guard markers
  *     where the kernel has them, else PROT_NONE (32,768 mappings, half the stock
- *     budget). They come CB__SLAB_STACKS to a mapping. An overflow faults in the
+ *     budget). They are made CB__SLAB_STACKS at a time. An overflow faults in the
  *     guard; the SIGSEGV handler, running on an alternate signal stack, sees the
  *     fault address inside the running green thread's guard and prints the overflow
  *     message.
- *  2. Stacks beyond that are carved from slabs of CB__SLAB_STACKS stacks (one mapping
- *     per slab, with one guard at its bottom). The lowest stack of a slab
+ *  2. Stacks beyond that are carved from slabs of CB__SLAB_STACKS stacks, each with
+ *     one guard at its bottom. The lowest stack of a slab
  *     is caught as in 1. For the others, the memory below a stack is the top of its
  *     neighbour, which belongs to a *suspended* green thread (M:1: only one runs).
  *     Every switch out of a green thread and its exit check (cb__stack_check) that
@@ -36,6 +36,8 @@
  *     writes into the neighbour and is caught only if it also touched the canary; the
  *     first 16,384 stacks do not have this hole.
  *
+ * Batches and slabs are both cut from large mappings (CB__RESERVE_BYTES), so that
+ * mmap calls and mappings stay few.
  * Stacks are never unmapped one by one: a finished green thread keeps its stack in the
  * scheduler's free list (sched.c) and the next spawn reuses both. Mappings use
  * MAP_NORESERVE: only the pages a green thread touches cost memory. */
@@ -54,6 +56,10 @@
 #define CB__GUARDED_STACKS 16384
 #define CB__GUARDED_STACKS_VALGRIND 1024
 #define CB__SLAB_STACKS 64
+/* Batches and slabs are carved from mappings of at least this size: one mmap (and
+ * one madvise) per 16 slabs of 64 KiB stacks instead of one per slab. MAP_NORESERVE
+ * address space only; it also keeps the number of mappings low for the fault path. */
+#define CB__RESERVE_BYTES ((size_t)128 << 20)
 /* PROT_NONE below a stack: one mapping whatever its size, and it costs no memory, so
  * it is made big enough that a large frame (alloca, big arrays) cannot jump over it
  * into someone else's memory. Frames larger than this still can; code built with
@@ -101,18 +107,28 @@ static int remember(cb__stack_pool *p, void *addr, size_t len) {
   return 0;
 }
 
-/* Maps len bytes of stack memory (no huge pages), remembered for munmap. */
+/* len bytes of untouched stack memory (no huge pages): the next part of the current
+ * mapping, else of a new one of max(len, CB__RESERVE_BYTES) (what was left of the
+ * old one stays unused), remembered for munmap. */
 static char *map_region(cb__stack_pool *p, size_t len) {
-  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                 -1, 0);
-  if (m == MAP_FAILED) return NULL;
-  /* with transparent huge pages a first touch would fault in (and zero) 2 MiB */
-  madvise(m, len, MADV_NOHUGEPAGE);
-  if (remember(p, m, len) != 0) {
-    munmap(m, len);
-    return NULL;
+  if (p->reserve_left < len) {
+    size_t n = len > CB__RESERVE_BYTES ? len : CB__RESERVE_BYTES;
+    char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                   -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    /* with transparent huge pages a first touch would fault in (and zero) 2 MiB */
+    madvise(m, n, MADV_NOHUGEPAGE);
+    if (remember(p, m, n) != 0) {
+      munmap(m, n);
+      return NULL;
+    }
+    p->reserve_next = m;
+    p->reserve_left = n;
   }
-  return m;
+  char *r = p->reserve_next;
+  p->reserve_next += len;
+  p->reserve_left -= len;
+  return r;
 }
 
 /* Makes [at, at + p->guard) fault on any access: guard markers, or PROT_NONE on
@@ -144,8 +160,9 @@ static int map_guarded_batch(cb__stack_pool *p) {
 }
 
 /* Contract: see green_int.h. Cost: guarded stacks: one madvise or mprotect each
- * (made CB__SLAB_STACKS at a time with their mapping); slab stacks: one mmap and one
- * madvise or mprotect per CB__SLAB_STACKS; nothing per spawn once the pool is warm. */
+ * (made CB__SLAB_STACKS at a time); slab stacks: one madvise or mprotect per
+ * CB__SLAB_STACKS; plus one mmap per CB__RESERVE_BYTES; nothing per spawn once the
+ * pool is warm. */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   if (p->guarded < p->guarded_max) {
     if (p->batch_left == 0) {
@@ -177,9 +194,10 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   return 0;
 }
 
-void cb__stack_drop(const cb__stack_pool *p, char *lo) {
+void cb__stack_drop(const cb__stack_pool *p, char *lo, char *hi) {
+  (void)p;
   /* fails only for a range that is not a mapping: a bug, not a condition */
-  CB_CHECK(madvise(lo, p->size, MADV_DONTNEED) == 0);
+  CB_CHECK(madvise(lo, (size_t)(hi - lo), MADV_DONTNEED) == 0);
 }
 
 void cb__stack_pool_destroy(cb__stack_pool *p) {
