@@ -49,6 +49,7 @@ typedef struct cb__stack_pool {
   size_t page;
   size_t guard;         /* bytes below a guarded stack or a slab that fault (stack.c) */
   int guard_markers;    /* guards are MADV_GUARD_INSTALL markers, else PROT_NONE */
+  int batched_markers;  /* a batch's markers may be tried with one process_madvise */
   uint64_t count;       /* stacks handed out */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */

@@ -47,6 +47,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -69,6 +70,8 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 uapi; glibc headers may lag */
 #endif
+/* process_madvise on the calling process without a pidfd (Linux 6.14 uapi) */
+#define CB__PIDFD_SELF_THREAD (-10000)
 
 int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   memset(p, 0, sizeof *p);
@@ -79,6 +82,7 @@ int cb__stack_pool_init(cb__stack_pool *p, size_t size) {
   p->guard = (CB__GUARD_BYTES + p->page - 1) & ~(p->page - 1);
   p->guarded_max = RUNNING_ON_VALGRIND ? CB__GUARDED_STACKS_VALGRIND : CB__GUARDED_STACKS;
   p->guard_markers = 1;
+  p->batched_markers = !RUNNING_ON_VALGRIND; /* valgrind does not know process_madvise */
   return 0;
 }
 
@@ -142,6 +146,20 @@ static int make_guard(cb__stack_pool *p, char *at) {
   return mprotect(at, p->guard, PROT_NONE) == 0 ? 0 : -errno;
 }
 
+/* Installs the guard markers of a batch, the n regions at m, m + slot, ..., with one
+ * process_madvise on this process (Linux 6.14+), which costs about a third less per
+ * guard than one madvise each; returns 0 if that did them all. Installing a marker
+ * twice is harmless, so a partial or failed call is simply redone by make_guard. */
+static int install_markers(cb__stack_pool *p, char *m, size_t slot, uint64_t n) {
+  if (!p->guard_markers || !p->batched_markers) return -1;
+  struct iovec iov[CB__SLAB_STACKS];
+  for (uint64_t i = 0; i < n; i++) iov[i] = (struct iovec){m + i * slot, p->guard};
+  long done = syscall(SYS_process_madvise, CB__PIDFD_SELF_THREAD, iov, (size_t)n, MADV_GUARD_INSTALL, 0);
+  if (done == (long)(n * p->guard)) return 0;
+  if (done < 0) p->batched_markers = 0; /* an older kernel: one madvise per guard from now on */
+  return -1;
+}
+
 /* Maps the next batch of up to CB__SLAB_STACKS guarded stacks,
  * [guard][stack][guard][stack]..., all guards made before any page of the batch is
  * touched (splitting a mapping that has no pages yet is cheaper, for mprotect). */
@@ -150,17 +168,19 @@ static int map_guarded_batch(cb__stack_pool *p) {
   uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
   char *m = map_region(p, n * slot);
   if (!m) return -ENOMEM;
-  for (uint64_t i = 0; i < n; i++) {
-    int r = make_guard(p, m + i * slot);
-    if (r != 0) return r;
+  if (install_markers(p, m, slot, n) != 0) {
+    for (uint64_t i = 0; i < n; i++) {
+      int r = make_guard(p, m + i * slot);
+      if (r != 0) return r;
+    }
   }
   p->batch_next = m;
   p->batch_left = n;
   return 0;
 }
 
-/* Contract: see green_int.h. Cost: guarded stacks: one madvise or mprotect each
- * (made CB__SLAB_STACKS at a time); slab stacks: one madvise or mprotect per
+/* Contract: see green_int.h. Cost: guarded stacks: one process_madvise per
+ * CB__SLAB_STACKS, else one madvise or mprotect each; slab stacks: one madvise or mprotect per
  * CB__SLAB_STACKS; plus one mmap per CB__RESERVE_BYTES; nothing per spawn once the
  * pool is warm. */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
