@@ -73,7 +73,7 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
 /* Gives the pages of the stack slots in [lo, hi) back to the kernel (MADV_DONTNEED):
  * they stay mapped and usable and read as zero. Guards inside the span are left as they
  * are; the span must be one run of slots that cb__stack_joinable says may be joined. */
-void cb__stack_drop(const cb__stack_pool *p, char *lo, char *hi);
+void cb__stack_drop(char *lo, char *hi);
 /* 1 when the slot [lo, lo + size) may join a drop span [span_lo, span_hi) that is
  * just above or below it: it touches the span, or one guard region lies between them
  * (the upper one of the two has a guard below it: !canary) and the guards are markers,

@@ -146,7 +146,7 @@ static void trim_cold(cb_green_sched *s) {
       if (glo < lo) lo = glo, lo_canary = g->canary;
       else hi = ghi;
     } else {
-      if (lo) cb__stack_drop(&s->stacks, lo, hi);
+      if (lo) cb__stack_drop(lo, hi);
       lo = glo;
       hi = ghi;
       lo_canary = g->canary;
@@ -154,7 +154,7 @@ static void trim_cold(cb_green_sched *s) {
     cb__list_push_back(&s->free_threads, &g->link);
     s->nfree++;
   }
-  if (lo) cb__stack_drop(&s->stacks, lo, hi);
+  if (lo) cb__stack_drop(lo, hi);
 }
 
 /* Switches from the running green thread g (already queued, parked or finished) to

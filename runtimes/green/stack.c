@@ -180,9 +180,9 @@ static int map_guarded_batch(cb__stack_pool *p) {
 }
 
 /* Contract: see green_int.h. Cost: guarded stacks: one process_madvise per
- * CB__SLAB_STACKS, else one madvise or mprotect each; slab stacks: one madvise or mprotect per
- * CB__SLAB_STACKS; plus one mmap per CB__RESERVE_BYTES; nothing per spawn once the
- * pool is warm. */
+ * CB__SLAB_STACKS, else one madvise or mprotect each; slab stacks: one madvise or
+ * mprotect per CB__SLAB_STACKS; plus one mmap per CB__RESERVE_BYTES; nothing per
+ * spawn once the pool is warm. */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   if (p->guarded < p->guarded_max) {
     if (p->batch_left == 0) {
@@ -214,8 +214,7 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   return 0;
 }
 
-void cb__stack_drop(const cb__stack_pool *p, char *lo, char *hi) {
-  (void)p;
+void cb__stack_drop(char *lo, char *hi) {
   /* fails only for a range that is not a mapping: a bug, not a condition */
   CB_CHECK(madvise(lo, (size_t)(hi - lo), MADV_DONTNEED) == 0);
 }
