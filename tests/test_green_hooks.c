@@ -587,3 +587,108 @@ Test(green_hooks, a_thousand_io_wakeups_cost_about_a_thousand_events) {
   cb_green_sched_free(s);
   for (int k = 0; k < WAKE_N; k++) close(m.sv[k][0]), close(m.sv[k][1]);
 }
+
+/* Lazy registration (io.c): a wait that is over before the scheduler would block is
+ * noticed by the main context's check of pending fds, without registering the fd
+ * with libuv; one that outlasts many checks is registered and still woken. */
+struct lazy_wait {
+  int sv[2];
+  int yields;   /* the writer's, before it writes */
+  char got;
+  int woken;
+};
+
+static void lazy_reader(void *p) {
+  struct lazy_wait *t = p;
+  cr_assert_eq(read(t->sv[0], &t->got, 1), 1); /* blocking socket: parks */
+  t->woken = 1;
+}
+
+static void lazy_writer(void *p) {
+  struct lazy_wait *t = p;
+  for (int i = 0; i < t->yields; i++) {
+    cr_assert_eq(t->woken, 0);
+    cb_green_yield(); /* busy: the scheduler never blocks */
+  }
+  cr_assert_eq(write(t->sv[1], "z", 1), 1);
+}
+
+static cb_green_stats run_lazy_wait(int yields) {
+  struct lazy_wait t = {.yields = yields};
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, t.sv), 0);
+  cb_green_sched *s = new_sched();
+  cr_assert_eq(cb_green_spawn(s, lazy_writer, &t, NULL), 0);
+  cr_assert_eq(cb_green_spawn(s, lazy_reader, &t, NULL), 0); /* runs first, parks */
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cb_green_stats st;
+  cb_green_sched_stats(s, &st);
+  cb_green_sched_free(s);
+  cr_expect_eq(t.woken, 1);
+  cr_expect_eq(t.got, 'z');
+  close(t.sv[0]);
+  close(t.sv[1]);
+  return st;
+}
+
+Test(green_hooks, a_short_wait_on_a_busy_scheduler_registers_nothing) {
+  cb_green_stats st = run_lazy_wait(300); /* a few polls of the main context */
+  cr_expect_eq(st.io_registrations, 0, "%ju registrations", (uintmax_t)st.io_registrations);
+  cr_expect_geq(st.io_events, 1);
+}
+
+Test(green_hooks, a_long_wait_on_a_busy_scheduler_is_registered_and_woken) {
+  cb_green_stats st = run_lazy_wait(100000); /* over a thousand polls of the main context */
+  cr_expect_eq(st.io_registrations, 1, "%ju registrations", (uintmax_t)st.io_registrations);
+}
+
+/* More parked fds than the pending list holds (4,096): the oldest are registered
+ * at once, and every reader is still woken. */
+enum { CAP_N = 4200 };
+
+struct cap_wake {
+  int (*sv)[2];
+  int got;  /* readers started */
+  int done; /* readers that read their byte */
+};
+
+static void cap_writer(void *p) {
+  struct cap_wake *m = p;
+  cb_green_yield(); /* after every reader has parked */
+  for (int k = 0; k < CAP_N; k++) cr_assert_eq(write(m->sv[k][1], "x", 1), 1);
+}
+
+static void cap_reader(void *p) {
+  struct cap_wake *m = p;
+  int k = m->got++;
+  char c;
+  cr_assert_eq(read(m->sv[k][0], &c, 1), 1);
+  m->done++;
+}
+
+Test(green_hooks, more_pending_fds_than_the_cap_are_all_woken) {
+  struct rlimit rl;
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  rlim_t need = 2 * CAP_N + 64;
+  if (rl.rlim_cur < need) {
+    rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur < need) cr_skip_test("needs %ju descriptors, the limit is %ju", (uintmax_t)need, (uintmax_t)rl.rlim_cur);
+  struct cap_wake m = {.sv = calloc(CAP_N, sizeof *m.sv)};
+  cr_assert_not_null(m.sv);
+  for (int k = 0; k < CAP_N; k++) cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, m.sv[k]), 0);
+  cb_green_sched *s = new_sched();
+  cr_assert_eq(cb_green_spawn(s, cap_writer, &m, NULL), 0);
+  for (int k = 0; k < CAP_N; k++) cr_assert_eq(cb_green_spawn(s, cap_reader, &m, NULL), 0);
+  cr_assert_eq(cb_green_sched_run(s), 0);
+  cb_green_stats st;
+  cb_green_sched_stats(s, &st);
+  cb_green_sched_free(s);
+  cr_expect_eq(m.done, CAP_N);
+  /* the readers park one after another with the writer behind them: past the cap,
+   * each new wait registers the oldest pending fd */
+  cr_expect_geq(st.io_registrations, CAP_N - 4096, "%ju registrations", (uintmax_t)st.io_registrations);
+  cr_expect_lt(st.io_registrations, CAP_N, "%ju registrations", (uintmax_t)st.io_registrations);
+  for (int k = 0; k < CAP_N; k++) close(m.sv[k][0]), close(m.sv[k][1]);
+  free(m.sv);
+}

@@ -69,7 +69,8 @@ typedef struct cb_green_stats {
   uint64_t peak_live; /* most alive at once */
   uint64_t stacks;    /* stacks mapped (reused through the pool) */
   uint64_t switches;  /* context switches */
-  uint64_t io_events; /* readiness events libuv reported for parked fds */
+  uint64_t io_events; /* readiness events reported for parked fds (libuv, or the check of pending fds) */
+  uint64_t io_registrations; /* fds registered with libuv, or their events widened (io.c) */
   size_t stack_size;  /* bytes per stack slot, whole pages (stack.c) */
 } cb_green_stats;
 void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out);

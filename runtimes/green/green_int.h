@@ -2,6 +2,7 @@
 #ifndef CB_GREEN_INT_H
 #define CB_GREEN_INT_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,10 +142,14 @@ typedef struct cb__green_block {
 } cb__green_block;
 /* One readiness watcher per file descriptor (libuv allows one uv_poll_t per fd). */
 typedef struct cb__fdw {
-  uv_poll_t poll;
-  cb__link waiters;   /* cb__fdwait */
-  cb__link idle_link; /* on s->idle_fds while registered with no waiter */
-  int events;         /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
+  uv_poll_t poll;        /* valid once `inited` (uv_poll_init done for this fd number) */
+  int fd;
+  int inited;
+  cb__link waiters;      /* cb__fdwait */
+  cb__link idle_link;    /* on s->idle_fds while registered with no waiter */
+  cb__link pending_link; /* on s->pending_fds while waited for beyond its registration */
+  uint32_t checks;       /* batched checks it went through while pending */
+  int events;            /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
 } cb__fdw;
 
 typedef struct cb__fdwait {
@@ -153,6 +158,7 @@ typedef struct cb__fdwait {
   int fd;
   int events;   /* UV_READABLE and/or UV_WRITABLE */
   int revents;  /* set when woken; UV_READABLE|UV_WRITABLE, or events on error */
+  int error;    /* negative errno when the fd could not be watched */
 } cb__fdwait;
 
 /* Deadlines of the scheduler's green threads (deadline.c). */
@@ -175,7 +181,7 @@ struct cb_green_sched {
   size_t nfree;          /* green threads on it */
   cb__link cold;         /* finished ones whose stack pages are to be dropped (sched.c) */
   cb__green_block *blocks; /* every cb_green ever made, newest block first */
-  uint64_t live, peak_live, created, switches, io_events;
+  uint64_t live, peak_live, created, switches, io_events, io_registrations;
   int budget;            /* switches left before the main context polls IO again */
   int in_uv;             /* inside uv_run: a wake-up must keep it from blocking */
   uv_idle_t wake;        /* active while a callback has made a green thread ready */
@@ -184,6 +190,10 @@ struct cb_green_sched {
   cb__stack_pool stacks;
   cb__fdw **fds;         /* indexed by fd, lazily allocated */
   cb__link idle_fds;     /* registered watchers nobody waits on (io.c) */
+  cb__link pending_fds;  /* watchers waited for but not (fully) registered (io.c) */
+  size_t npending;
+  struct pollfd *pfds;   /* scratch for the batched check of pending_fds */
+  size_t pfds_cap;
   size_t nfds;
   cb_green_sched *outer; /* scheduler that was current on this thread before run */
   /* main stack bounds for ASan fiber switches */
@@ -227,8 +237,13 @@ void cb__green_timers_close(cb_green_sched *s);
  * deadline passes (-ETIMEDOUT; deadline_ns < 0 = none). Negative errno if an fd cannot
  * be watched (e.g. a regular file: -EPERM). */
 int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns);
-/* Stops every registered watcher nobody waits on; before blocking in libuv. */
-void cb__io_stop_idle(cb_green_sched *s);
+/* From the main context, each time it is about to poll libuv: one ppoll over the
+ * fds waited for but not registered with libuv yet; wakes the waiters of the ready
+ * ones. Returns how many green threads it made ready. */
+size_t cb__io_check_pending(cb_green_sched *s);
+/* Before blocking in libuv: stops every registered watcher nobody waits on, and
+ * registers every fd still waited for, so that only those can wake the scheduler. */
+void cb__io_before_block(cb_green_sched *s);
 /* fd is being closed: wake its waiters, drop its registration. */
 void cb__io_forget(cb_green_sched *s, int fd);
 void cb__io_destroy(cb_green_sched *s);

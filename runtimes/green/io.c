@@ -4,6 +4,20 @@
  * fd number (s->fds, allocated on first use and kept) with the list of green threads
  * waiting on it.
  *
+ * Lazy registration: registering a fresh fd with libuv costs about six system calls
+ * (F_GETFL; uv_poll_init's epoll ADD+DEL probe and FIONBIO; uv_poll_start's DEL; the
+ * ADD in the next poll), and a busy scheduler often does not need it: the wait may be
+ * over before the scheduler would block (a burst of new connections, libcurl's
+ * wake-up socketpair that is polled next to every socket and never becomes ready).
+ * So a wait that the fd's registration does not cover puts the watcher on
+ * s->pending_fds instead, and the main context checks all pending fds with one
+ * ppoll each time it polls libuv (cb__io_check_pending). A pending fd is registered
+ * with libuv when the scheduler is about to block (nothing else could wake it), or
+ * after CB__IO_CHECKS_BEFORE_REGISTER checks (ski rental: by then the checks have
+ * cost about what registering costs), or when CB__IO_PENDING_MAX are pending (each
+ * check is O(pending fds)). Readiness comes from libuv for registered fds, from that
+ * ppoll for pending ones; epoll is level-triggered, so nothing is lost while pending.
+ *
  * Lazy stop: when the last waiter leaves, the watcher stays registered in epoll (it
  * goes on s->idle_fds), because a green thread that just waited on an fd usually
  * waits on it again soon (libcurl: poll, recv, poll...); re-adding it would cost two
@@ -16,10 +30,18 @@
  * registration. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runtimes/green/green_int.h"
+
+#define CB__IO_CHECKS_BEFORE_REGISTER 64
+#define CB__IO_PENDING_MAX 4096
 
 static int waiter_events(const cb__fdw *w) {
   int ev = 0;
@@ -34,6 +56,13 @@ static void stop(cb__fdw *w) {
   cb__list_remove(&w->idle_link);
 }
 
+static void unpend(cb_green_sched *s, cb__fdw *w) {
+  if (cb__list_empty(&w->pending_link)) return;
+  cb__list_remove(&w->pending_link);
+  s->npending--;
+  w->checks = 0;
+}
+
 /* Makes the registration exactly what the waiters want (stops it if none). */
 static void narrow(cb__fdw *w) {
   int ev = waiter_events(w);
@@ -45,22 +74,25 @@ static void narrow(cb__fdw *w) {
   }
 }
 
-static void on_poll(uv_poll_t *h, int status, int events) {
-  cb__fdw *w = h->data;
-  cb_green_sched *s = h->loop->data;
-  int wanted = 0;
+/* Readies every waiter of w whose events hit (all of them on error: the retried
+ * system call reports it). */
+static void wake_waiters(cb_green_sched *s, cb__fdw *w, int events, int error) {
   s->io_events++;
   for (cb__link *l = w->waiters.next; l != &w->waiters; l = l->next) {
     cb__fdwait *fw = CB__CONTAINER(l, cb__fdwait, link);
-    /* on error, wake everyone: the retried system call reports it */
-    int hit = status < 0 ? fw->events : (events & fw->events);
+    int hit = error ? fw->events : (events & fw->events);
     if (hit) {
       fw->revents |= hit;
       cb__green_ready(s, fw->g);
     }
-    wanted |= fw->events;
   }
-  if (status < 0 || (events & ~wanted)) narrow(w); /* an event nobody waits for */
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  cb__fdw *w = h->data;
+  cb_green_sched *s = h->loop->data;
+  wake_waiters(s, w, events, status < 0);
+  if (status < 0 || (events & ~waiter_events(w))) narrow(w); /* an event nobody waits for */
 }
 
 static int watcher(cb_green_sched *s, int fd, cb__fdw **out) {
@@ -77,25 +109,46 @@ static int watcher(cb_green_sched *s, int fd, cb__fdw **out) {
   if (!s->fds[fd]) {
     cb__fdw *w = calloc(1, sizeof *w);
     if (!w) return -ENOMEM;
-    /* uv_poll_init makes the fd non-blocking for good; give the caller its flags back */
-    int flags = fcntl(fd, F_GETFL);
-    int r = flags < 0 ? -errno : uv_poll_init(&s->loop, &w->poll, fd);
-    if (r == 0 && !(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags);
-    if (r != 0) {
-      free(w);
-      return r;
-    }
-    w->poll.data = w;
+    w->fd = fd;
     cb__list_init(&w->waiters);
     cb__list_init(&w->idle_link);
+    cb__list_init(&w->pending_link);
     s->fds[fd] = w;
   }
   *out = s->fds[fd];
   return 0;
 }
 
+/* Registers w with libuv for everything its waiters want (first time for this fd
+ * number: uv_poll_init, which makes the fd non-blocking for good, so the caller gets
+ * its flags back). On failure wakes the waiters with the error. */
+static void register_fd(cb_green_sched *s, cb__fdw *w) {
+  unpend(s, w);
+  int r = 0;
+  if (!w->inited) {
+    int flags = fcntl(w->fd, F_GETFL);
+    r = flags < 0 ? -errno : uv_poll_init(&s->loop, &w->poll, w->fd);
+    if (r == 0) {
+      if (!(flags & O_NONBLOCK)) fcntl(w->fd, F_SETFL, flags);
+      w->poll.data = w;
+      w->inited = 1;
+    }
+  }
+  int ev = waiter_events(w) | w->events;
+  if (r == 0 && ev != w->events) {
+    r = uv_poll_start(&w->poll, ev, on_poll);
+    if (r == 0) {
+      w->events = ev;
+      s->io_registrations++;
+    }
+  }
+  if (r == 0) return;
+  for (cb__link *l = w->waiters.next; l != &w->waiters; l = l->next) CB__CONTAINER(l, cb__fdwait, link)->error = r;
+  wake_waiters(s, w, 0, 1);
+}
+
 /* Contract: see green_int.h. Cost: nothing for an fd still registered from its last
- * wait, else one epoll_ctl (libuv); plus the park. */
+ * wait, else a place on the pending list; plus the park. */
 int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns) {
   cb_green *g = s->current;
   size_t added = 0;
@@ -106,32 +159,79 @@ int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns)
     if (r != 0) break;
     w[added].g = g;
     w[added].revents = 0;
+    w[added].error = 0;
     cb__list_push_back(&fw->waiters, &w[added].link);
     cb__list_remove(&fw->idle_link);
-    if ((w[added].events | fw->events) != fw->events) {
-      int ev = w[added].events | fw->events;
-      CB_CHECK(uv_poll_start(&fw->poll, ev, on_poll) == 0);
-      fw->events = ev;
+    if ((w[added].events | fw->events) != fw->events && cb__list_empty(&fw->pending_link)) {
+      cb__list_push_back(&s->pending_fds, &fw->pending_link);
+      if (++s->npending > CB__IO_PENDING_MAX) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
     }
   }
+  for (size_t i = 0; i < added && r == 0; i++) r = w[i].error; /* registered by the cap above, and failed */
   if (r == 0) {
     if (deadline_ns >= 0) cb__green_timer_start(s, g, deadline_ns);
     cb__green_park(s);
     if (deadline_ns >= 0) cb__green_timer_stop(g);
     r = -ETIMEDOUT;
     for (size_t i = 0; i < n; i++)
+      if (w[i].error) r = w[i].error;
+    for (size_t i = 0; i < n && r == -ETIMEDOUT; i++)
       if (w[i].revents) r = 0;
   }
   for (size_t i = 0; i < added; i++) {
     cb__fdw *fw = s->fds[w[i].fd];
     cb__list_remove(&w[i].link);
-    if (cb__list_empty(&fw->waiters) && fw->events) cb__list_push_back(&s->idle_fds, &fw->idle_link);
+    if (!cb__list_empty(&fw->waiters)) continue;
+    unpend(s, fw); /* the wait ended before the fd needed registering */
+    if (fw->events) cb__list_push_back(&s->idle_fds, &fw->idle_link);
   }
   return r;
 }
 
-void cb__io_stop_idle(cb_green_sched *s) {
+static short uv_to_poll(int ev) { return (short)((ev & UV_READABLE ? POLLIN : 0) | (ev & UV_WRITABLE ? POLLOUT : 0)); }
+
+/* Contract: see green_int.h. Cost: nothing when no fd is pending, else one ppoll over
+ * them (the main context also registers the ones checked often enough). */
+size_t cb__io_check_pending(cb_green_sched *s) {
+  if (s->npending == 0) return 0;
+  if (s->npending > s->pfds_cap) {
+    size_t cap = s->pfds_cap ? s->pfds_cap : 64;
+    while (cap < s->npending) cap *= 2;
+    struct pollfd *p = realloc(s->pfds, cap * sizeof *p);
+    if (!p) { /* cannot check them: register them, as before blocking */
+      while (!cb__list_empty(&s->pending_fds)) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
+      return 0;
+    }
+    s->pfds = p;
+    s->pfds_cap = cap;
+  }
+  size_t n = 0;
+  for (cb__link *l = s->pending_fds.next; l != &s->pending_fds; l = l->next) {
+    cb__fdw *w = CB__CONTAINER(l, cb__fdw, pending_link);
+    s->pfds[n++] = (struct pollfd){.fd = w->fd, .events = uv_to_poll(waiter_events(w))};
+  }
+  struct timespec zero = {0, 0};
+  if (syscall(SYS_ppoll, s->pfds, n, &zero, NULL, (size_t)_NSIG / 8) < 0) /* ENOMEM: counts as a check */
+    for (size_t i = 0; i < n; i++) s->pfds[i].revents = 0;
+  size_t before = s->nready, i = 0;
+  for (cb__link *l = s->pending_fds.next, *next; l != &s->pending_fds; l = next, i++) {
+    next = l->next;
+    cb__fdw *w = CB__CONTAINER(l, cb__fdw, pending_link);
+    short re = s->pfds[i].revents;
+    if (re & (POLLERR | POLLHUP | POLLNVAL)) {
+      wake_waiters(s, w, 0, 1);
+    } else if (re) {
+      wake_waiters(s, w, (re & POLLIN ? UV_READABLE : 0) | (re & POLLOUT ? UV_WRITABLE : 0), 0);
+    } else if (++w->checks >= CB__IO_CHECKS_BEFORE_REGISTER) {
+      register_fd(s, w);
+    }
+  }
+  return s->nready - before;
+}
+
+void cb__io_before_block(cb_green_sched *s) {
   while (!cb__list_empty(&s->idle_fds)) stop(CB__CONTAINER(s->idle_fds.next, cb__fdw, idle_link));
+  while (!cb__list_empty(&s->pending_fds)) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
 }
 
 void cb__io_forget(cb_green_sched *s, int fd) {
@@ -143,6 +243,7 @@ void cb__io_forget(cb_green_sched *s, int fd) {
     fw->revents |= fw->events;
     cb__green_ready(s, fw->g);
   }
+  unpend(s, w);
   stop(w);
 }
 
@@ -150,11 +251,16 @@ static void close_free(uv_handle_t *h) { free(h->data); }
 
 void cb__io_destroy(cb_green_sched *s) {
   for (size_t i = 0; i < s->nfds; i++) {
-    if (!s->fds[i]) continue;
-    CB_CHECK(cb__list_empty(&s->fds[i]->waiters));
-    uv_close((uv_handle_t *)&s->fds[i]->poll, close_free);
+    cb__fdw *w = s->fds[i];
+    if (!w) continue;
+    CB_CHECK(cb__list_empty(&w->waiters));
+    if (w->inited) uv_close((uv_handle_t *)&w->poll, close_free);
+    else free(w);
   }
   free(s->fds);
   s->fds = NULL;
   s->nfds = 0;
+  free(s->pfds);
+  s->pfds = NULL;
+  s->pfds_cap = 0;
 }

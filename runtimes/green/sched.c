@@ -8,7 +8,9 @@
  * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
  * empty (it then blocks in libuv for IO and timers) or once every thread that was
  * ready at the last poll has had its turn, and at least CB__POLL_EVERY switches
- * (it then polls libuv without blocking so that IO is not starved by yield loops).
+ * (it then polls libuv without blocking so that IO is not starved by yield loops;
+ * each poll also checks, with one ppoll, the fds waited for but not yet registered
+ * with libuv: io.c registers an fd lazily).
  * A thread woken by IO thus runs before the next poll: polling sooner would report
  * its fd again (epoll is level-triggered and the data is still unread), and with
  * thousands of woken threads every poll would return the same thousand events.
@@ -80,6 +82,7 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
   cb__list_init(&s->free_threads);
   cb__list_init(&s->cold);
   cb__list_init(&s->idle_fds);
+  cb__list_init(&s->pending_fds);
   *out = s;
   return 0;
 }
@@ -90,6 +93,7 @@ void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
   out->stacks = s->stacks.count;
   out->switches = s->switches;
   out->io_events = s->io_events;
+  out->io_registrations = s->io_registrations;
   out->stack_size = s->stacks.size;
 }
 
@@ -340,10 +344,11 @@ int cb_green_sched_run(cb_green_sched *s) {
       cb__san_finish_switch(fake);
       continue;
     }
+    cb__io_check_pending(s); /* fds waited for but not registered with libuv (io.c) */
     int idle = cb__list_empty(&s->ready);
     if (idle) {
       trim_cold(s);
-      cb__io_stop_idle(s); /* only what someone waits for may keep us blocked */
+      cb__io_before_block(s); /* only what someone waits for may keep us blocked */
     }
     s->in_uv = 1;
     int alive = uv_run(&s->loop, idle ? UV_RUN_ONCE : UV_RUN_NOWAIT);
