@@ -637,7 +637,7 @@ Test(green_hooks, a_short_wait_on_a_busy_scheduler_registers_nothing) {
 }
 
 Test(green_hooks, a_long_wait_on_a_busy_scheduler_is_registered_and_woken) {
-  cb_green_stats st = run_lazy_wait(100000); /* over a thousand polls of the main context */
+  cb_green_stats st = run_lazy_wait(100000); /* milliseconds of yields: dozens of checks */
   cr_expect_eq(st.io_registrations, 1, "%ju registrations", (uintmax_t)st.io_registrations);
 }
 

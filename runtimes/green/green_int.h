@@ -148,7 +148,7 @@ typedef struct cb__fdw {
   cb__link waiters;      /* cb__fdwait */
   cb__link idle_link;    /* on s->idle_fds while registered with no waiter */
   cb__link pending_link; /* on s->pending_fds while waited for beyond its registration */
-  uint32_t checks;       /* batched checks it went through while pending */
+  uint32_t checks;       /* batched checks it went through since it was last registered */
   int events;            /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
 } cb__fdw;
 
@@ -192,6 +192,7 @@ struct cb_green_sched {
   cb__link idle_fds;     /* registered watchers nobody waits on (io.c) */
   cb__link pending_fds;  /* watchers waited for but not (fully) registered (io.c) */
   size_t npending;
+  int64_t check_after_ns; /* no check of pending_fds before then (io.c) */
   struct pollfd *pfds;   /* scratch for the batched check of pending_fds */
   size_t pfds_cap;
   size_t nfds;
@@ -237,10 +238,11 @@ void cb__green_timers_close(cb_green_sched *s);
  * deadline passes (-ETIMEDOUT; deadline_ns < 0 = none). Negative errno if an fd cannot
  * be watched (e.g. a regular file: -EPERM). */
 int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns);
-/* From the main context, each time it is about to poll libuv: one ppoll over the
- * fds waited for but not registered with libuv yet; wakes the waiters of the ready
- * ones. Returns how many green threads it made ready. */
-size_t cb__io_check_pending(cb_green_sched *s);
+/* From the main context, when it is about to poll libuv (before_block: with no green
+ * thread ready): one ppoll over the fds waited for but not registered with libuv
+ * yet, unless the last one was too recent for what it cost (io.c); wakes the waiters
+ * of the ready ones. Returns how many green threads it made ready. */
+size_t cb__io_check_pending(cb_green_sched *s, int before_block);
 /* Before blocking in libuv: stops every registered watcher nobody waits on, and
  * registers every fd still waited for, so that only those can wake the scheduler. */
 void cb__io_before_block(cb_green_sched *s);

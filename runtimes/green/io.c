@@ -7,16 +7,22 @@
  * Lazy registration: registering a fresh fd with libuv costs about six system calls
  * (F_GETFL; uv_poll_init's epoll ADD+DEL probe and FIONBIO; uv_poll_start's DEL; the
  * ADD in the next poll), and a busy scheduler often does not need it: the wait may be
- * over before the scheduler would block (a burst of new connections, libcurl's
- * wake-up socketpair that is polled next to every socket and never becomes ready).
- * So a wait that the fd's registration does not cover puts the watcher on
- * s->pending_fds instead, and the main context checks all pending fds with one
- * ppoll each time it polls libuv (cb__io_check_pending). A pending fd is registered
- * with libuv when the scheduler is about to block (nothing else could wake it), or
- * after CB__IO_CHECKS_BEFORE_REGISTER checks (ski rental: by then the checks have
- * cost about what registering costs), or when CB__IO_PENDING_MAX are pending (each
- * check is O(pending fds)). Readiness comes from libuv for registered fds, from that
- * ppoll for pending ones; epoll is level-triggered, so nothing is lost while pending.
+ * over before the scheduler would block (a burst of new connections; libcurl's
+ * wake-up socketpair, polled next to every socket and never ready). So a wait that
+ * the fd's registration does not cover puts the watcher on s->pending_fds instead,
+ * and the main context checks all pending fds with one ppoll when it polls libuv
+ * (cb__io_check_pending). Those checks take at most about 1/CB__IO_CHECK_SHARE of
+ * its time: after a check that took t, the next one waits until CB__IO_CHECK_SHARE * t
+ * has passed (2,000 fds take ~1 ms here, a few fds microseconds); only before
+ * blocking are up to CB__IO_CHEAP_CHECK fds checked regardless. A pending fd is
+ * registered with libuv
+ *   - when the scheduler is about to block (nothing else could wake it);
+ *   - once it has been through CB__IO_CHECKS_BEFORE_REGISTER checks, over all its
+ *     waits since it was last registered (ski rental: checking one fd costs ~0.5 us
+ *     here, registering it ~15-20 us);
+ *   - when more than CB__IO_PENDING_MAX are pending.
+ * Readiness comes from libuv for registered fds, from that ppoll for pending ones;
+ * epoll is level-triggered, so nothing is lost while an fd is pending.
  *
  * Lazy stop: when the last waiter leaves, the watcher stays registered in epoll (it
  * goes on s->idle_fds), because a green thread that just waited on an fd usually
@@ -40,7 +46,9 @@
 
 #include "runtimes/green/green_int.h"
 
-#define CB__IO_CHECKS_BEFORE_REGISTER 64
+#define CB__IO_CHECKS_BEFORE_REGISTER 32
+#define CB__IO_CHECK_SHARE 16
+#define CB__IO_CHEAP_CHECK 64
 #define CB__IO_PENDING_MAX 4096
 
 static int waiter_events(const cb__fdw *w) {
@@ -60,7 +68,6 @@ static void unpend(cb_green_sched *s, cb__fdw *w) {
   if (cb__list_empty(&w->pending_link)) return;
   cb__list_remove(&w->pending_link);
   s->npending--;
-  w->checks = 0;
 }
 
 /* Makes the registration exactly what the waiters want (stops it if none). */
@@ -134,6 +141,7 @@ static void register_fd(cb_green_sched *s, cb__fdw *w) {
       w->inited = 1;
     }
   }
+  w->checks = 0;
   int ev = waiter_events(w) | w->events;
   if (r == 0 && ev != w->events) {
     r = uv_poll_start(&w->poll, ev, on_poll);
@@ -190,10 +198,14 @@ int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns)
 
 static short uv_to_poll(int ev) { return (short)((ev & UV_READABLE ? POLLIN : 0) | (ev & UV_WRITABLE ? POLLOUT : 0)); }
 
-/* Contract: see green_int.h. Cost: nothing when no fd is pending, else one ppoll over
- * them (the main context also registers the ones checked often enough). */
-size_t cb__io_check_pending(cb_green_sched *s) {
+/* Contract: see green_int.h. Cost: nothing when no fd is pending or the last check
+ * was too recent for its cost, else one ppoll over them (and the registration of the
+ * ones checked often enough). */
+size_t cb__io_check_pending(cb_green_sched *s, int before_block) {
   if (s->npending == 0) return 0;
+  int64_t start = cb__mono_ns();
+  /* before blocking, a check of a few fds costs less than registering one of them */
+  if (start < s->check_after_ns && !(before_block && s->npending <= CB__IO_CHEAP_CHECK)) return 0;
   if (s->npending > s->pfds_cap) {
     size_t cap = s->pfds_cap ? s->pfds_cap : 64;
     while (cap < s->npending) cap *= 2;
@@ -226,6 +238,7 @@ size_t cb__io_check_pending(cb_green_sched *s) {
       register_fd(s, w);
     }
   }
+  s->check_after_ns = start + CB__IO_CHECK_SHARE * (cb__mono_ns() - start);
   return s->nready - before;
 }
 
@@ -244,6 +257,7 @@ void cb__io_forget(cb_green_sched *s, int fd) {
     cb__green_ready(s, fw->g);
   }
   unpend(s, w);
+  w->checks = 0; /* the number's next fd starts afresh */
   stop(w);
 }
 

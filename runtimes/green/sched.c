@@ -344,7 +344,7 @@ int cb_green_sched_run(cb_green_sched *s) {
       cb__san_finish_switch(fake);
       continue;
     }
-    cb__io_check_pending(s); /* fds waited for but not registered with libuv (io.c) */
+    cb__io_check_pending(s, cb__list_empty(&s->ready)); /* fds not registered with libuv (io.c) */
     int idle = cb__list_empty(&s->ready);
     if (idle) {
       trim_cold(s);
