@@ -46,6 +46,7 @@ typedef struct conn {
   int close_after;  /* close once the response is written */
   int peer_done;    /* the peer sent EOF: no more requests will come */
   uint64_t seed, bytes;
+  uint64_t due_ns;  /* uv_hrtime at which the delayed response may go out */
   char *out;        /* response buffer, out_cap bytes, reused */
   size_t out_cap;
   size_t len;       /* bytes in buf */
@@ -245,8 +246,16 @@ static void send_response(conn *c, int status, const char *reason, uint64_t seed
   if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) conn_close(c);
 }
 
+/* libuv timers count whole milliseconds of the loop's clock (a truncated, possibly
+ * coarse CLOCK_MONOTONIC), so a timer armed for ms may fire up to a millisecond or so
+ * before ms have passed on uv_hrtime. Such a response waits one more millisecond:
+ * never early, at most about 1 ms late. */
 static void on_delay_done(uv_timer_t *t) {
   conn *c = t->data;
+  if (uv_hrtime() < c->due_ns) {
+    CB_CHECK(uv_timer_start(&c->timer, on_delay_done, 1, 0) == 0);
+    return;
+  }
   note_event(t->loop);
   send_response(c, 200, "OK", c->seed, c->bytes);
 }
@@ -293,6 +302,7 @@ static void serve_next(conn *c) {
   c->busy = 1;
   keep_reading(c); /* room was made for pipelined requests */
   uv_update_time(c->tcp.loop);
+  c->due_ns = uv_hrtime() + (uint64_t)r.ms * 1000000;
   CB_CHECK(uv_timer_start(&c->timer, on_delay_done, (uint64_t)r.ms, 0) == 0);
 }
 
