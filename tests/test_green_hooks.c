@@ -547,6 +547,17 @@ Test(green_hooks, cancelled_timeout_does_not_hide_a_deadlock, .timeout = 10) {
  * over and over, so the events stay about one per wake-up, not N²/64. */
 enum { WAKE_N = 1000 };
 
+/* Raises the soft descriptor limit to `need` if the hard one allows, else skips the test. */
+static void need_descriptors(rlim_t need) {
+  struct rlimit rl;
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_cur < need) {
+    rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  if (rl.rlim_cur < need) cr_skip_test("needs %ju descriptors, the limit is %ju", (uintmax_t)need, (uintmax_t)rl.rlim_cur);
+}
+
 struct mass_wake {
   int sv[WAKE_N][2];
   int got;
@@ -566,13 +577,7 @@ static void mass_writer(void *p) {
 }
 
 Test(green_hooks, a_thousand_io_wakeups_cost_about_a_thousand_events) {
-  struct rlimit rl;
-  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-  if (rl.rlim_cur < 3 * WAKE_N) {
-    rl.rlim_cur = rl.rlim_max < 3 * WAKE_N ? rl.rlim_max : 3 * WAKE_N;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-  if (rl.rlim_cur < 3 * WAKE_N) cr_skip_test("needs %d descriptors, the limit is %ju", 3 * WAKE_N, (uintmax_t)rl.rlim_cur);
+  need_descriptors(3 * WAKE_N);
   static struct mass_wake m;
   memset(&m, 0, sizeof m);
   for (int k = 0; k < WAKE_N; k++) cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, m.sv[k]), 0);
@@ -666,14 +671,7 @@ static void cap_reader(void *p) {
 }
 
 Test(green_hooks, more_pending_fds_than_the_cap_are_all_woken) {
-  struct rlimit rl;
-  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-  rlim_t need = 2 * CAP_N + 64;
-  if (rl.rlim_cur < need) {
-    rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-  if (rl.rlim_cur < need) cr_skip_test("needs %ju descriptors, the limit is %ju", (uintmax_t)need, (uintmax_t)rl.rlim_cur);
+  need_descriptors(2 * CAP_N + 64);
   struct cap_wake m = {.sv = calloc(CAP_N, sizeof *m.sv)};
   cr_assert_not_null(m.sv);
   for (int k = 0; k < CAP_N; k++) cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, m.sv[k]), 0);

@@ -37,10 +37,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +194,10 @@ int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns)
   return r;
 }
 
+static void register_all_pending(cb_green_sched *s) {
+  while (!cb__list_empty(&s->pending_fds)) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
+}
+
 static short uv_to_poll(int ev) { return (short)((ev & UV_READABLE ? POLLIN : 0) | (ev & UV_WRITABLE ? POLLOUT : 0)); }
 
 /* Contract: see green_int.h. Cost: nothing when no fd is pending or the last check
@@ -211,7 +213,7 @@ size_t cb__io_check_pending(cb_green_sched *s, int before_block) {
     while (cap < s->npending) cap *= 2;
     struct pollfd *p = realloc(s->pfds, cap * sizeof *p);
     if (!p) { /* cannot check them: register them, as before blocking */
-      while (!cb__list_empty(&s->pending_fds)) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
+      register_all_pending(s);
       return 0;
     }
     s->pfds = p;
@@ -223,7 +225,7 @@ size_t cb__io_check_pending(cb_green_sched *s, int before_block) {
     s->pfds[n++] = (struct pollfd){.fd = w->fd, .events = uv_to_poll(waiter_events(w))};
   }
   struct timespec zero = {0, 0};
-  if (syscall(SYS_ppoll, s->pfds, n, &zero, NULL, (size_t)_NSIG / 8) < 0) /* ENOMEM: counts as a check */
+  if (ppoll(s->pfds, n, &zero, NULL) < 0) /* ENOMEM: counts as a check */
     for (size_t i = 0; i < n; i++) s->pfds[i].revents = 0;
   size_t before = s->nready, i = 0;
   for (cb__link *l = s->pending_fds.next, *next; l != &s->pending_fds; l = next, i++) {
@@ -244,7 +246,7 @@ size_t cb__io_check_pending(cb_green_sched *s, int before_block) {
 
 void cb__io_before_block(cb_green_sched *s) {
   while (!cb__list_empty(&s->idle_fds)) stop(CB__CONTAINER(s->idle_fds.next, cb__fdw, idle_link));
-  while (!cb__list_empty(&s->pending_fds)) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
+  register_all_pending(s);
 }
 
 void cb__io_forget(cb_green_sched *s, int fd) {
