@@ -87,7 +87,7 @@ Test(cli, run_prints_contract_fields) {
   char *const argv[] = {CONCBENCH, "run", "--model", "threads", "--workload", "fib", "--tasks", "6",
                         "--concurrency", "2", "--param", "n=20", NULL};
   json_t *o = good_cell(argv);
-  const char *fields[] = {"model", "workload", "tasks", "concurrency", "params", "wall_s", "user_s",
+  const char *fields[] = {"model", "workload", "tasks", "concurrency", "params", "wall_s", "last_start_s", "user_s",
                           "sys_s", "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary",
                           "created", "jobs_ok", "jobs_failed", "latency_ms", "checksum", "verified"};
   for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
@@ -97,7 +97,10 @@ Test(cli, run_prints_contract_fields) {
   cr_expect_eq(json_integer_value(json_object_get(o, "concurrency")), 2);
   cr_expect_eq(json_integer_value(json_object_get(o, "created")), 2, "a pool of 2 threads");
   cr_expect_eq(json_integer_value(json_object_get(json_object_get(o, "params"), "n")), 20);
-  cr_expect(json_real_value(json_object_get(o, "wall_s")) > 0);
+  double wall = json_real_value(json_object_get(o, "wall_s")), last = json_real_value(json_object_get(o, "last_start_s"));
+  cr_expect(wall > 0);
+  /* two workers for six jobs: the last one starts only after four have ended */
+  cr_expect(last > 0 && last < wall, "last_start_s %.6f, wall_s %.6f", last, wall);
   json_t *lat = json_object_get(o, "latency_ms");
   cr_expect(json_real_value(json_object_get(lat, "p50")) <= json_real_value(json_object_get(lat, "max")));
   cr_expect_str_eq(json_string_value(json_object_get(o, "checksum")),
@@ -117,6 +120,9 @@ Test(cli, procs_http_40_tasks_verifies) {
   /* 4 requests of 100 ms each, all 40 jobs concurrent: about 0.4 s, never 40 x 0.4 s. */
   double wall = json_real_value(json_object_get(o, "wall_s"));
   cr_expect(wall >= 0.4 && wall < 8.0, "wall %.3f s", wall);
+  /* the last job to start still had its 4 x 100 ms ahead of it */
+  double last = json_real_value(json_object_get(o, "last_start_s"));
+  cr_expect(last >= 0 && last + 0.4 <= wall, "last_start_s %.3f, wall_s %.3f", last, wall);
   json_decref(o);
 }
 
