@@ -34,7 +34,7 @@ BIN   := $(if $(filter asm,$(VARIANT)),bin,$(BUILD)/bin)
 
 # Every .c/.S under runtimes/ and workloads/, and harness/ minus the program mains,
 # goes into one static library that the programs and the tests link.
-MAINS    := harness/main.c harness/delayd_main.c harness/loop_bench_main.c harness/echobench_main.c harness/httpfloor_main.c
+MAINS    := harness/main.c harness/delayd_main.c harness/loop_bench_main.c harness/echobench_main.c harness/httpfloor_main.c harness/easystart_main.c
 LIB_SRCS := $(sort $(wildcard runtimes/*.c runtimes/*/*.c workloads/*.c) \
               $(filter-out $(MAINS),$(wildcard harness/*.c)))
 ASM_SRCS := $(if $(filter asm,$(GREEN_SWITCH)),$(wildcard runtimes/green/*.S))
@@ -47,7 +47,7 @@ TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/helpers/*.c))
 
 .SECONDARY:
 .PHONY: all test test-one bench report deps clean check-deps
-all: $(BIN)/concbench $(BIN)/delayd $(BIN)/loop-bench $(BIN)/echobench $(BIN)/httpfloor
+all: $(BIN)/concbench $(BIN)/delayd $(BIN)/loop-bench $(BIN)/echobench $(BIN)/httpfloor $(BIN)/easystart
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,6 +82,10 @@ $(BIN)/echobench: $(BUILD)/harness/echobench_main.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BIN)/httpfloor: $(BUILD)/harness/httpfloor_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BIN)/easystart: $(BUILD)/harness/easystart_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -13,6 +13,7 @@
 #include "runtimes/loop/fetch.h"
 #include "runtimes/loop/model.h"
 #include "workloads/body.h"
+#include "workloads/http_easy.h"
 #include "workloads/http_seed.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
@@ -62,6 +63,26 @@ static void request_url(char url[256], const cb_job_env *env, uint64_t seed) {
            v[P_BYTES], seed);
 }
 
+/* Contract: see http_easy.h. */
+CURL *cb_http_job_handle(const cb_job_env *env, cb_body_check *check, int *socket_errno) {
+  CURL *h = curl_easy_init();
+  if (!h) return NULL;
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, check);
+  *socket_errno = 0;
+  set_job_options(h, env->params->v, socket_errno);
+  return h;
+}
+
+/* Contract: see http_easy.h. */
+uint64_t cb_http_job_request(CURL *h, const cb_job_env *env, uint64_t i, uint64_t k, char url[256]) {
+  uint64_t seed = cb_http_request_seed(i, k, (uint64_t)env->params->v[P_REQUESTS]);
+  request_url(url, env, seed);
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  return seed;
+}
+
 /* The OS error behind a failed transfer: the socket curl could not open, else
  * the last one curl saw. */
 static long transfer_errno(CURL *h, int socket_errno) {
@@ -81,25 +102,18 @@ static void describe_failure(char err[CB_ERR_LEN], const char *url, const char *
 
 static int http_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
   const int64_t *v = env->params->v;
-  CURL *h = curl_easy_init();
+  cb_body_check check;
+  int socket_errno;
+  CURL *h = cb_http_job_handle(env, &check, &socket_errno);
   if (!h) {
     snprintf(err, CB_ERR_LEN, "curl_easy_init failed");
     return -ENOMEM;
   }
   char url[256];
-  cb_body_check check;
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &check);
-  int socket_errno = 0;
-  set_job_options(h, v, &socket_errno);
   uint64_t acc = 0;
   int rc = 0;
   for (int64_t k = 0; k < v[P_REQUESTS] && rc == 0; k++) {
-    uint64_t seed = cb_http_request_seed(i, (uint64_t)k, (uint64_t)v[P_REQUESTS]);
-    request_url(url, env, seed);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    cb_body_check_init(&check, seed);
+    cb_body_check_init(&check, cb_http_job_request(h, env, i, (uint64_t)k, url));
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
