@@ -135,7 +135,7 @@ static void advice(const cb_run_results *r, cb__doc *d) {
 
 static void csv_header(FILE *csv) {
   fprintf(csv, "workload,kind,model,tasks,concurrency,cores,params,status,runs,wall_median_s,wall_min_s,wall_max_s,"
-               "wall_cv,noisy,job_wall_median_s,speedup_vs_sync,ideal_s,efficiency,cpu_s,tree_rss_kb,"
+               "wall_cv,noisy,job_wall_median_s,last_start_median_s,speedup_vs_sync,ideal_s,efficiency,cpu_s,tree_rss_kb,"
                "rss_per_task_kb,created,created_kind,per_op,error\n");
 }
 
@@ -155,14 +155,14 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
   snprintf(title, sizeof title, "%s (%s; %s)", h->workload, h->kind, ptext);
   cb__doc_heading(d, 2, title);
   static const char *const head[] = {"model", "N", "cores", "C", "wall median (s)", "min–max (s)", "CV",
-                                     "speedup vs sync", "ideal (s)", "efficiency", "CPU user+sys (s)",
+                                     "last job began (s)", "speedup vs sync", "ideal (s)", "efficiency", "CPU user+sys (s)",
                                      "tree RSS (MiB)", "RSS per task (KiB)", "created", "per operation", "verified"};
-  cb__doc_table(d, head, "lrrrrrrrrrrrrlll", 16);
+  cb__doc_table(d, head, "lrrrrrrrrrrrrrlll", 17);
   for (size_t k = first; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, h->workload) != 0) continue;
     char n[24], cores[16], conc[24], med[32] = "—", mm[48] = "—", cv[32] = "—", sp[32] = "—", id[32] = "—",
-         ef[32] = "—", cpu[32] = "—", rss[32] = "—", slope[32] = "—", made[64] = "—", ver[600];
+         ef[32] = "—", began[32] = "—", cpu[32] = "—", rss[32] = "—", slope[32] = "—", made[64] = "—", ver[600];
     snprintf(n, sizeof n, "%lld", c->tasks);
     snprintf(cores, sizeof cores, "%d", c->cores);
     snprintf(conc, sizeof conc, "%lld", c->eff_concurrency);
@@ -176,6 +176,7 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
       snprintf(med, sizeof med, "%.4f", c->wall.median);
       snprintf(mm, sizeof mm, "%.4f–%.4f", c->wall.min, c->wall.max);
       snprintf(cv, sizeof cv, "%.1f%%%s", c->wall.cv * 100, c->wall.cv > NOISY_CV ? " **noisy**" : "");
+      if (!isnan(c->last_start_s)) snprintf(began, sizeof began, "%.4f", c->last_start_s);
       if (speedup > 0) snprintf(sp, sizeof sp, "%.2f×", speedup);
       if (ideal > 0) snprintf(id, sizeof id, "%.4f", ideal);
       if (eff > 0) snprintf(ef, sizeof ef, "%.0f%%", eff * 100);
@@ -187,15 +188,17 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     } else {
       snprintf(ver, sizeof ver, "**%s**: %s", c->status, c->error);
     }
-    const char *row[] = {c->model, n, cores, conc, med, mm, cv, sp, id, ef, cpu, rss, slope, made,
+    const char *row[] = {c->model, n, cores, conc, med, mm, cv, began, sp, id, ef, cpu, rss, slope, made,
                          c->per_op[0] ? c->per_op : "—", ver};
-    if (strcmp(c->status, "unsupported") != 0) cb__doc_row(d, row, 16); /* listed under the table */
+    if (strcmp(c->status, "unsupported") != 0) cb__doc_row(d, row, 17); /* listed under the table */
     fprintf(csv, "%s,%s,%s,%lld,%lld,%d,", c->workload, c->kind, c->model, c->tasks, c->eff_concurrency, c->cores);
     csv_quote(csv, ptext);
     fprintf(csv, ",%s,%zu,", c->status, c->wall.n);
     if (c->verified) {
       fprintf(csv, "%.6f,%.6f,%.6f,%.4f,%s,%.6f,", c->wall.median, c->wall.min, c->wall.max, c->wall.cv,
               c->wall.cv > NOISY_CV ? "true" : "false", c->job_wall.median);
+      if (!isnan(c->last_start_s)) fprintf(csv, "%.6f", c->last_start_s);
+      fputc(',', csv);
       if (speedup > 0) fprintf(csv, "%.4f", speedup);
       fputc(',', csv);
       if (ideal > 0) fprintf(csv, "%.6f", ideal);
@@ -207,7 +210,7 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
       csv_quote(csv, c->per_op);
       fprintf(csv, ",\n");
     } else {
-      fprintf(csv, ",,,,,,,,,,,,,,,");
+      fprintf(csv, ",,,,,,,,,,,,,,,,");
       csv_quote(csv, c->error);
       fputc('\n', csv);
     }

@@ -39,7 +39,8 @@ static double num(json_t *o, const char *key) { return json_number_value(json_ob
  * figure a model or workload added (cb_report_extra). */
 static int contract_key(const char *key) {
   static const char *const keys[] = {
-      "model", "workload", "kind", "tasks", "concurrency", "params", "wall_s", "failed_after_s", "user_s", "sys_s",
+      "model", "workload", "kind", "tasks", "concurrency", "params", "wall_s", "last_start_s", "failed_after_s",
+      "user_s", "sys_s",
       "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary", "created", "created_kind", "jobs_ok",
       "jobs_failed", "jobs_wrong", "latency_ms", "checksum", "expected_checksum", "verified", "error", "exit_class",
       NULL};
@@ -76,8 +77,9 @@ static void load_figures(json_t *rec, cb_cell_summary *c) {
   c->times = malloc((n ? n : 1) * sizeof *c->times);
   double *sorted = malloc((n ? n : 1) * sizeof *sorted);
   double *jw = malloc((m ? m : 1) * sizeof *jw), *cpu = malloc((m ? m : 1) * sizeof *cpu),
-         *rss = malloc((m ? m : 1) * sizeof *rss);
-  CB_CHECK(c->times && sorted && jw && cpu && rss);
+         *rss = malloc((m ? m : 1) * sizeof *rss), *ls = malloc((m ? m : 1) * sizeof *ls);
+  CB_CHECK(c->times && sorted && jw && cpu && rss && ls);
+  size_t nls = 0;
   for (size_t k = 0; k < n; k++) c->times[k] = sorted[k] = json_number_value(json_array_get(times, k));
   cb_stats_of(sorted, n, &c->wall);
   for (size_t k = 0; k < m; k++) {
@@ -85,6 +87,7 @@ static void load_figures(json_t *rec, cb_cell_summary *c) {
     jw[k] = num(o, "wall_s");
     cpu[k] = num(o, "user_s") + num(o, "sys_s");
     rss[k] = num(o, "tree_rss_kb");
+    if (json_is_number(json_object_get(o, "last_start_s"))) ls[nls++] = num(o, "last_start_s");
   }
   cb_stats s;
   cb_stats_of(jw, m, &c->job_wall);
@@ -92,8 +95,12 @@ static void load_figures(json_t *rec, cb_cell_summary *c) {
   c->cpu_s = s.median;
   cb_stats_of(rss, m, &s);
   c->tree_rss_kb = s.median;
+  if (nls == m && m > 0) {
+    cb_stats_of(ls, nls, &s);
+    c->last_start_s = s.median;
+  }
   per_op(runs, c);
-  free(sorted), free(jw), free(cpu), free(rss);
+  free(sorted), free(jw), free(cpu), free(rss), free(ls);
 }
 
 static void load_record(json_t *rec, cb_cell_summary *c) {
@@ -110,6 +117,7 @@ static void load_record(json_t *rec, cb_cell_summary *c) {
   c->params = json_incref(json_object_get(rec, "params"));
   c->verified = strcmp(c->status, "ok") == 0;
   c->rss_per_task_kb = NAN;
+  c->last_start_s = NAN;
   json_t *first = json_array_get(json_object_get(rec, "runs"), 0);
   if (!first) first = json_object_get(rec, "probe");
   c->eff_concurrency = json_integer_value(json_object_get(first, "concurrency"));

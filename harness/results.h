@@ -27,6 +27,8 @@ typedef struct cb_cell_summary {
   double *times;             /* hyperfine's timed runs of the whole command, s (owned) */
   cb_stats wall;             /* of times */
   cb_stats job_wall;         /* job phase from the cell JSON, s */
+  double last_start_s;       /* median of the runs' last_start_s (the last job began); NAN if
+                                the runs predate the field */
   double cpu_s;              /* median user+sys, s */
   double tree_rss_kb;        /* median */
   double rss_per_task_kb;    /* slope of tree RSS over N in this cell's series; NAN if < 2 sizes */

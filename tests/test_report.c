@@ -98,6 +98,41 @@ Test(report, tables_have_a_row_per_model_and_size) {
   free(md);
 }
 
+/* The k-th cell (1-based) of a markdown table row, trimmed, into buf. */
+static const char *column(const char *row, int k, char *buf, size_t cap) {
+  const char *p = row;
+  for (int i = 1; i < k && p; i++) p = strchr(p + 1, '|');
+  cr_assert_not_null(p, "row has fewer than %d cells: %s", k, row);
+  const char *end = strchr(p + 1, '|');
+  cr_assert_not_null(end);
+  while (*++p == ' ') {}
+  while (end > p && end[-1] == ' ') end--;
+  snprintf(buf, cap, "%.*s", (int)(end - p), p);
+  return buf;
+}
+
+/* The fixture's threads sleep N=100 runs carry last_start_s 0.0071, 0.0032, 0.0055,
+ * 0.0048, 0.0063; the other cells predate the field. */
+Test(report, last_job_start_is_the_median_of_the_runs) {
+  report();
+  char *md = slurp(run_dir, "tables.md");
+  char *with = row_of(md, "sleep", "threads", 100, 2), *without = row_of(md, "sleep", "threads", 10, 2);
+  char cell[64];
+  cr_expect_str_eq(column(with, 8, cell, sizeof cell), "0.0055", "row: %s", with);
+  cr_expect_str_eq(column(without, 8, cell, sizeof cell), "—", "a run without the field: %s", without);
+  char *csv = slurp(run_dir, "summary.csv");
+  const char *line = strstr(csv, "sleep,io,threads,100,");
+  cr_assert_not_null(line);
+  const char *col = line;
+  for (int k = 0; k < 15 && col; k++) col = strchr(col + 1, ',');
+  cr_assert_not_null(col);
+  cr_expect(strncmp(col, ",0.005500,", 10) == 0, "last_start_median_s column: %.160s", line);
+  free(with);
+  free(without);
+  free(csv);
+  free(md);
+}
+
 Test(report, failed_cells_carry_no_ratio) {
   report();
   char *md = slurp(run_dir, "tables.md");
@@ -108,8 +143,8 @@ Test(report, failed_cells_carry_no_ratio) {
   char *csv = slurp(run_dir, "summary.csv");
   const char *line = strstr(csv, "sleep,io,procs,100,");
   cr_assert_not_null(line);
-  /* status, 0 runs, then 15 empty figures and the reason */
-  cr_expect(strncmp(line, "sleep,io,procs,100,100,2,\"ms=10\",timeout,0,,,,,,,,,,,,,,,,\"killed", 64) == 0,
+  /* status, 0 runs, then 16 empty figures and the reason */
+  cr_expect(strncmp(line, "sleep,io,procs,100,100,2,\"ms=10\",timeout,0,,,,,,,,,,,,,,,,,\"killed", 65) == 0,
             "csv row of a failed cell: %.120s", line);
   free(csv);
   free(md);
