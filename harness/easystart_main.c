@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +33,7 @@
 #define MAX_TASKS 20000
 #define TIMEOUT_S 30
 
-static void usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("easystart: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(CB_EXIT_USAGE);
-}
+static const char PROG[] = "easystart";
 
 typedef struct job {
   CURL *easy;
@@ -100,12 +90,12 @@ int main(int argc, char **argv) {
     const char *val = k + 1 < argc ? argv[k + 1] : NULL;
     if (strcmp(argv[k], "--tasks") == 0) {
       if (!val || cb_parse_int(val, 1, MAX_TASKS, &tasks) != 0)
-        usage("--tasks: must be an integer from 1 to %d", MAX_TASKS);
+        cb_usage_exit(PROG, "--tasks: must be an integer from 1 to %d", MAX_TASKS);
     } else if (strcmp(argv[k], "--server") == 0) {
-      if (!val) usage("--server: needs a URL http://HOST:PORT with a loopback HOST");
+      if (!val) cb_usage_exit(PROG, "--server: needs a URL http://HOST:PORT with a loopback HOST");
       server_url = val;
     } else {
-      usage("unknown option '%s'; allowed: --tasks N --server URL", argv[k]);
+      cb_usage_exit(PROG, "unknown option '%s'; allowed: --tasks N --server URL", argv[k]);
     }
   }
 
@@ -113,7 +103,7 @@ int main(int argc, char **argv) {
   char err[512];
   cb_server server = {0};
   int rc = server_url ? cb_server_use(&server, server_url, err, sizeof err) : cb_server_start(&server, err, sizeof err);
-  if (rc != 0) usage("%s", err);
+  if (rc != 0) cb_usage_exit(PROG, "%s", err);
   CB_CHECK(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
   cb_params params;
   for (int k = 0; k < cb_workload_http.nparams; k++) params.v[k] = cb_workload_http.params[k].def;

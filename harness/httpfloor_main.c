@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +27,7 @@
 
 #define MAX_TASKS 20000
 
-static void usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void usage(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("httpfloor: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  exit(CB_EXIT_USAGE);
-}
+static const char PROG[] = "httpfloor";
 
 /* An integer option; requests, delay and bytes take the http workload's own
  * default and bounds, so the floor always asks what the workload may ask. */
@@ -66,7 +56,7 @@ static const char *parse_args(int argc, char **argv, int_opt *opts) {
   for (int k = 1; k < argc; k += 2) {
     const char *flag = argv[k], *val = k + 1 < argc ? argv[k + 1] : NULL;
     if (strcmp(flag, "--server") == 0) {
-      if (!val) usage("--server: needs a URL http://HOST:PORT with a loopback HOST");
+      if (!val) cb_usage_exit(PROG, "--server: needs a URL http://HOST:PORT with a loopback HOST");
       server = val;
       continue;
     }
@@ -74,10 +64,10 @@ static const char *parse_args(int argc, char **argv, int_opt *opts) {
     for (int j = 0; j < O_COUNT && !o; j++)
       if (strcmp(flag, opts[j].flag) == 0) o = &opts[j];
     if (!o)
-      usage("unknown option '%s'; allowed: --tasks N --requests K --delay-ms D --bytes B --server URL --timeout-s T",
+      cb_usage_exit(PROG, "unknown option '%s'; allowed: --tasks N --requests K --delay-ms D --bytes B --server URL --timeout-s T",
             flag);
     if (!val || cb_parse_int(val, o->min, o->max, &o->val) != 0)
-      usage("%s: must be an integer from %" PRId64 " to %" PRId64, flag, o->min, o->max);
+      cb_usage_exit(PROG, "%s: must be an integer from %" PRId64 " to %" PRId64, flag, o->min, o->max);
   }
   return server;
 }
@@ -129,7 +119,7 @@ int main(int argc, char **argv) {
   char err[512];
   cb_server server = {0};
   int rc = server_url ? cb_server_use(&server, server_url, err, sizeof err) : cb_server_start(&server, err, sizeof err);
-  if (rc != 0) usage("%s", err);
+  if (rc != 0) cb_usage_exit(PROG, "%s", err);
   cb_http_floor_opts fo = {
       .host = server.url + strlen("http://"),
       .tasks = (uint64_t)opts[O_TASKS].val,
@@ -140,7 +130,7 @@ int main(int argc, char **argv) {
   };
   if (cb_server_addr(&server, &fo.addr, &fo.addrlen) != 0) {
     cb_server_stop(&server);
-    usage("--server: cannot resolve %s", server.url);
+    cb_usage_exit(PROG, "--server: cannot resolve %s", server.url);
   }
 
   cb_http_floor_result r;

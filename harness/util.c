@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -18,6 +19,16 @@ int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
   if (errno == ERANGE || v < min || v > max) return -ERANGE;
   *out = v;
   return 0;
+}
+
+void cb_usage_exit(const char *prog, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(2);
 }
 
 void cb_raise_fd_limit(void) {
