@@ -1,5 +1,5 @@
 # concbench — the only entry points a user needs:
-#   make            build bin/concbench and bin/delayd
+#   make            build bin/concbench, bin/delayd and the tools (bin/httpfloor, ...)
 #   make test       unit and integration tests (installs missing dependencies first)
 #   make bench      time every cell with hyperfine; tables and charts under results/
 #                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
@@ -29,14 +29,19 @@ else ifeq ($(SANITIZE),thread)
 endif
 CPPFLAGS += -DCB_GREEN_SWITCH_$(GREEN_SWITCH)=1
 
-BUILD := build/$(VARIANT)
-BIN   := $(if $(filter asm,$(VARIANT)),bin,$(BUILD)/bin)
+# OUT=dir/ puts every build product under dir/ (parallel builds of one tree).
+OUT   ?=
+BUILD := $(OUT)build/$(VARIANT)
+BIN   := $(if $(filter asm,$(VARIANT)),$(OUT)bin,$(BUILD)/bin)
 
-# Every .c/.S under runtimes/ and workloads/, and harness/ minus the program mains,
-# goes into one static library that the programs and the tests link.
-MAINS    := harness/main.c harness/delayd_main.c harness/loop_bench_main.c harness/echobench_main.c harness/httpfloor_main.c harness/easystart_main.c
-LIB_SRCS := $(sort $(wildcard runtimes/*.c runtimes/*/*.c workloads/*.c) \
-              $(filter-out $(MAINS),$(wildcard harness/*.c)))
+# Programs: concbench (harness/cli), the servers (servers/NAME) and the standalone
+# tools (tools/NAME); each has a main.c and links against one static library made of
+# every other .c/.S of the tree (common, runtimes, workloads, harness, servers, tools).
+PROGRAMS := concbench $(notdir $(wildcard servers/* tools/*))
+program_dir = $(if $(filter concbench,$1),harness/cli,$(firstword $(wildcard servers/$1 tools/$1)))
+MAINS    := harness/cli/main.c $(wildcard servers/*/main.c tools/*/main.c)
+LIB_SRCS := $(sort $(filter-out $(MAINS),$(wildcard common/*.c runtimes/*.c runtimes/*/*.c workloads/*.c \
+              harness/*/*.c servers/*/*.c tools/*/*.c)))
 ASM_SRCS := $(if $(filter asm,$(GREEN_SWITCH)),$(wildcard runtimes/green/*.S))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(patsubst %.S,$(BUILD)/%.o,$(ASM_SRCS))
 LIB      := $(BUILD)/libconcbench.a
@@ -47,7 +52,7 @@ TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/helpers/*.c))
 
 .SECONDARY:
 .PHONY: all test test-one bench report deps clean check-deps
-all: $(BIN)/concbench $(BIN)/delayd $(BIN)/loop-bench $(BIN)/echobench $(BIN)/httpfloor $(BIN)/easystart
+all: $(addprefix $(BIN)/,$(PROGRAMS))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,27 +70,8 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/concbench: $(BUILD)/harness/main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BIN)/delayd: $(BUILD)/harness/delayd_main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BIN)/loop-bench: $(BUILD)/harness/loop_bench_main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BIN)/echobench: $(BUILD)/harness/echobench_main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BIN)/httpfloor: $(BUILD)/harness/httpfloor_main.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BIN)/easystart: $(BUILD)/harness/easystart_main.o $(LIB)
+.SECONDEXPANSION:
+$(BIN)/%: $(BUILD)/$$(call program_dir,$$*)/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -103,7 +89,7 @@ check-deps:
 # scripts/run-tests.sh runs every binary and prints one closing summary line.
 # The green runtime's tests run with both context switches (DESIGN.md convention 4):
 # with the default asm switch, its tests are also built and run in the ucontext variant.
-UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,build/ucontext$(VARIANT:asm%=%)/tests/%,$(wildcard tests/test_green_*.c)))
+UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,$(OUT)build/ucontext$(VARIANT:asm%=%)/tests/%,$(wildcard tests/test_green_*.c)))
 
 test: check-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
@@ -119,6 +105,6 @@ report: all
 	@$(BIN)/concbench report
 
 clean:
-	rm -rf build bin
+	rm -rf $(OUT)build $(OUT)bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT)build -name '*.d' 2>/dev/null)

@@ -3,16 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "runtimes/runtime.h"
-#include "harness/check.h"
-
-int64_t cb_now_ns(void) {
-  struct timespec ts;
-  CB_CHECK(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "common/check.h"
 
 void cb_report_error(cb_run_report *report, const char *fmt, ...) {
   char line[sizeof report->error];

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "workloads/workload.h"
 
 /* One job's record. Filled by the model (usually through cb_job_execute). */
@@ -83,7 +84,5 @@ void cb_report_error(cb_run_report *report, const char *fmt, ...)
 
 /* Adds a named per-operation figure to the run JSON. */
 void cb_report_extra(cb_run_report *report, const char *key, double value);
-
-int64_t cb_now_ns(void);
 
 #endif

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/delayd.h"
+#include "servers/delayd/delayd.h"
 #include "runtimes/runtime.h"
 #include "tests/helpers/inproc.h"
 #include "tests/helpers/run_cmd.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/echo_loop.h"
+#include "tools/echobench/echo_loop.h"
 #include "runtimes/loop/stream.h"
 
 #define MS 1000000ull

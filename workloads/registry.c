@@ -1,7 +1,7 @@
 /* registry.c — every workload the CLI offers, and parameter look-up. */
 #include <string.h>
 
-#include "harness/check.h"
+#include "common/check.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "harness/check.h"
+#include "common/check.h"
 #include "runtimes/green/green.h"
 #include "runtimes/green/switch.h"
 

@@ -2,7 +2,7 @@
 #if CB_GREEN_SWITCH_ucontext
 #include <stdint.h>
 
-#include "harness/check.h"
+#include "common/check.h"
 #include "runtimes/green/switch.h"
 
 const char cb__gctx_backend[] = "ucontext";

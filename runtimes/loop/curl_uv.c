@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/check.h"
+#include "common/check.h"
 #include "runtimes/loop/curl_uv.h"
 
 /* What we watch for one socket curl uses. */

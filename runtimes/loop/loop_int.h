@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <uv.h>
 
-#include "harness/check.h"
+#include "common/check.h"
 #include "runtimes/loop/task.h"
 
 #define CB__SLAB_CLASSES 64 /* sizes up to 64 * 16 = 1024 bytes */

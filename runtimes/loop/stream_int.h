@@ -2,7 +2,7 @@
 #ifndef CB_LOOP_STREAM_INT_H
 #define CB_LOOP_STREAM_INT_H
 
-#include "harness/check.h"
+#include "common/check.h"
 #include "runtimes/loop/stream.h"
 
 extern const cb_protocol cb__stream_protocol;

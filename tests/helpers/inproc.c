@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/util.h"
+#include "common/util.h"
 #include "tests/helpers/inproc.h"
 
 void inproc_params(const cb_workload *w, cb_params *p, const char *const overrides[]) {

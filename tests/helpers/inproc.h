@@ -2,8 +2,8 @@
 #ifndef CB_TEST_INPROC_H
 #define CB_TEST_INPROC_H
 
-#include "harness/cell.h"
-#include "harness/server_child.h"
+#include "harness/run/cell.h"
+#include "harness/run/server_child.h"
 
 typedef struct inproc_run {
   cb_params params;

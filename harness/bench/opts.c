@@ -1,0 +1,203 @@
+/* bench_opts.c — the profiles of `concbench bench` and its argument parsing.
+ *
+ * A profile sets every option; flags given after override it. Parameter overrides
+ * ("name=value") apply to each workload that has a parameter of that name (the
+ * names are the CLI contract: delay_ms, requests, ms, ...), so a new workload that
+ * follows the naming gets short bench sizes without being listed anywhere. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench/bench.h"
+#include "harness/run/cell.h"
+#include "common/util.h"
+
+static int reject(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int reject(const char *fmt, ...) {
+  va_list ap;
+  fputs("concbench bench: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return -EINVAL;
+}
+
+static void cores_upto(cb_bench_opts *o, int ncpu) {
+  o->ncores = 0;
+  for (int k = 1; k <= ncpu && o->ncores < CB_BENCH_MAX_LIST; k++) o->cores[o->ncores++] = k;
+}
+
+/* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
+ * full: the sweeps, with each workload's own default parameters. */
+static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
+  static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
+                                             "leaves=100"};
+  static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
+                                               "leaves=10000"};
+  memset(o, 0, sizeof *o);
+  o->results_dir = "results";
+  o->runs = 5;
+  if (strcmp(name, "quick") == 0) {
+    o->tasks[0] = 10, o->tasks[1] = 100, o->ntasks = 2;
+    o->cpu_tasks = 4;
+    o->limit_s = 5;
+    o->cores[o->ncores++] = 1;
+    if (ncpu > 1) o->cores[o->ncores++] = ncpu;
+    for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
+  } else if (strcmp(name, "default") == 0) {
+    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
+    o->cpu_tasks = 32;
+    o->limit_s = 10;
+    cores_upto(o, ncpu);
+    for (size_t k = 0; k < sizeof default_params / sizeof *default_params; k++) o->params[o->nparams++] = default_params[k];
+  } else if (strcmp(name, "full") == 0) {
+    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->tasks[4] = 100000, o->ntasks = 5;
+    o->cpu_tasks = 64;
+    o->runs = 10;
+    o->limit_s = 30;
+    cores_upto(o, ncpu);
+  } else {
+    return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);
+  }
+  o->profile = name;
+  o->run_id = name;
+  return 0;
+}
+
+/* Splits a comma list into out (pointers into s, which is modified). */
+static int split(char *s, const char **out, int cap) {
+  int n = 0;
+  for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+    if (n == cap) return -1;
+    out[n++] = tok;
+  }
+  return n;
+}
+
+static int parse_int_list(const char *flag, char *s, long long *out, int *n, long long min, long long max) {
+  const char *items[CB_BENCH_MAX_LIST];
+  int k = split(s, items, CB_BENCH_MAX_LIST);
+  if (k <= 0) return reject("%s: expected a comma list of integers, got '%s'", flag, s);
+  for (int j = 0; j < k; j++) {
+    int64_t v;
+    if (cb_parse_int(items[j], min, max, &v) != 0)
+      return reject("%s: each value must be an integer from %lld to %lld, got '%s'", flag, min, max, items[j]);
+    out[j] = v;
+  }
+  *n = k;
+  return 0;
+}
+
+static int check_param(const cb_bench_opts *o, const char *kv) {
+  const char *eq = strchr(kv, '=');
+  if (!eq || eq == kv) return reject("--param: expected NAME=VALUE, got '%s'", kv);
+  size_t nw;
+  const cb_workload *const *all = cb_workload_all(&nw);
+  int found = 0;
+  for (size_t k = 0; k < nw; k++) {
+    const cb_workload *w = all[k];
+    for (int j = 0; j < w->nparams; j++) {
+      const cb_param_def *d = &w->params[j];
+      if (strlen(d->name) != (size_t)(eq - kv) || strncmp(d->name, kv, (size_t)(eq - kv)) != 0) continue;
+      found = 1;
+      int64_t v;
+      int ok = 0;
+      if (d->choices) {
+        for (int c = 0; d->choices[c]; c++) ok |= strcmp(d->choices[c], eq + 1) == 0;
+      } else {
+        ok = cb_parse_int(eq + 1, d->min, d->max, &v) == 0;
+      }
+      if (!ok) return reject("--param: '%s' is out of range for %s (see concbench list)", kv, w->name);
+    }
+  }
+  if (!found) return reject("--param: no workload has a parameter named '%.*s' (see concbench list)", (int)(eq - kv), kv);
+  return 0;
+}
+
+static int check_names(const char *flag, const char **names, int n, int models) {
+  for (int k = 0; k < n; k++) {
+    if (models ? cb_model_find(names[k]) != NULL : cb_workload_find(names[k]) != NULL) continue;
+    char all[512] = "";
+    size_t cnt, used = 0;
+    if (models) {
+      const cb_model *const *m = cb_model_all(&cnt);
+      for (size_t j = 0; j < cnt; j++) used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", j ? "," : "", m[j]->name);
+    } else {
+      const cb_workload *const *w = cb_workload_all(&cnt);
+      for (size_t j = 0; j < cnt; j++) used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", j ? "," : "", w[j]->name);
+    }
+    return reject("%s: unknown %s '%s'; one of: %s", flag, models ? "model" : "workload", names[k], all);
+  }
+  return 0;
+}
+
+int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
+  int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu < 1) ncpu = 1;
+  const char *profile = "default";
+  for (int k = 0; k + 1 < argc; k++)
+    if (strcmp(argv[k], "--profile") == 0) profile = argv[k + 1];
+  if (set_profile(o, profile, ncpu) != 0) return -EINVAL;
+  int cli_params = 0;
+  for (int k = 0; k < argc; k++) {
+    const char *a = argv[k];
+    if (strcmp(a, "--fresh") == 0) {
+      o->fresh = 1;
+      continue;
+    }
+    static const char *const valued[] = {"--profile", "--models", "--workloads", "--tasks", "--cores",
+                                         "--cpu-tasks", "--concurrency", "--param", "--runs", "--limit",
+                                         "--run-id", "--results", NULL};
+    int known = 0;
+    for (int j = 0; valued[j]; j++) known |= strcmp(a, valued[j]) == 0;
+    if (!known) return reject("unknown argument '%s'; see concbench help", a);
+    if (k + 1 >= argc) return reject("%s needs a value", a);
+    char *v = argv[++k];
+    int64_t x;
+    if (strcmp(a, "--profile") == 0) continue;
+    if (strcmp(a, "--models") == 0) {
+      if ((o->nmodels = split(v, o->models, CB_BENCH_MAX_LIST)) <= 0) return reject("--models: expected a comma list of models");
+      if (check_names(a, o->models, o->nmodels, 1) != 0) return -EINVAL;
+    } else if (strcmp(a, "--workloads") == 0) {
+      if ((o->nworkloads = split(v, o->workloads, CB_BENCH_MAX_LIST)) <= 0) return reject("--workloads: expected a comma list of workloads");
+      if (check_names(a, o->workloads, o->nworkloads, 0) != 0) return -EINVAL;
+    } else if (strcmp(a, "--tasks") == 0) {
+      if (parse_int_list(a, v, o->tasks, &o->ntasks, 1, CB_MAX_TASKS) != 0) return -EINVAL;
+    } else if (strcmp(a, "--cores") == 0) {
+      long long c[CB_BENCH_MAX_LIST];
+      if (parse_int_list(a, v, c, &o->ncores, 1, ncpu) != 0) return -EINVAL;
+      for (int j = 0; j < o->ncores; j++) o->cores[j] = (int)c[j];
+    } else if (strcmp(a, "--cpu-tasks") == 0) {
+      if (cb_parse_int(v, 1, CB_MAX_TASKS, &x) != 0) return reject("--cpu-tasks: must be an integer from 1 to %d, got '%s'", CB_MAX_TASKS, v);
+      o->cpu_tasks = x;
+    } else if (strcmp(a, "--concurrency") == 0) {
+      if (cb_parse_int(v, 0, CB_MAX_CONCURRENCY, &x) != 0) return reject("--concurrency: must be an integer from 0 (one per job) to %d, got '%s'", CB_MAX_CONCURRENCY, v);
+      o->concurrency = x;
+    } else if (strcmp(a, "--param") == 0) {
+      if (check_param(o, v) != 0) return -EINVAL;
+      if (!cli_params) o->nparams = 0; /* flags replace the profile's overrides */
+      cli_params = 1;
+      if (o->nparams == CB_BENCH_MAX_LIST) return reject("--param: at most %d", CB_BENCH_MAX_LIST);
+      o->params[o->nparams++] = v;
+    } else if (strcmp(a, "--runs") == 0) {
+      if (cb_parse_int(v, 2, 1000, &x) != 0) return reject("--runs: must be an integer from 2 to 1000, got '%s'", v);
+      o->runs = (int)x;
+    } else if (strcmp(a, "--limit") == 0) {
+      char *end;
+      double s = strtod(v, &end);
+      if (*end || end == v || !(s >= 0.1 && s <= 86400)) return reject("--limit: seconds from 0.1 to 86400, got '%s'", v);
+      o->limit_s = s;
+    } else if (strcmp(a, "--run-id") == 0) {
+      if (!*v || strchr(v, '/') || v[0] == '.' || strlen(v) > 100) return reject("--run-id: a plain folder name (no '/', not starting with '.'), got '%s'", v);
+      o->run_id = v;
+    } else if (strcmp(a, "--results") == 0) {
+      if (!*v) return reject("--results: a folder, got ''");
+      o->results_dir = v;
+    }
+  }
+  return 0;
+}

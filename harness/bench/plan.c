@@ -1,0 +1,113 @@
+/* bench_plan.c — which cells a bench runs, in which order, under which key.
+ *
+ * cpu workloads: N = cpu_tasks, swept over cores (affinity to the first k CPUs);
+ * io, mixed and coord workloads: swept over N on every core. Groups (workload ×
+ * size) run smallest size first, so a model that gave out at a small N is known
+ * before its larger cells; inside a group every model runs back to back in an
+ * order that rotates from group to group. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench/bench.h"
+#include "common/check.h"
+
+static uint64_t fnv1a(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+static void params_text(const cb_plan_cell *c, char *buf, size_t cap) {
+  const cb_workload *w = c->workload;
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < w->nparams && used < cap; k++) {
+    const cb_param_def *d = &w->params[k];
+    if (d->choices)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%s=%s", k ? " " : "", d->name, d->choices[c->params.v[k]]);
+    else
+      used += (size_t)snprintf(buf + used, cap - used, "%s%s=%lld", k ? " " : "", d->name, (long long)c->params.v[k]);
+  }
+}
+
+json_t *cb_plan_params_json(const cb_plan_cell *c) {
+  const cb_workload *w = c->workload;
+  json_t *o = json_object();
+  for (int k = 0; k < w->nparams; k++)
+    json_object_set_new(o, w->params[k].name, w->params[k].choices ? json_string(w->params[k].choices[c->params.v[k]])
+                                                                    : json_integer(c->params.v[k]));
+  return o;
+}
+
+/* Defaults, then every override whose name the workload has (values were checked
+ * against the bounds when parsed). */
+static void resolve_params(const cb_bench_opts *o, cb_plan_cell *c) {
+  const cb_workload *w = c->workload;
+  for (int k = 0; k < w->nparams; k++) c->params.v[k] = w->params[k].def;
+  for (int j = 0; j < o->nparams; j++) {
+    const char *kv = o->params[j], *eq = strchr(kv, '=');
+    for (int k = 0; k < w->nparams; k++) {
+      const cb_param_def *d = &w->params[k];
+      if (strlen(d->name) != (size_t)(eq - kv) || strncmp(d->name, kv, (size_t)(eq - kv)) != 0) continue;
+      if (d->choices) {
+        for (int ch = 0; d->choices[ch]; ch++)
+          if (strcmp(d->choices[ch], eq + 1) == 0) c->params.v[k] = ch;
+      } else {
+        c->params.v[k] = strtoll(eq + 1, NULL, 10);
+      }
+      c->overrides[c->noverrides++] = kv;
+    }
+  }
+}
+
+static void name_cell(cb_plan_cell *c, const char *binary, const char *host) {
+  char ptext[512], key[1024];
+  params_text(c, ptext, sizeof ptext);
+  snprintf(key, sizeof key, "%s|%s|%s|%lld|%lld|%d|%s|%s", c->model->name, c->workload->name, ptext, c->tasks,
+           c->concurrency, c->cores, binary, host);
+  snprintf(c->key, sizeof c->key, "%016llx", (unsigned long long)fnv1a(key));
+  snprintf(c->id, sizeof c->id, "%s-%s-n%lld-c%lld-k%d-%06llx", c->workload->name, c->model->name, c->tasks,
+           c->concurrency, c->cores, (unsigned long long)(fnv1a(ptext) & 0xffffff));
+}
+
+static const cb_workload *nth_workload(const cb_bench_opts *o, size_t k) {
+  if (o->nworkloads) return cb_workload_find(o->workloads[k]);
+  size_t n;
+  return cb_workload_all(&n)[k];
+}
+
+cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const char *host, size_t *count) {
+  size_t nm, nw;
+  const cb_model *const *all_models = cb_model_all(&nm);
+  cb_workload_all(&nw);
+  if (o->nmodels) nm = (size_t)o->nmodels;
+  if (o->nworkloads) nw = (size_t)o->nworkloads;
+  int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  int nsizes = o->ntasks > o->ncores ? o->ntasks : o->ncores;
+  size_t cap = (size_t)nsizes * nw * nm, n = 0, group = 0;
+  cb_plan_cell *plan = calloc(cap ? cap : 1, sizeof *plan);
+  CB_CHECK(plan != NULL);
+  for (int s = 0; s < nsizes; s++) {
+    for (size_t k = 0; k < nw; k++) {
+      const cb_workload *w = nth_workload(o, k);
+      int cpu = w->kind == CB_KIND_CPU;
+      if (s >= (cpu ? o->ncores : o->ntasks)) continue;
+      for (size_t j = 0; j < nm; j++) {
+        size_t mi = (j + group) % nm;
+        cb_plan_cell *c = &plan[n++];
+        c->model = o->nmodels ? cb_model_find(o->models[mi]) : all_models[mi];
+        c->workload = w;
+        c->tasks = cpu ? o->cpu_tasks : o->tasks[s];
+        c->concurrency = o->concurrency;
+        c->cores = cpu ? o->cores[s] : (ncpu > 0 ? ncpu : 1);
+        resolve_params(o, c);
+        name_cell(c, binary, host);
+      }
+      group++;
+    }
+  }
+  *count = n;
+  return plan;
+}

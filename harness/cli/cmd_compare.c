@@ -1,0 +1,97 @@
+/* cmd_compare.c — `concbench compare RUN_A RUN_B`: for every cell measured in
+ * both runs, the ratio of median wall times B / A with a 95% bootstrap confidence
+ * interval (resampling each run's timed runs), and "no significant difference"
+ * when the interval contains 1. Failed cells get no ratio. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/check.h"
+#include "harness/cli/commands.h"
+#include "harness/report/report.h"
+
+#define BOOTSTRAP_ROUNDS 4000
+
+static uint64_t next_rand(uint64_t *s) { /* xorshift64*: fixed seed, same answer every time */
+  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+  return *s * 2685821657736338717ULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double resampled_median(const double *v, size_t n, double *tmp, uint64_t *seed) {
+  for (size_t k = 0; k < n; k++) tmp[k] = v[next_rand(seed) % n];
+  qsort(tmp, n, sizeof *tmp, cmp_double);
+  return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+/* 95% percentile bootstrap interval of median(b) / median(a). Cost: O(R n log n). */
+static void bootstrap_ratio(const cb_cell_summary *a, const cb_cell_summary *b, double *lo, double *hi) {
+  size_t na = a->wall.n, nb = b->wall.n;
+  double *ratios = malloc(BOOTSTRAP_ROUNDS * sizeof *ratios), *tmp = malloc((na > nb ? na : nb) * sizeof *tmp);
+  CB_CHECK(ratios && tmp);
+  uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  for (int k = 0; k < BOOTSTRAP_ROUNDS; k++)
+    ratios[k] = resampled_median(b->times, nb, tmp, &seed) / resampled_median(a->times, na, tmp, &seed);
+  qsort(ratios, BOOTSTRAP_ROUNDS, sizeof *ratios, cmp_double);
+  *lo = ratios[(int)(0.025 * BOOTSTRAP_ROUNDS)];
+  *hi = ratios[(int)(0.975 * BOOTSTRAP_ROUNDS) - 1];
+  free(ratios);
+  free(tmp);
+}
+
+int cb_cmd_compare(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "concbench compare: takes two run folders, RUN_A RUN_B; got %d arguments\n", argc);
+    return 2;
+  }
+  cb_run_results ra, rb;
+  for (int k = 0; k < 2; k++)
+    if (access(argv[k], R_OK) != 0) {
+      fprintf(stderr, "concbench compare: %s: cannot read run folder %s: %s\n", k ? "RUN_B" : "RUN_A", argv[k],
+              strerror(errno));
+      return 2;
+    }
+  if (cb_results_load(argv[0], &ra) != 0) return 2;
+  if (cb_results_load(argv[1], &rb) != 0) {
+    cb_results_free(&ra);
+    return 2;
+  }
+  printf("compare: B = %s against A = %s; ratio = median wall B / A with a 95%% bootstrap interval\n\n", argv[1],
+         argv[0]);
+  printf("| workload | model | N | cores | params | A median (s) | B median (s) | B / A | 95%% CI | verdict |\n");
+  printf("|---|---|---:|---:|---|---:|---:|---:|---|---|\n");
+  int matched = 0;
+  for (size_t k = 0; k < ra.ncells; k++) {
+    const cb_cell_summary *a = &ra.cells[k], *b = NULL;
+    for (size_t j = 0; j < rb.ncells && !b; j++)
+      if (cb_results_same_series(a, &rb.cells[j]) && a->tasks == rb.cells[j].tasks) b = &rb.cells[j];
+    if (!b) continue;
+    matched++;
+    char ptext[256];
+    cb__params_text(a->params, ptext, sizeof ptext);
+    printf("| %s | %s | %lld | %d | %s | ", a->workload, a->model, a->tasks, a->cores, ptext);
+    if (!a->verified || !b->verified) {
+      printf("%s | %s | — | — | no ratio: %s |\n", a->verified ? "ok" : a->status, b->verified ? "ok" : b->status,
+             !a->verified && !b->verified ? "failed in both" : !a->verified ? "failed in A" : "failed in B");
+      continue;
+    }
+    double lo, hi, ratio = b->wall.median / a->wall.median;
+    bootstrap_ratio(a, b, &lo, &hi);
+    char verdict[64];
+    if (lo <= 1 && hi >= 1) snprintf(verdict, sizeof verdict, "no significant difference");
+    else if (hi < 1) snprintf(verdict, sizeof verdict, "B faster by %.0f%%", (1 - ratio) * 100);
+    else snprintf(verdict, sizeof verdict, "B slower by %.0f%%", (ratio - 1) * 100);
+    printf("%.4f | %.4f | %.3f | %.3f–%.3f | %s |\n", a->wall.median, b->wall.median, ratio, lo, hi, verdict);
+  }
+  printf("\n%d cells in both runs (%zu in A, %zu in B)\n", matched, ra.ncells, rb.ncells);
+  cb_results_free(&ra);
+  cb_results_free(&rb);
+  return 0;
+}

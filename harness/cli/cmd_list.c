@@ -1,0 +1,80 @@
+/* cmd_list.c — `concbench list [--json]`: every model and workload with its
+ * parameters, defaults and bounds; --json gives the same as one JSON object for
+ * tools that discover what a binary offers. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "harness/cli/commands.h"
+#include "runtimes/runtime.h"
+
+static int list_json(void) {
+  size_t n;
+  json_t *out = json_object(), *models = json_array(), *workloads = json_array();
+  const cb_model *const *ms = cb_model_all(&n);
+  for (size_t k = 0; k < n; k++)
+    json_array_append_new(models, json_pack("{s:s, s:s}", "name", ms[k]->name, "summary", ms[k]->summary));
+  const cb_workload *const *ws = cb_workload_all(&n);
+  for (size_t k = 0; k < n; k++) {
+    const cb_workload *w = ws[k];
+    json_t *params = json_array();
+    for (int j = 0; j < w->nparams; j++) {
+      const cb_param_def *d = &w->params[j];
+      json_t *p = json_pack("{s:s, s:s}", "name", d->name, "help", d->help);
+      if (d->choices) {
+        json_t *choices = json_array();
+        for (int c = 0; d->choices[c]; c++) json_array_append_new(choices, json_string(d->choices[c]));
+        json_object_set_new(p, "choices", choices);
+        json_object_set_new(p, "default", json_string(d->choices[d->def]));
+      } else {
+        json_object_set_new(p, "default", json_integer(d->def));
+        json_object_set_new(p, "min", json_integer(d->min));
+        json_object_set_new(p, "max", json_integer(d->max));
+      }
+      json_array_append_new(params, p);
+    }
+    json_array_append_new(workloads, json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", w->name, "kind",
+                                               cb_kind_name(w->kind), "summary", w->summary, "needs_server",
+                                               w->needs_server, "params", params));
+  }
+  json_object_set_new(out, "models", models);
+  json_object_set_new(out, "workloads", workloads);
+  char *text = json_dumps(out, JSON_INDENT(2));
+  CB_CHECK(text != NULL);
+  puts(text);
+  free(text);
+  json_decref(out);
+  return 0;
+}
+
+int cb_cmd_list(int argc, char **argv) {
+  if (argc == 1 && strcmp(argv[0], "--json") == 0) return list_json();
+  if (argc != 0) {
+    fprintf(stderr, "concbench list: unknown argument '%s'; allowed: --json\n", argv[0]);
+    return 2;
+  }
+  size_t n;
+  const cb_model *const *models = cb_model_all(&n);
+  printf("models:\n");
+  for (size_t k = 0; k < n; k++) printf("  %-8s %s\n", models[k]->name, models[k]->summary);
+  const cb_workload *const *ws = cb_workload_all(&n);
+  printf("workloads:\n");
+  for (size_t k = 0; k < n; k++) {
+    const cb_workload *w = ws[k];
+    printf("  %-8s [%s] %s\n", w->name, cb_kind_name(w->kind), w->summary);
+    for (int j = 0; j < w->nparams; j++) {
+      const cb_param_def *d = &w->params[j];
+      if (d->choices) {
+        printf("      %-10s one of:", d->name);
+        for (int c = 0; d->choices[c]; c++) printf(" %s", d->choices[c]);
+        printf(" (default %s)  %s\n", d->choices[d->def], d->help);
+      } else {
+        printf("      %-10s default %lld, from %lld to %lld  %s\n", d->name, (long long)d->def,
+               (long long)d->min, (long long)d->max, d->help);
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,46 @@
+/* cmd_report.c — `concbench report [RUN]`: from a bench run folder (default
+ * results/latest) writes tables.md, report.html, summary.csv and the charts
+ * (bars, scaling, memory, cores; PNG and SVG). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cli/commands.h"
+#include "harness/report/report.h"
+
+static FILE *open_out(const char *dir, const char *name) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f) fprintf(stderr, "concbench report: cannot write %s: %s\n", path, strerror(errno));
+  return f;
+}
+
+int cb_cmd_report(int argc, char **argv) {
+  const char *dir = argc > 0 ? argv[0] : "results/latest";
+  if (argc > 1) {
+    fprintf(stderr, "concbench report: takes one run folder, got %d arguments\n", argc);
+    return 2;
+  }
+  if (access(dir, R_OK) != 0) {
+    fprintf(stderr, "concbench report: RUN: cannot read run folder %s: %s\n", dir, strerror(errno));
+    return 2;
+  }
+  cb_run_results r;
+  if (cb_results_load(dir, &r) != 0) return 2;
+  cb__chart charts[4];
+  int ncharts = 0;
+  int rc = cb__report_charts(&r, dir, charts, &ncharts) == 0 ? 0 : 1;
+  cb__doc doc = {.md = open_out(dir, "tables.md"), .html = open_out(dir, "report.html")};
+  FILE *csv = open_out(dir, "summary.csv");
+  if (doc.md && doc.html && csv) cb__report_write(&r, &doc, csv, charts, ncharts);
+  else rc = 1;
+  if (doc.md) fclose(doc.md);
+  if (doc.html) fclose(doc.html);
+  if (csv) fclose(csv);
+  cb_results_free(&r);
+  if (rc == 0) printf("report: %s/tables.md, report.html, summary.csv and %d charts\n", dir, ncharts);
+  return rc;
+}

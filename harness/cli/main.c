@@ -1,0 +1,59 @@
+/* concbench — the CLI: list the models and workloads, run one cell, bench many,
+ * report, compare and advise. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/run/cell.h"
+#include "harness/cli/commands.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: concbench COMMAND [ARGS]\n"
+          "  list [--json]                 models and workloads with their parameters\n"
+          "  run --model M --workload W [--tasks N] [--concurrency C] [--param k=v]...\n"
+          "      [--server URL] [--stack-size BYTES] [--out FILE]\n"
+          "                                run one cell, print one JSON object\n"
+          "  bench [--profile quick|default|full] [--models M,..] [--workloads W,..]\n"
+          "      [--tasks N,..] [--cores K,..] [--cpu-tasks N] [--concurrency C] [--param k=v]...\n"
+          "      [--runs R] [--limit SECONDS] [--run-id ID] [--results DIR] [--fresh]\n"
+          "                                time every cell with hyperfine into DIR/ID (default\n"
+          "                                results/PROFILE), resumable; then report\n"
+          "  report [RUN]                  tables.md, summary.csv and charts for a bench run\n"
+          "                                (default results/latest)\n"
+          "  compare RUN_A RUN_B           per cell: B / A with a 95%% bootstrap interval\n"
+          "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN]\n"
+          "                                rank the models for N jobs of X ms CPU + Y ms wait\n"
+          "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n"
+          "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
+          "                   3 the model gave out (threads or processes could not be made),\n"
+          "                   70 a green thread overflowed its stack (rerun with a larger --stack-size)\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "list") == 0) return cb_cmd_list(argc - 2, argv + 2);
+  if (strcmp(cmd, "bench") == 0) return cb_cmd_bench(argc - 2, argv + 2);
+  if (strcmp(cmd, "compare") == 0) return cb_cmd_compare(argc - 2, argv + 2);
+  if (strcmp(cmd, "advise") == 0) return cb_cmd_advise(argc - 2, argv + 2);
+  if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
+  if (strcmp(cmd, "microbench") == 0) return cb_cmd_microbench(argc - 2, argv + 2);
+  if (strcmp(cmd, "run") == 0) {
+    if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    cb_cell cell;
+    if (cb_cell_parse(argc - 2, argv + 2, &cell) != 0) return CB_EXIT_USAGE;
+    return cb_cell_run(&cell);
+  }
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, bench, report, compare, advise, microbench, help\n", cmd);
+  return 2;
+}

@@ -1,0 +1,197 @@
+/* report_charts.c — the chart data of a run and the gnuplot calls that draw it.
+ *   bars:    per workload at the size where most models verified, a bar per model (median wall, min–max)
+ *            and the ideal; a model that failed there is labelled with its class;
+ *   scaling: io/mixed/coord workloads, wall against N (log–log), the ideal, failures;
+ *   memory:  tree RSS above the workload's leanest cell, per task, against N;
+ *   cores:   cpu workloads, speedup over sync on one core against cores, linear ideal.
+ * Data files are whitespace-separated, one row per cell, workload first. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/report/report.h"
+#include "common/util.h"
+
+static FILE *open_dat(const char *dir, const char *stem, const char *suffix) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s%s.dat", dir, stem, suffix);
+  FILE *f = fopen(path, "w");
+  if (!f) fprintf(stderr, "concbench report: cannot write %s: %s\n", path, strerror(errno));
+  return f;
+}
+
+static int is_cpu(const cb_cell_summary *c) { return strcmp(c->kind, "cpu") == 0; }
+
+static int first_of_workload(const cb_run_results *r, size_t k) {
+  for (size_t j = 0; j < k; j++)
+    if (strcmp(r->cells[j].workload, r->cells[k].workload) == 0) return 0;
+  return 1;
+}
+
+static int verified_at(const cb_run_results *r, const char *w, long long n, int cores) {
+  int count = 0;
+  for (size_t k = 0; k < r->ncells; k++)
+    count += r->cells[k].verified && strcmp(r->cells[k].workload, w) == 0 && r->cells[k].tasks == n &&
+             r->cells[k].cores == cores;
+  return count;
+}
+
+/* The size a workload's bar panel shows: the one where the most models verified,
+ * the largest (N, then cores) among those. */
+static void panel_size(const cb_run_results *r, const char *w, long long *n, int *cores) {
+  int best = -1;
+  *n = 0, *cores = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (strcmp(c->workload, w) != 0) continue;
+    int v = verified_at(r, w, c->tasks, c->cores);
+    if (v > best || (v == best && (c->tasks > *n || (c->tasks == *n && c->cores > *cores))))
+      best = v, *n = c->tasks, *cores = c->cores;
+  }
+}
+
+/* Panels (distinct workloads) a chart has, cpu ones or the others. */
+static int panels(const cb_run_results *r, int cpu, int all) {
+  int n = 0;
+  for (size_t k = 0; k < r->ncells; k++)
+    n += first_of_workload(r, k) && (all || is_cpu(&r->cells[k]) == cpu);
+  return n;
+}
+
+static int write_bars(const cb_run_results *r, FILE *f) {
+  int rows = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    if (!first_of_workload(r, k)) continue;
+    long long n;
+    int cores;
+    panel_size(r, r->cells[k].workload, &n, &cores);
+    for (size_t j = k; j < r->ncells; j++) {
+      const cb_cell_summary *c = &r->cells[j];
+      if (strcmp(c->workload, r->cells[k].workload) != 0 || c->tasks != n || c->cores != cores) continue;
+      if (strcmp(c->status, "unsupported") == 0) continue;
+      char label[96];
+      snprintf(label, sizeof label, "%s%s%s", c->model, c->verified ? "" : ":", c->verified ? "" : c->status);
+      double ideal = c->verified ? cb_results_ideal(r, c) : -1;
+      fprintf(f, "%s(N=%lld,cores=%d) %s %.6f %.6f %.6f %.6f\n", c->workload, n, cores, label,
+              c->verified ? c->wall.median : 0, c->verified ? c->wall.min : 0, c->verified ? c->wall.max : 0, ideal);
+      rows++;
+    }
+  }
+  return rows;
+}
+
+static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fail, FILE *mem) {
+  int rows = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (is_cpu(c) || strcmp(c->status, "unsupported") == 0) continue;
+    if (c->verified) {
+      fprintf(f, "%s %s %lld %.6f\n", c->workload, c->model, c->tasks, c->job_wall.median);
+      double lean = c->tree_rss_kb; /* the leanest verified cell of the workload: a bare process */
+      for (size_t j = 0; j < r->ncells; j++)
+        if (r->cells[j].verified && strcmp(r->cells[j].workload, c->workload) == 0) lean = fmin(lean, r->cells[j].tree_rss_kb);
+      fprintf(mem, "%s %s %lld %.3f\n", c->workload, c->model, c->tasks, (c->tree_rss_kb - lean) / (double)c->tasks);
+      rows++;
+    } else {
+      double top = 0;
+      int below = 0; /* failures already marked at this N: stacked upwards, not on top of each other */
+      for (size_t j = 0; j < r->ncells; j++) {
+        const cb_cell_summary *e = &r->cells[j];
+        if (e->verified && strcmp(e->workload, c->workload) == 0) top = fmax(top, e->job_wall.median);
+        below += j < k && !e->verified && strcmp(e->status, "unsupported") != 0 &&
+                 strcmp(e->workload, c->workload) == 0 && e->tasks == c->tasks;
+      }
+      int too_slow = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;
+      fprintf(fail, "%s %s:%s %lld %.6f\n", c->workload, c->model, too_slow ? "over-limit" : c->status, c->tasks,
+              (top > 0 ? top * 2 : 1) * pow(2.2, below));
+    }
+    int first_at_n = 1;
+    for (size_t j = 0; j < k; j++)
+      if (strcmp(r->cells[j].workload, c->workload) == 0 && r->cells[j].tasks == c->tasks) first_at_n = 0;
+    if (!first_at_n) continue;
+    double best = -1; /* the ideal of the most concurrent model at this N */
+    for (size_t j = k; j < r->ncells; j++) {
+      const cb_cell_summary *e = &r->cells[j];
+      if (strcmp(e->workload, c->workload) != 0 || e->tasks != c->tasks) continue;
+      double i = e->verified ? cb_results_ideal(r, e) : -1;
+      if (i > 0 && (best < 0 || i < best)) best = i;
+    }
+    if (best > 0) fprintf(ideal, "%s %lld %.6f\n", c->workload, c->tasks, best);
+  }
+  return rows;
+}
+
+static int write_cores(const cb_run_results *r, FILE *f) {
+  int rows = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (!is_cpu(c) || !c->verified) continue;
+    const cb_cell_summary *base = NULL; /* sync on the fewest cores */
+    for (size_t j = 0; j < r->ncells; j++) {
+      const cb_cell_summary *b = &r->cells[j];
+      if (b->verified && strcmp(b->model, "sync") == 0 && strcmp(b->workload, c->workload) == 0 &&
+          b->tasks == c->tasks && json_equal(b->params, c->params) && (!base || b->cores < base->cores))
+        base = b;
+    }
+    if (!base) continue;
+    fprintf(f, "%s %s %d %.4f %lld\n", c->workload, c->model, c->cores, base->wall.median / c->wall.median,
+            c->eff_concurrency);
+    rows++;
+  }
+  return rows;
+}
+
+/* Draws scripts/STEM.gp into STEM.png and STEM.svg, rows of panels high. */
+static int draw(const char *dir, const char *stem, int rows) {
+  char scripts[PATH_MAX], cmd[3 * PATH_MAX + 512];
+  cb_scripts_dir(scripts, sizeof scripts);
+  static const char *const terms[][2] = {{"pngcairo size 1400,%d", "png"}, {"svg size 1400,%d dynamic", "svg"}};
+  for (int k = 0; k < 2; k++) {
+    char term[64];
+    snprintf(term, sizeof term, terms[k][0], 120 + 400 * (rows > 0 ? rows : 1));
+    snprintf(cmd, sizeof cmd, "gnuplot -e \"dir='%s'; out='%s/%s.%s'; term='%s'\" '%s/%s.gp'", dir, dir, stem,
+             terms[k][1], term, scripts, stem);
+    int rc = system(cmd);
+    if (rc != 0) {
+      fprintf(stderr, "concbench report: gnuplot %s/%s.gp failed (%d)\n", scripts, stem, rc);
+      return -EIO;
+    }
+  }
+  return 0;
+}
+
+int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *charts, int *ncharts) {
+  FILE *bars = open_dat(dir, "bars", ""), *sc = open_dat(dir, "scaling", ""), *si = open_dat(dir, "scaling", "_ideal"),
+       *sf = open_dat(dir, "scaling", "_fail"), *mem = open_dat(dir, "memory", ""), *cores = open_dat(dir, "cores", "");
+  int ok = bars && sc && si && sf && mem && cores;
+  int nb = 0, ns = 0, nc = 0;
+  if (ok) {
+    nb = write_bars(r, bars);
+    ns = write_scaling(r, sc, si, sf, mem);
+    nc = write_cores(r, cores);
+  }
+  FILE *all[] = {bars, sc, si, sf, mem, cores};
+  for (size_t k = 0; k < 6; k++)
+    if (all[k]) fclose(all[k]);
+  if (!ok) return -EIO;
+  int np = panels(r, 0, 0);
+  const struct { const char *stem, *title; int rows, height; } want[] = {
+      {"bars", "Wall time per model at the size where most models verified, min–max bars, ideal in red", nb,
+       (panels(r, 0, 1) + 3) / 4},
+      {"scaling", "Scaling: job-phase wall time against N (log–log), ideal dashed, failures marked", ns, (np + 2) / 3},
+      {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", ns, (np + 2) / 3},
+      {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc, (panels(r, 1, 0) + 2) / 3},
+  };
+  *ncharts = 0;
+  for (size_t k = 0; k < 4; k++) {
+    if (want[k].rows == 0) continue;
+    if (draw(dir, want[k].stem, want[k].height) != 0) return -EIO;
+    cb__chart *c = &charts[(*ncharts)++];
+    snprintf(c->stem, sizeof c->stem, "%s", want[k].stem);
+    snprintf(c->title, sizeof c->title, "%s", want[k].title);
+  }
+  return 0;
+}

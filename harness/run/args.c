@@ -1,0 +1,151 @@
+/* cell_args.c — parses `concbench run` arguments into a cell. Every rejection is one
+ * line on stderr naming the argument and what is allowed. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/run/cell.h"
+#include "common/util.h"
+
+static int reject(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int reject(const char *fmt, ...) {
+  va_list ap;
+  fputs("concbench run: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return -EINVAL;
+}
+
+static void list_names(char *buf, size_t cap, int models) {
+  size_t n, used = 0;
+  buf[0] = '\0';
+  if (models) {
+    const cb_model *const *all = cb_model_all(&n);
+    for (size_t k = 0; k < n; k++)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? ", " : "", all[k]->name);
+  } else {
+    const cb_workload *const *all = cb_workload_all(&n);
+    for (size_t k = 0; k < n; k++)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%s", k ? ", " : "", all[k]->name);
+  }
+}
+
+static int parse_size(const char *s, size_t *out) {
+  char num[32];
+  size_t len = strlen(s), mult = 1;
+  if (len == 0 || len >= sizeof num) return -EINVAL;
+  memcpy(num, s, len + 1);
+  char last = num[len - 1];
+  if (last == 'k' || last == 'K') mult = 1024;
+  else if (last == 'm' || last == 'M') mult = 1024 * 1024;
+  if (mult != 1) num[len - 1] = '\0';
+  int64_t v;
+  if (cb_parse_int(num, 1, INT64_MAX / (1024 * 1024), &v) != 0) return -EINVAL;
+  *out = (size_t)v * mult;
+  return 0;
+}
+
+static int set_param(cb_cell *cell, const char *kv, int *seen) {
+  const cb_workload *w = cell->workload;
+  const char *eq = strchr(kv, '=');
+  char name[64];
+  if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof name)
+    return reject("--param: expected NAME=VALUE, got '%s'", kv);
+  memcpy(name, kv, (size_t)(eq - kv));
+  name[eq - kv] = '\0';
+  int k = cb_param_index(w, name);
+  if (k < 0) {
+    char allowed[256] = "";
+    size_t used = 0;
+    for (int j = 0; j < w->nparams; j++)
+      used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s", j ? ", " : "", w->params[j].name);
+    return reject("--param: workload %s has no parameter '%s'; allowed: %s", w->name, name,
+                  w->nparams ? allowed : "none");
+  }
+  if (seen[k]) return reject("--param: '%s' given twice", name);
+  seen[k] = 1;
+  const cb_param_def *d = &w->params[k];
+  if (d->choices) {
+    for (int c = 0; d->choices[c]; c++)
+      if (strcmp(d->choices[c], eq + 1) == 0) {
+        cell->params.v[k] = c;
+        return 0;
+      }
+    char allowed[256] = "";
+    size_t used = 0;
+    for (int c = 0; d->choices[c]; c++)
+      used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s", c ? ", " : "", d->choices[c]);
+    return reject("--param: %s of %s must be one of: %s", name, w->name, allowed);
+  }
+  if (cb_parse_int(eq + 1, d->min, d->max, &cell->params.v[k]) != 0)
+    return reject("--param: %s of %s must be an integer from %lld to %lld, got '%s'", name, w->name,
+                  (long long)d->min, (long long)d->max, eq + 1);
+  return 0;
+}
+
+int cb_cell_parse(int argc, char **argv, cb_cell *cell) {
+  memset(cell, 0, sizeof *cell);
+  const char *model = NULL, *workload = NULL, *params[64];
+  int nparams = 0;
+  int64_t tasks = -1, conc = 0;
+  char names[512];
+  for (int k = 0; k < argc; k++) {
+    const char *a = argv[k];
+    const char *v = k + 1 < argc ? argv[k + 1] : NULL;
+    int takes_value = strcmp(a, "--model") == 0 || strcmp(a, "--workload") == 0 ||
+                      strcmp(a, "--tasks") == 0 || strcmp(a, "--concurrency") == 0 ||
+                      strcmp(a, "--param") == 0 || strcmp(a, "--server") == 0 ||
+                      strcmp(a, "--stack-size") == 0 || strcmp(a, "--out") == 0;
+    if (!takes_value) return reject("unknown argument '%s'; see concbench run --help", a);
+    if (!v) return reject("%s needs a value", a);
+    k++;
+    if (strcmp(a, "--model") == 0) model = v;
+    else if (strcmp(a, "--workload") == 0) workload = v;
+    else if (strcmp(a, "--server") == 0) cell->server = v;
+    else if (strcmp(a, "--out") == 0) cell->out_path = v;
+    else if (strcmp(a, "--param") == 0) {
+      if (nparams == (int)(sizeof params / sizeof params[0])) return reject("--param: too many");
+      params[nparams++] = v;
+    } else if (strcmp(a, "--tasks") == 0) {
+      if (cb_parse_int(v, 1, CB_MAX_TASKS, &tasks) != 0)
+        return reject("--tasks: must be an integer from 1 to %d, got '%s'", CB_MAX_TASKS, v);
+    } else if (strcmp(a, "--concurrency") == 0) {
+      if (cb_parse_int(v, 1, CB_MAX_CONCURRENCY, &conc) != 0)
+        return reject("--concurrency: must be an integer from 1 to %d, got '%s'", CB_MAX_CONCURRENCY, v);
+    } else if (strcmp(a, "--stack-size") == 0) {
+      if (parse_size(v, &cell->stack_size) != 0 || cell->stack_size < 16 * 1024 ||
+          cell->stack_size > 256 * 1024 * 1024)
+        return reject("--stack-size: must be from 16K to 256M (bytes, or with a K or M suffix), got '%s'", v);
+    }
+  }
+  if (!model) {
+    list_names(names, sizeof names, 1);
+    return reject("--model is required; one of: %s", names);
+  }
+  if (!(cell->model = cb_model_find(model))) {
+    list_names(names, sizeof names, 1);
+    return reject("--model: unknown model '%s'; one of: %s", model, names);
+  }
+  if (!workload) {
+    list_names(names, sizeof names, 0);
+    return reject("--workload is required; one of: %s", names);
+  }
+  if (!(cell->workload = cb_workload_find(workload))) {
+    list_names(names, sizeof names, 0);
+    return reject("--workload: unknown workload '%s'; one of: %s", workload, names);
+  }
+  const cb_workload *w = cell->workload;
+  for (int j = 0; j < w->nparams; j++) cell->params.v[j] = w->params[j].def;
+  int seen[CB_MAX_PARAMS] = {0};
+  for (int j = 0; j < nparams; j++)
+    if (set_param(cell, params[j], seen) != 0) return -EINVAL;
+  cell->tasks = tasks > 0 ? (uint64_t)tasks : 10;
+  cell->concurrency = (uint64_t)conc;
+  if (cell->server && !w->needs_server)
+    return reject("--server: workload %s makes no requests; drop --server", w->name);
+  return 0;
+}

@@ -1,0 +1,194 @@
+/* cell.c — runs one cell: prepares the workload (and delayd when it needs one),
+ * times the model's job phase, verifies every job, prints one JSON object. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "harness/run/cell.h"
+#include "common/check.h"
+#include "harness/run/server_child.h"
+#include "common/util.h"
+
+static double tv_s(struct timeval t) { return (double)t.tv_sec + t.tv_usec / 1e6; }
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* {p50, p90, p99, max} of the durations of completed jobs, in ms. */
+static json_t *latency_json(const cb_job_record *jobs, uint64_t n) {
+  int64_t *d = malloc((n ? n : 1) * sizeof *d);
+  CB_CHECK(d != NULL);
+  uint64_t m = 0;
+  for (uint64_t i = 0; i < n; i++)
+    if (jobs[i].done) d[m++] = jobs[i].end_ns - jobs[i].start_ns;
+  json_t *o = json_object();
+  if (m > 0) {
+    qsort(d, m, sizeof *d, cmp_i64);
+    const struct { const char *k; double q; } qs[] = {{"p50", .50}, {"p90", .90}, {"p99", .99}};
+    for (size_t k = 0; k < 3; k++) {
+      uint64_t idx = (uint64_t)(qs[k].q * (double)(m - 1) + 0.5);
+      json_object_set_new(o, qs[k].k, json_real(d[idx] / 1e6));
+    }
+    json_object_set_new(o, "max", json_real(d[m - 1] / 1e6));
+  }
+  free(d);
+  return o;
+}
+
+/* Seconds from t0 (the start of the job phase) until the last job began: with every
+ * job in flight at once, what the model took to get them all going; with fewer
+ * workers than jobs it includes the queueing. */
+static double last_start_s(const cb_job_record *jobs, uint64_t n, int64_t t0) {
+  int64_t last = t0;
+  for (uint64_t i = 0; i < n; i++)
+    if (jobs[i].start_ns > last) last = jobs[i].start_ns;
+  return (double)(last - t0) / 1e9;
+}
+
+static json_t *params_json(const cb_workload *w, const cb_params *p) {
+  json_t *o = json_object();
+  for (int k = 0; k < w->nparams; k++)
+    json_object_set_new(o, w->params[k].name, w->params[k].choices
+                                                   ? json_string(w->params[k].choices[p->v[k]])
+                                                   : json_integer(p->v[k]));
+  return o;
+}
+
+static json_t *hex64(uint64_t x) {
+  char b[24];
+  snprintf(b, sizeof b, "%016" PRIx64, x);
+  return json_string(b);
+}
+
+static uint64_t effective_concurrency(const cb_cell *cell) {
+  if (strcmp(cell->model->name, "sync") == 0) return 1;
+  if (cell->concurrency == 0 || cell->concurrency > cell->tasks) return cell->tasks;
+  return cell->concurrency;
+}
+
+/* A job that failed for want of descriptors, memory or processes means the model
+ * gave out at this size, not that it computed a wrong answer. */
+static int jobs_hit_resource_limit(const cb_job_record *jobs, uint64_t n) {
+  for (uint64_t i = 0; i < n; i++) {
+    int st = jobs[i].status;
+    if (jobs[i].done && (st == -EMFILE || st == -ENFILE || st == -ENOMEM || st == -EAGAIN)) return 1;
+  }
+  return 0;
+}
+
+static void emit(const cb_cell *cell, json_t *o) {
+  char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+  CB_CHECK(line != NULL);
+  printf("%s\n", line);
+  fflush(stdout);
+  if (cell->out_path) {
+    FILE *f = fopen(cell->out_path, "a");
+    if (f) {
+      fprintf(f, "%s\n", line);
+      fclose(f);
+    } else {
+      fprintf(stderr, "concbench run: --out: cannot append to %s: %s\n", cell->out_path, strerror(errno));
+    }
+  }
+  free(line);
+}
+
+int cb_cell_run(const cb_cell *cell) {
+  const cb_workload *w = cell->workload;
+  char err[CB_ERR_LEN + 128] = "";
+  cb_server server = {0};
+  cb_job_env env = {.workload = w, .params = &cell->params};
+  cb_raise_fd_limit();
+  if (w->needs_server) {
+    int rc = cell->server ? cb_server_use(&server, cell->server, err, sizeof err)
+                          : cb_server_start(&server, err, sizeof err);
+    if (rc != 0) {
+      fprintf(stderr, "concbench run: %s\n", err);
+      return CB_EXIT_USAGE;
+    }
+    env.server_url = server.url;
+    CB_CHECK(curl_global_init(CURL_GLOBAL_DEFAULT) == 0);
+  }
+  if (w->prepare && w->prepare(&env, err) != 0) {
+    fprintf(stderr, "concbench run: workload %s: %s\n", w->name, err);
+    cb_server_stop(&server);
+    return CB_EXIT_USAGE;
+  }
+
+  cb_run_spec spec = {.workload = w, .env = &env, .tasks = cell->tasks,
+                      .concurrency = cell->concurrency, .stack_size = cell->stack_size};
+  cb_run_report report = {0};
+  report.jobs = calloc(cell->tasks, sizeof *report.jobs);
+  CB_CHECK(report.jobs != NULL);
+
+  struct rusage ru0, ru1;
+  getrusage(RUSAGE_SELF, &ru0);
+  int64_t t0 = cb_now_ns();
+  int rc = w->run_custom ? w->run_custom(cell->model, &spec, &report) : cell->model->run(&spec, &report);
+  int64_t t1 = cb_now_ns();
+  getrusage(RUSAGE_SELF, &ru1);
+  cb_server_stop(&server);
+
+  if (rc == -ENOTSUP) {
+    fprintf(stderr, "concbench run: --model: workload %s has no version for model %s\n", w->name,
+            cell->model->name);
+    free(report.jobs);
+    if (w->release) w->release(&env);
+    return CB_EXIT_USAGE;
+  }
+
+  cb_verdict v;
+  cb_verify(&spec, report.jobs, &v);
+
+  json_t *o = json_object();
+  json_object_set_new(o, "model", json_string(cell->model->name));
+  json_object_set_new(o, "workload", json_string(w->name));
+  json_object_set_new(o, "kind", json_string(cb_kind_name(w->kind)));
+  json_object_set_new(o, "tasks", json_integer((json_int_t)cell->tasks));
+  json_object_set_new(o, "concurrency", json_integer((json_int_t)effective_concurrency(cell)));
+  json_object_set_new(o, "params", params_json(w, &cell->params));
+  /* A run that did not verify prints no speed: only how long it took to fail. */
+  json_object_set_new(o, "wall_s", v.verified && rc == 0 ? json_real((t1 - t0) / 1e9) : json_null());
+  if (!(v.verified && rc == 0)) json_object_set_new(o, "failed_after_s", json_real((t1 - t0) / 1e9));
+  json_object_set_new(o, "last_start_s",
+                      v.verified && rc == 0 ? json_real(last_start_s(report.jobs, cell->tasks, t0)) : json_null());
+  json_object_set_new(o, "user_s", json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) + report.child_user_s));
+  json_object_set_new(o, "sys_s", json_real(tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime) + report.child_sys_s));
+  long self_rss = ru1.ru_maxrss;
+  json_object_set_new(o, "max_rss_kb", json_integer(self_rss > report.child_max_rss_kb ? self_rss : report.child_max_rss_kb));
+  json_object_set_new(o, "tree_rss_kb", json_integer(self_rss + report.child_rss_sum_kb));
+  json_object_set_new(o, "ctx_voluntary", json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw + report.child_ctx_voluntary));
+  json_object_set_new(o, "ctx_involuntary", json_integer(ru1.ru_nivcsw - ru0.ru_nivcsw + report.child_ctx_involuntary));
+  json_object_set_new(o, "created", json_integer((json_int_t)report.created));
+  json_object_set_new(o, "created_kind", json_string(report.created_kind ? report.created_kind : ""));
+  json_object_set_new(o, "jobs_ok", json_integer((json_int_t)v.ok));
+  json_object_set_new(o, "jobs_failed", json_integer((json_int_t)v.failed));
+  json_object_set_new(o, "jobs_wrong", json_integer((json_int_t)v.wrong));
+  json_object_set_new(o, "latency_ms", latency_json(report.jobs, cell->tasks));
+  json_object_set_new(o, "checksum", hex64(v.checksum));
+  json_object_set_new(o, "expected_checksum", hex64(v.expected_checksum));
+  json_object_set_new(o, "verified", json_boolean(v.verified));
+  for (int k = 0; k < report.nextra; k++)
+    json_object_set_new(o, report.extra[k].key, v.verified && rc == 0 ? json_real(report.extra[k].value) : json_null());
+  if (v.wrong > 0 && !report.error[0])
+    snprintf(report.error, sizeof report.error, "%" PRIu64 " job(s) returned a wrong result", v.wrong);
+  json_object_set_new(o, "error", report.error[0] ? json_string(report.error) : json_null());
+  int code = rc != 0 || jobs_hit_resource_limit(report.jobs, cell->tasks) ? CB_EXIT_RESOURCE
+             : v.verified                                                   ? CB_EXIT_OK
+                                                                            : CB_EXIT_FAILED;
+  static const char *const classes[] = {"ok", "failed", "usage", "resource_limit"};
+  json_object_set_new(o, "exit_class", json_string(classes[code]));
+  emit(cell, o);
+  json_decref(o);
+  if (report.error[0]) fprintf(stderr, "concbench run: %s\n", report.error);
+  free(report.jobs);
+  if (w->release) w->release(&env);
+  return code;
+}

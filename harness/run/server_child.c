@@ -1,0 +1,178 @@
+/* server_child.c — see server_child.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "servers/delayd/delayd.h"
+#include "harness/run/server_child.h"
+
+extern char **environ;
+
+static int delayd_path(char *out, size_t cap) {
+  const char *env = getenv("CONCBENCH_DELAYD");
+  if (env && *env) {
+    snprintf(out, cap, "%s", env);
+    return 0;
+  }
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return -errno;
+  self[n] = '\0';
+  snprintf(out, cap, "%s/delayd", dirname(self));
+  return 0;
+}
+
+int cb_server_start(cb_server *s, char *err, size_t errlen) {
+  char path[PATH_MAX + 16];
+  int fds[2];
+  s->pid = 0;
+  if (delayd_path(path, sizeof path) != 0 || access(path, X_OK) != 0) {
+    snprintf(err, errlen, "cannot find the delayd binary (%s); build it with make", path);
+    return -ENOENT;
+  }
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    return -errno;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  char *argv[] = {path, "--host", "127.0.0.1", "--port", "0", NULL};
+  int rc = posix_spawn(&s->pid, path, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    s->pid = 0;
+    snprintf(err, errlen, "cannot start %s: %s", path, strerror(rc));
+    return -rc;
+  }
+  char line[256];
+  size_t have = 0;
+  int64_t waited_ms = 0;
+  while (have < sizeof line - 1 && !memchr(line, '\n', have)) {
+    struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+    int n = poll(&pf, 1, 100);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 && (waited_ms += 100) >= 5000) break;
+    if (n <= 0) continue;
+    ssize_t r = read(fds[0], line + have, sizeof line - 1 - have);
+    if (r <= 0) break;
+    have += (size_t)r;
+  }
+  close(fds[0]);
+  line[have] = '\0';
+  char *nl = strchr(line, '\n');
+  if (!nl || strncmp(line, "http://", 7) != 0) {
+    cb_server_stop(s);
+    snprintf(err, errlen, "delayd did not report its address within 5 s");
+    return -ETIMEDOUT;
+  }
+  *nl = '\0';
+  snprintf(s->url, sizeof s->url, "%s", line);
+  return 0;
+}
+
+/* Splits http://HOST:PORT[/] into host and port. */
+static int split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap) {
+  if (strncmp(url, "http://", 7) != 0) return -EINVAL;
+  const char *h = url + 7, *colon, *hend;
+  if (*h == '[') {
+    hend = strchr(h, ']');
+    if (!hend || hend[1] != ':') return -EINVAL;
+    h++;
+    colon = hend + 1;
+  } else {
+    colon = strchr(h, ':');
+    if (!colon) return -EINVAL;
+    hend = colon;
+  }
+  size_t hl = (size_t)(hend - h);
+  if (hl == 0 || hl >= hcap) return -EINVAL;
+  memcpy(host, h, hl);
+  host[hl] = '\0';
+  const char *p = colon + 1;
+  size_t pl = strspn(p, "0123456789");
+  if (pl == 0 || pl >= pcap || (p[pl] != '\0' && strcmp(p + pl, "/") != 0)) return -EINVAL;
+  memcpy(port, p, pl);
+  port[pl] = '\0';
+  return 0;
+}
+
+static int resolve(const char *host, const char *port, struct addrinfo **ai) {
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+  return getaddrinfo(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, port, &hints, ai) == 0 ? 0 : -EINVAL;
+}
+
+static int connect_within(const char *host, const char *port, int timeout_ms) {
+  struct addrinfo *ai;
+  if (resolve(host, port, &ai) != 0) return -EINVAL;
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int rc = fd < 0 ? -errno : 0;
+  if (rc == 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    rc = -errno;
+    if (errno == EINPROGRESS) {
+      struct pollfd pf = {.fd = fd, .events = POLLOUT};
+      int soerr = 0;
+      socklen_t sl = sizeof soerr;
+      if (poll(&pf, 1, timeout_ms) != 1) rc = -ETIMEDOUT;
+      else rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 ? -soerr : -errno;
+    }
+  }
+  if (fd >= 0) close(fd);
+  freeaddrinfo(ai);
+  return rc;
+}
+
+int cb_server_use(cb_server *s, const char *url, char *err, size_t errlen) {
+  char host[128], port[8];
+  s->pid = 0;
+  if (split_url(url, host, sizeof host, port, sizeof port) != 0) {
+    snprintf(err, errlen, "--server: expected http://HOST:PORT, got '%s'", url);
+    return -EINVAL;
+  }
+  if (!cb_is_loopback_host(host)) {
+    snprintf(err, errlen, "--server: only loopback servers are allowed (127.0.0.0/8, ::1, localhost), got '%s'", host);
+    return -EINVAL;
+  }
+  int rc = connect_within(host, port, 2000);
+  if (rc != 0) {
+    snprintf(err, errlen, "--server: cannot connect to %s: %s", url, strerror(-rc));
+    return rc;
+  }
+  snprintf(s->url, sizeof s->url, "%s", url);
+  size_t n = strlen(s->url);
+  if (n > 0 && s->url[n - 1] == '/') s->url[n - 1] = '\0';
+  return 0;
+}
+
+void cb_server_stop(cb_server *s) {
+  if (s->pid <= 0) return;
+  kill(s->pid, SIGTERM);
+  int status;
+  while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  s->pid = 0;
+}
+
+int cb_server_addr(const cb_server *s, struct sockaddr_storage *addr, socklen_t *len) {
+  char host[128], port[8];
+  struct addrinfo *ai;
+  if (split_url(s->url, host, sizeof host, port, sizeof port) != 0 || resolve(host, port, &ai) != 0) return -EINVAL;
+  memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+  *len = ai->ai_addrlen;
+  freeaddrinfo(ai);
+  return 0;
+}
