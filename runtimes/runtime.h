@@ -1,8 +1,8 @@
-/* runtime.h — the model contract (DESIGN.md "Contracts").
+/* runtime.h — the model contract (docs/DESIGN.md "Contracts").
  *
  * A model runs N jobs of one workload with at most C in flight, records each job's
  * start and end time and result, and reports what it created. Every model lives in
- * its own file (runtimes/sync.c, threads.c, procs.c, green/, loop/) behind this one
+ * its own place (runtimes/sync.c, threads/, procs/, green/, loop/) behind this one
  * struct; the harness never knows which model it drives. */
 #ifndef CB_RUNTIME_H
 #define CB_RUNTIME_H

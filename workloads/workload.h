@@ -1,4 +1,4 @@
-/* workload.h — the contract every workload implements (DESIGN.md "Contracts").
+/* workload.h — the contract every workload implements (docs/DESIGN.md "Contracts").
  *
  * A workload names its parameters (with defaults and bounds), a sync-world job
  * that plain blocking C code runs under sync/threads/procs/green, and the expected

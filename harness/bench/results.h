@@ -60,7 +60,7 @@ int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b);
  * else the fewest cores), or NULL. */
 const cb_cell_summary *cb_results_baseline(const cb_run_results *r, const cb_cell_summary *c);
 
-/* The ideal of DESIGN.md for a cell's job phase, in seconds, or -1 when it cannot be drawn:
+/* The ideal (docs/measuring.md) for a cell's job phase, in seconds, or -1 when it cannot be drawn:
  * CPU: sync job phase / min(cores, C); IO: wait per job × ceil(N / C). */
 double cb_results_ideal(const cb_run_results *r, const cb_cell_summary *c);
 

@@ -241,7 +241,7 @@ void cb__report_write(const cb_run_results *r, cb__doc *d, FILE *csv, const cb__
                   "and CV; a CV over 5%% is flagged **noisy**). Speedup = sync's median wall / this one, same workload, "
                   "parameters and N. Efficiency = the ideal / this cell's job phase (the model's own timing of its "
                   "jobs), where the ideal is sync's job phase / min(cores, C) for CPU work and wait per job × ⌈N / C⌉ "
-                  "for IO work (DESIGN.md). CPU = user+sys of the whole process tree; tree RSS = peak RSS summed over "
+                  "for IO work (docs/measuring.md). CPU = user+sys of the whole process tree; tree RSS = peak RSS summed over "
                   "the tree; RSS per task = the slope of tree RSS over N for the same model; per operation = figures a "
                   "model reports itself (e.g. ns_per_switch), medians over the runs. A cell that did not "
                   "verify shows its class — timeout, crash, wrong_result, job_failed, resource_limit, unsupported, "
