@@ -20,6 +20,10 @@ void cb_report_error(cb_run_report *report, const char *fmt, ...) {
     memcpy(report->error, line, sizeof line);
 }
 
+uint64_t cb_spec_concurrency(const cb_run_spec *spec) {
+  return spec->concurrency == 0 || spec->concurrency > spec->tasks ? spec->tasks : spec->concurrency;
+}
+
 void cb_report_extra(cb_run_report *report, const char *key, double value) {
   CB_CHECK(report->nextra < CB_MAX_EXTRA);
   report->extra[report->nextra].key = key;

@@ -34,6 +34,8 @@ typedef struct cb_run_spec {
 
 typedef struct cb_run_report {
   cb_job_record *jobs;  /* spec->tasks records, owned by the caller, zeroed */
+  uint64_t concurrency; /* jobs the model runs in flight at most (>= 1), set before it
+                           can fail: cb_spec_concurrency(spec), or 1 when sequential */
   uint64_t created;     /* execution units the model made */
   const char *created_kind; /* "threads", "processes", "green threads", "tasks" */
 
@@ -77,6 +79,10 @@ const cb_model *const *cb_model_all(size_t *count);
  * (thread-safe). This is the one place the sync-world job is invoked. */
 void cb_job_execute(const cb_run_spec *spec, uint64_t i, cb_job_record *rec,
                     cb_run_report *report);
+
+/* Jobs in flight at most when every job may run at once but no more than C do:
+ * min(C, N), or N when C is 0. */
+uint64_t cb_spec_concurrency(const cb_run_spec *spec);
 
 /* Records an error in report->error unless one is there already (thread-safe). */
 void cb_report_error(cb_run_report *report, const char *fmt, ...)

@@ -43,6 +43,7 @@ static int spawn_run(const cb_model *model, const cb_run_spec *spec, cb_run_repo
     rec->result = sum;
     rec->status = rc;
     rec->done = 1;
+    report->concurrency = one.concurrency;
     report->created += one.created;
     report->created_kind = one.created_kind;
     if (one.error[0]) cb_report_error(report, "%s", one.error);

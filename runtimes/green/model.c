@@ -85,6 +85,7 @@ static void job_thread(void *p) {
 }
 
 static int green_run(const cb_run_spec *spec, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
@@ -139,6 +140,7 @@ static void pp_b(void *arg) {
 }
 
 static int green_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
@@ -220,6 +222,7 @@ static long max_rss_kb(void) {
 
 static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                             cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   if (fanout < 2 || fanout > CB_GREEN_MAX_FANOUT || leaves < 1) {
     cb_report_error(report, "green: spawn needs leaves >= 1 and fanout from 2 to %d", CB_GREEN_MAX_FANOUT);
     return -EINVAL;

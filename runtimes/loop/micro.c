@@ -64,6 +64,7 @@ static cb_task *pp_task(cb_loop *l, cb_co_fn fn, pair *p, uint64_t rounds, cb_jo
 }
 
 int cb__loop_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   cb_loop *l = cb_loop_new();
   pair *pairs = calloc(spec->tasks, sizeof *pairs);
   if (!l || !pairs) {
@@ -180,6 +181,7 @@ static long max_rss_kb(void) {
 
 int cb__loop_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                         cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   if (leaves == 0 || fanout < 2) {
     cb_report_error(report, "loop spawn: need leaves >= 1 and fanout >= 2");
     return -EINVAL;

@@ -65,6 +65,7 @@ static void size_pool(void) {
 }
 
 static int loop_run(const cb_run_spec *spec, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   const struct cb_async_job *aj = spec->workload->async;
   if (!aj) {
     cb_report_error(report, "workload %s has no coroutine version for --model loop", spec->workload->name);

@@ -67,6 +67,7 @@ static void pp_side(int first, int rd, int wr, uint64_t rounds, uint64_t pair, i
 }
 
 int cb__procs_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   uint64_t n = spec->tasks, forked = 0;
   int res[2];
   if (pipe(res) != 0) {
@@ -177,6 +178,7 @@ static int pt_node(uint64_t first, uint64_t count, uint64_t fanout, uint64_t *su
 
 int cb__procs_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                          cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   if (fanout < 2 || fanout > CB_COORD_MAX_FANOUT || leaves < 1 || leaves > CB_PROCS_SPAWN_MAX_LEAVES) {
     cb_report_error(report, "procs: spawn needs fanout from 2 to %d and at most %d leaves (a fork per node)",
                     CB_COORD_MAX_FANOUT, CB_PROCS_SPAWN_MAX_LEAVES);

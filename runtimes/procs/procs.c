@@ -164,6 +164,7 @@ static void reap_all(procs_ctx *c) {
 }
 
 static int procs_run(const cb_run_spec *spec, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   int pool_mode = spec->concurrency != 0 && spec->concurrency < spec->tasks;
   uint64_t want = pool_mode ? spec->concurrency : spec->tasks;
   procs_ctx c = {.spec = spec, .report = report, .task_rd = -1, .task_wr = -1};

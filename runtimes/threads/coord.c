@@ -54,6 +54,7 @@ static void *tp_b(void *arg) {
 }
 
 int cb__threads_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   uint64_t n = spec->tasks;
   tp_pair *pairs = calloc(n, sizeof *pairs);
   pthread_t *tids = calloc(2 * n, sizeof *tids);
@@ -164,6 +165,7 @@ static long max_rss_kb(void) {
 
 int cb__threads_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                            cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   if (fanout < 2 || fanout > CB_COORD_MAX_FANOUT || leaves < 1) {
     cb_report_error(report, "threads: spawn needs leaves >= 1 and fanout from 2 to %d", CB_COORD_MAX_FANOUT);
     return -EINVAL;

@@ -40,6 +40,7 @@ static void *run_worker(void *arg) {
 }
 
 static int threads_run(const cb_run_spec *spec, cb_run_report *report) {
+  report->concurrency = cb_spec_concurrency(spec);
   pool p = {.spec = spec, .report = report, .next = 0};
   int per_job = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   uint64_t want = per_job ? spec->tasks : spec->concurrency;
