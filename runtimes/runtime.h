@@ -56,6 +56,7 @@ typedef struct cb_run_report {
 typedef struct cb_model {
   const char *name;
   const char *summary;
+  int baseline; /* 1: the sequential baseline the report compares every model with */
   /* Run every job. Returns 0 when the model ran (individual jobs may still have
    * failed: see their status), or a negative errno when the model itself gave out
    * (e.g. -EAGAIN: could not create threads), with report->error set. */

@@ -1,10 +1,12 @@
 /* test_cli.c — the `concbench` command line: bad input is one line and exit 2,
- * a good cell prints exactly one verified JSON object with the contract's fields. */
+ * a good cell prints exactly one verified JSON object with the run record's keys
+ * (harness/run/record.h) and the concurrency its model reports. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "harness/run/record.h"
 #include "tests/helpers/run_cmd.h"
 
 #define CONCBENCH CB_BIN_DIR "/concbench"
@@ -87,12 +89,21 @@ Test(cli, run_prints_contract_fields) {
   char *const argv[] = {CONCBENCH, "run", "--model", "threads", "--workload", "fib", "--tasks", "6",
                         "--concurrency", "2", "--param", "n=20", NULL};
   json_t *o = good_cell(argv);
-  const char *fields[] = {"model", "workload", "tasks", "concurrency", "params", "wall_s", "last_start_s", "user_s",
-                          "sys_s", "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary",
-                          "created", "jobs_ok", "jobs_failed", "latency_ms", "checksum", "verified"};
-  for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
-    cr_expect_not_null(json_object_get(o, fields[k]), "field %s missing", fields[k]);
+  /* fib adds no per-operation figures: exactly the listed keys of a verified run */
+  size_t want = 0;
+  for (int k = 0; k < CB_NKEYS; k++) {
+    int always = strcmp(cb_run_keys[k].present, "always") == 0;
+    want += always;
+    cr_expect(!always || json_object_get(o, cb_run_keys[k].key), "key %s missing", cb_run_keys[k].key);
+  }
+  const char *key;
+  json_t *v;
+  json_object_foreach(o, key, v) cr_expect_geq(cb_run_key_find(key), 0, "key %s is not in record.h", key);
+  cr_expect_eq(json_object_size(o), want, "%zu keys, want %zu", json_object_size(o), want);
+  char why[160] = "";
+  cr_expect_eq(cb_run_record_check(o, 0, NULL, 0, why, sizeof why), 0, "%s", why);
   cr_expect(json_is_true(json_object_get(o, "verified")));
+  cr_expect_str_eq(json_string_value(json_object_get(o, "error_class")), "ok");
   cr_expect_eq(json_integer_value(json_object_get(o, "jobs_ok")), 6);
   cr_expect_eq(json_integer_value(json_object_get(o, "concurrency")), 2);
   cr_expect_eq(json_integer_value(json_object_get(o, "created")), 2, "a pool of 2 threads");
@@ -181,9 +192,11 @@ Test(cli, http_out_of_descriptors_is_a_resource_limit) {
     json_error_t jerr;
     json_t *o = json_loads(r.out, 0, &jerr);
     cr_assert(o != NULL, "%s: not JSON: %s", models[m], r.out);
-    const char *cls = json_string_value(json_object_get(o, "exit_class"));
+    const char *cls = json_string_value(json_object_get(o, "error_class"));
     const char *error = json_string_value(json_object_get(o, "error"));
-    cr_expect(cls && strcmp(cls, "resource_limit") == 0, "%s: exit_class %s", models[m], cls ? cls : "(none)");
+    cr_expect(cls && strcmp(cls, "resource_limit") == 0, "%s: error_class %s", models[m], cls ? cls : "(none)");
+    char why[160] = "";
+    cr_expect_eq(cb_run_record_check(o, 1, NULL, 0, why, sizeof why), 0, "%s: %s", models[m], why);
     cr_expect(error && strstr(error, "Too many open files"), "%s: error %s", models[m], error ? error : "(none)");
     json_decref(o);
     cmd_result_free(&r);
@@ -204,4 +217,58 @@ Test(cli, http_ignores_proxy_environment) {
     cr_expect(strstr(r.out, "\"verified\":true") != NULL, "%s: %s", models[m], r.out);
     cmd_result_free(&r);
   }
+}
+
+/* The JSON's concurrency is what each model reports it ran with: sync one job at a
+ * time whatever C says, every other model min(C, N), or N without C. */
+Test(cli, concurrency_is_what_the_model_reports) {
+  const char *models[] = {"sync", "threads", "procs", "green", "loop"};
+  for (size_t m = 0; m < sizeof models / sizeof models[0]; m++)
+    for (int with_c = 0; with_c <= 1; with_c++) {
+      char *const argv[] = {CONCBENCH, "run", "--model", (char *)models[m], "--workload", "fib", "--tasks", "6",
+                            "--param", "n=15", with_c ? "--concurrency" : NULL, "4", NULL};
+      json_t *o = good_cell(argv);
+      long long want = m == 0 ? 1 : with_c ? 4 : 6;
+      cr_expect_eq(json_integer_value(json_object_get(o, "concurrency")), want, "%s %s: concurrency %lld, want %lld",
+                   models[m], with_c ? "C=4" : "no C", json_integer_value(json_object_get(o, "concurrency")), want);
+      json_decref(o);
+    }
+  /* the coordination workloads report it too (spawn: one tree per job) */
+  const char *coord[][3] = {{"threads", "spawn", "leaves=100"}, {"green", "pingpong", "rounds=10"}};
+  for (size_t k = 0; k < 2; k++) {
+    char *const argv[] = {CONCBENCH, "run", "--model", (char *)coord[k][0], "--workload", (char *)coord[k][1],
+                          "--tasks", "3", "--concurrency", "2", "--param", (char *)coord[k][2], NULL};
+    json_t *o = good_cell(argv);
+    cr_expect_eq(json_integer_value(json_object_get(o, "concurrency")), 2, "%s %s", coord[k][0], coord[k][1]);
+    json_decref(o);
+  }
+}
+
+/* A model without a version of the workload: its own exit code, one line, no JSON. */
+Test(cli, a_model_without_the_workload_is_unsupported) {
+  char *const argv[] = {CONCBENCH, "run", "--model", "sync", "--workload", "pingpong", "--tasks", "2", NULL};
+  cmd_result r;
+  run_cmd(argv, 30, &r);
+  cr_expect(r.exited && r.code == CB_EXIT_UNSUPPORTED, "exit %d, want %d: %s", r.code, CB_EXIT_UNSUPPORTED, r.err);
+  cr_expect_eq(count_lines(r.err), 1, "stderr: %s", r.err);
+  cr_expect(strstr(r.err, "pingpong") && strstr(r.err, "sync"), "stderr names neither: %s", r.err);
+  cr_expect_str_empty(r.out);
+  cmd_result_free(&r);
+}
+
+/* `concbench run --help` lists every key of the record and every run class. */
+Test(cli, run_help_lists_the_record) {
+  char *const argv[] = {CONCBENCH, "run", "--help", NULL};
+  cmd_result r;
+  run_cmd(argv, 10, &r);
+  cr_assert_eq(r.code, 0);
+  for (int k = 0; k < CB_NKEYS; k++) {
+    char line[64];
+    snprintf(line, sizeof line, "\n  %s ", cb_run_keys[k].key);
+    cr_expect(strstr(r.out, line) != NULL, "--help does not list %s", cb_run_keys[k].key);
+  }
+  for (int c = 0; c < CB_NCLASSES; c++)
+    if (cb_classes[c].exit >= 0 && c != CB_CLASS_USAGE)
+      cr_expect(strstr(r.out, cb_classes[c].name) != NULL, "--help does not list %s", cb_classes[c].name);
+  cmd_result_free(&r);
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <signal.h>
 
+#include "harness/run/record.h"
 #include "runtimes/runtime.h"
 
 #define CB_BENCH_MAX_LIST 32
@@ -88,9 +89,9 @@ typedef struct cb_bench_ctx {
 
 json_t *cb_bench_run_cell(const cb_bench_ctx *ctx, const cb_plan_cell *c);
 
-/* A record for a cell not run: its status ("skipped", or "unsupported" as found at
- * a smaller N) with the reason. */
-json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *status, const char *why);
+/* A record for a cell not run: its status (skipped, or unsupported as found at a
+ * smaller N) with the reason. */
+json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, cb_class status, const char *why);
 
 /* cells.jsonl: keys of the records already there (a JSON object used as a set:
  * key -> record), and durable appends (one line, fsync'd). */

@@ -6,6 +6,7 @@
 
 #include "common/check.h"
 #include "harness/bench/results.h"
+#include "harness/run/record.h"
 #include "runtimes/runtime.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -28,6 +29,17 @@ void cb_stats_of(double *v, size_t n, cb_stats *s) {
   s->cv = s->mean > 0 ? s->stddev / s->mean : 0;
 }
 
+double cb_stats_median_json(json_t *numbers) {
+  size_t n = json_array_size(numbers);
+  double *v = malloc((n ? n : 1) * sizeof *v);
+  CB_CHECK(v != NULL);
+  for (size_t k = 0; k < n; k++) v[k] = json_number_value(json_array_get(numbers, k));
+  cb_stats s;
+  cb_stats_of(v, n, &s);
+  free(v);
+  return s.median;
+}
+
 static void copy_str(char *dst, size_t cap, json_t *o, const char *key) {
   const char *v = json_string_value(json_object_get(o, key));
   snprintf(dst, cap, "%s", v ? v : "");
@@ -35,21 +47,8 @@ static void copy_str(char *dst, size_t cap, json_t *o, const char *key) {
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 
-/* Keys every `concbench run` JSON has (cell.c); any other number is a per-operation
- * figure a model or workload added (cb_report_extra). */
-static int contract_key(const char *key) {
-  static const char *const keys[] = {
-      "model", "workload", "kind", "tasks", "concurrency", "params", "wall_s", "last_start_s", "failed_after_s",
-      "user_s", "sys_s",
-      "max_rss_kb", "tree_rss_kb", "ctx_voluntary", "ctx_involuntary", "created", "created_kind", "jobs_ok",
-      "jobs_failed", "jobs_wrong", "latency_ms", "checksum", "expected_checksum", "verified", "error", "exit_class",
-      NULL};
-  for (int k = 0; keys[k]; k++)
-    if (strcmp(keys[k], key) == 0) return 1;
-  return 0;
-}
-
-/* Medians of the per-operation figures over the runs, as "key=value ...". */
+/* Medians of the per-operation figures over the runs, as "key=value ...": the
+ * numbers beyond the run record's keys (record.h). */
 static void per_op(json_t *runs, cb_cell_summary *c) {
   const char *key;
   json_t *v;
@@ -57,7 +56,7 @@ static void per_op(json_t *runs, cb_cell_summary *c) {
   double *vals = malloc((m ? m : 1) * sizeof *vals);
   CB_CHECK(vals != NULL);
   json_object_foreach(json_array_get(runs, 0), key, v) {
-    if (contract_key(key) || !json_is_number(v) || used >= sizeof c->per_op) continue;
+    if (cb_run_key_find(key) >= 0 || !json_is_number(v) || used >= sizeof c->per_op) continue;
     size_t n = 0;
     for (size_t k = 0; k < m; k++) {
       json_t *x = json_object_get(json_array_get(runs, k), key);
@@ -239,11 +238,16 @@ void cb_results_free(cb_run_results *r) {
   json_decref(r->meta);
 }
 
+int cb_results_is_baseline(const cb_cell_summary *c) {
+  const cb_model *m = cb_model_find(c->model);
+  return m && m->baseline;
+}
+
 const cb_cell_summary *cb_results_baseline(const cb_run_results *r, const cb_cell_summary *c) {
   const cb_cell_summary *best = NULL;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *b = &r->cells[k];
-    if (strcmp(b->model, "sync") != 0 || strcmp(b->workload, c->workload) != 0 || b->tasks != c->tasks ||
+    if (!cb_results_is_baseline(b) || strcmp(b->workload, c->workload) != 0 || b->tasks != c->tasks ||
         !json_equal(b->params, c->params))
       continue;
     if (b->cores == c->cores) return b;

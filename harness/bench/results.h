@@ -17,11 +17,10 @@ typedef struct cb_cell_summary {
   char model[32], workload[32], kind[16];
   long long tasks;
   long long concurrency;     /* as requested: 0 = one execution unit per job */
-  long long eff_concurrency; /* what the model ran with (from its JSON), 1 for sync */
+  long long eff_concurrency; /* what the model reported it ran with (its JSON's concurrency) */
   int cores;                 /* CPUs the cell was pinned to */
   json_t *params;            /* owned */
-  char status[24];           /* ok, timeout, crash, wrong_result, job_failed, resource_limit,
-                                unsupported, bad_exit, skipped */
+  char status[24];           /* a class name of harness/run/record.h (ok, timeout, ...) */
   char error[512];           /* why, when not ok */
   int verified;              /* status ok: every run verified; only then are the figures set */
   double *times;             /* hyperfine's timed runs of the whole command, s (owned) */
@@ -53,10 +52,17 @@ void cb_results_free(cb_run_results *r);
 /* Statistics of n values (sorted in place). */
 void cb_stats_of(double *v, size_t n, cb_stats *s);
 
+/* The median of a JSON array of numbers (a cells.jsonl record's "times"), 0 when
+ * empty. */
+double cb_stats_median_json(json_t *numbers);
+
 /* Same model, workload, params, C and cores: one series over N. */
 int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b);
 
-/* The sync cell with the same workload, params and tasks (same cores if measured,
+/* Whether the cell's model is the baseline (cb_model.baseline: sync). */
+int cb_results_is_baseline(const cb_cell_summary *c);
+
+/* The baseline cell with the same workload, params and tasks (same cores if measured,
  * else the fewest cores), or NULL. */
 const cb_cell_summary *cb_results_baseline(const cb_run_results *r, const cb_cell_summary *c);
 

@@ -1,12 +1,10 @@
-/* bench_cell.c — one bench cell: a probe run, then hyperfine's timed runs, and the
- * cells.jsonl record with the cell's class.
+/* run_cell.c — one bench cell: a probe run, then hyperfine's timed runs, and the
+ * cells.jsonl record with the cell's class (CB_CLASSES in harness/run/record.h).
  *
  * The probe is the warm-up and the classifier: a cell whose probe does not verify
- * is never timed. Classes: ok, timeout (killed with its process tree at the limit),
- * crash (signal), wrong_result, job_failed, resource_limit (the model gave out),
- * unsupported (the model has no version of the workload), bad_exit (anything else,
- * including a timed run failing after the probe passed), skipped (not run). Only
- * ok carries times. */
+ * is never timed. A cell is classed by how its process ended — the time limit, a
+ * signal, or its exit code with the error_class of its JSON — never by what it
+ * wrote on stderr (that only explains the class). Only ok carries times. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,12 +69,12 @@ static json_t *base_record(const cb_bench_ctx *ctx, const cb_plan_cell *c) {
   return r;
 }
 
-static void set_status(json_t *r, const char *status, const char *error) {
-  json_object_set_new(r, "status", json_string(status));
+static void set_status(json_t *r, cb_class status, const char *error) {
+  json_object_set_new(r, "status", json_string(cb_class_name(status)));
   json_object_set_new(r, "error", error && *error ? json_string(error) : json_null());
 }
 
-json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, const char *status, const char *why) {
+json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, cb_class status, const char *why) {
   json_t *r = base_record(ctx, c);
   set_status(r, status, why);
   return r;
@@ -101,30 +99,36 @@ static int run_argv(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv[]
   return n;
 }
 
-/* Classifies a `concbench run` that did not verify, from how it ended, its JSON
- * (may be NULL) and its stderr. */
+/* Classifies a `concbench run` that did not verify, from how it ended and its JSON
+ * (may be NULL); the first line of its stderr goes into the message. */
 static void classify(json_t *r, const cb_proc_result *p, json_t *out, const char *err_path, double limit_s) {
   char msg[512], raw[400];
   first_line(err_path, raw, sizeof raw);
   const char *line = strncmp(raw, "concbench run: ", 15) == 0 ? raw + 15 : raw;
   const char *jerr = json_string_value(json_object_get(out, "error"));
-  if (p->timed_out) {
+  cb_class cls = p->timed_out ? CB_CLASS_TIMEOUT
+                 : !p->exited  ? CB_CLASS_CRASH
+                               : cb_class_of_run(p->code, json_string_value(json_object_get(out, "error_class")));
+  switch (cls) {
+  case CB_CLASS_TIMEOUT:
     snprintf(msg, sizeof msg, "killed with its process tree at the %.1f s limit", limit_s);
-    set_status(r, "timeout", msg);
-  } else if (!p->exited) {
+    break;
+  case CB_CLASS_CRASH:
     snprintf(msg, sizeof msg, "killed by signal %d (%s)", p->code, strsignal(p->code));
-    set_status(r, "crash", msg);
-  } else if (p->code == 1) {
-    int wrong = json_integer_value(json_object_get(out, "jobs_wrong")) > 0;
-    set_status(r, wrong ? "wrong_result" : "job_failed", jerr ? jerr : line);
-  } else if (p->code == 3) {
-    set_status(r, "resource_limit", jerr ? jerr : line);
-  } else if (p->code == 2 && strstr(line, "has no version for model")) {
-    set_status(r, "unsupported", line);
-  } else {
+    break;
+  case CB_CLASS_JOB_FAILED:
+  case CB_CLASS_WRONG_RESULT:
+  case CB_CLASS_RESOURCE_LIMIT:
+    snprintf(msg, sizeof msg, "%s", jerr ? jerr : line);
+    break;
+  case CB_CLASS_UNSUPPORTED:
+    snprintf(msg, sizeof msg, "%s", line);
+    break;
+  default: /* usage, or an exit code no class has: the bench made a bad command */
+    cls = CB_CLASS_BAD_EXIT;
     snprintf(msg, sizeof msg, "exit %d: %s", p->code, line[0] ? line : "(no message)");
-    set_status(r, "bad_exit", msg);
   }
+  set_status(r, cls, msg);
 }
 
 /* Joins argv into one command line for hyperfine -N (which splits it shell-like). */
@@ -153,7 +157,7 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
   cb_proc_result p;
   double limit = ctx->opts->limit_s * ctx->opts->runs + 10; /* all timed runs together */
   if (cb_proc_run(hf, log, log, c->cores, limit, ctx->stop, &p) != 0) {
-    set_status(r, "bad_exit", "cannot run hyperfine");
+    set_status(r, CB_CLASS_BAD_EXIT, "cannot run hyperfine");
     return 0;
   }
   if (p.interrupted) return 1;
@@ -180,17 +184,18 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
   json_t *times = json_object_get(res, "times");
   if (p.timed_out || !p.exited || p.code != 0) {
     json_t *last = json_array_get(lines, json_array_size(lines) - 1);
-    const char *cls = json_string_value(json_object_get(last, "exit_class"));
-    if (p.timed_out || !cls || strcmp(cls, "ok") == 0) {
+    const char *cls = json_string_value(json_object_get(last, "error_class"));
+    if (p.timed_out || !cls || strcmp(cls, cb_class_name(CB_CLASS_OK)) == 0) {
       classify(r, &p, NULL, log, limit);
       if (!p.timed_out) {
         char msg[600];
         snprintf(msg, sizeof msg, "a timed run failed after the probe passed (hyperfine exit %d); see logs/%s.hyperfine.log",
                  p.code, c->id);
-        set_status(r, "bad_exit", msg);
+        set_status(r, CB_CLASS_BAD_EXIT, msg);
       }
-    } else {
-      cb_proc_result as_run = {.exited = 1, .code = strcmp(cls, "resource_limit") == 0 ? 3 : 1};
+    } else { /* the failed run's own class, as if the probe had ended so */
+      int k = cb_class_find(cls);
+      cb_proc_result as_run = {.exited = 1, .code = k >= 0 && cb_classes[k].exit >= 0 ? cb_classes[k].exit : CB_EXIT_FAILED};
       classify(r, &as_run, last, log, limit);
     }
   } else if (!json_is_array(times) || (int)json_array_size(times) != ctx->opts->runs ||
@@ -198,9 +203,9 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
     char msg[256];
     snprintf(msg, sizeof msg, "hyperfine finished but %d of %d runs verified, %zu times exported", verified,
              ctx->opts->runs, json_array_size(times));
-    set_status(r, "bad_exit", msg);
+    set_status(r, CB_CLASS_BAD_EXIT, msg);
   } else {
-    set_status(r, "ok", NULL);
+    set_status(r, CB_CLASS_OK, NULL);
     json_object_set(r, "times", times);
     json_object_set(r, "hyperfine_user_s", json_object_get(res, "user"));
     json_object_set(r, "hyperfine_system_s", json_object_get(res, "system"));
@@ -218,7 +223,7 @@ json_t *cb_bench_run_cell(const cb_bench_ctx *ctx, const cb_plan_cell *c) {
   json_t *r = base_record(ctx, c);
   cb_proc_result p;
   if (cb_proc_run(argv, out, err, c->cores, ctx->opts->limit_s, ctx->stop, &p) != 0) {
-    set_status(r, "bad_exit", "cannot start concbench run");
+    set_status(r, CB_CLASS_BAD_EXIT, "cannot start concbench run");
     return r;
   }
   if (p.interrupted) {
@@ -230,7 +235,7 @@ json_t *cb_bench_run_cell(const cb_bench_ctx *ctx, const cb_plan_cell *c) {
   json_object_set_new(r, "probe_s", json_real(p.elapsed_s));
   int ok = !p.timed_out && p.exited && p.code == 0 && json_is_true(json_object_get(probe, "verified"));
   if (!ok) {
-    if (!p.timed_out && p.exited && p.code == 0) set_status(r, "bad_exit", "exit 0 without a verified JSON line");
+    if (!p.timed_out && p.exited && p.code == 0) set_status(r, CB_CLASS_BAD_EXIT, "exit 0 without a verified JSON line");
     else classify(r, &p, probe, err, ctx->opts->limit_s);
     return r;
   }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness/bench/bench.h"
+#include "harness/bench/results.h"
 #include "common/check.h"
 #include "harness/cli/commands.h"
 #include "harness/run/server_child.h"
@@ -188,25 +189,10 @@ static int same_series(json_t *rec, const cb_plan_cell *c, json_t *params) {
          json_equal(json_object_get(rec, "params"), params);
 }
 
-static double median_of(json_t *times) {
-  size_t n = json_array_size(times);
-  if (n == 0) return 0;
-  double v[1024];
-  if (n > 1024) n = 1024;
-  for (size_t k = 0; k < n; k++) v[k] = json_number_value(json_array_get(times, k));
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Why a cell need not run, from the same series at the largest smaller N: 2 = the
- * model has no version of the workload; 1 = it gave out there, or its time scaled
- * linearly to this N exceeds the limit; 0 = run it. */
-static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, char *why, size_t cap) {
+/* Why a cell need not run, from the same series at the largest smaller N:
+ * unsupported = the model has no version of the workload; skipped = it gave out
+ * there, or its time scaled linearly to this N exceeds the limit; ok = run it. */
+static cb_class skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, char *why, size_t cap) {
   json_t *params = cb_plan_params_json(c), *best = NULL, *rec;
   const char *key;
   long long best_n = 0;
@@ -215,26 +201,26 @@ static int skip_reason(json_t *store, const cb_plan_cell *c, double limit_s, cha
     if (n < c->tasks && n > best_n && same_series(rec, c, params)) best = rec, best_n = n;
   }
   json_decref(params);
-  if (!best) return 0;
+  if (!best) return CB_CLASS_OK;
   const char *status = json_string_value(json_object_get(best, "status"));
-  if (strcmp(status, "unsupported") == 0) {
+  if (strcmp(status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) {
     snprintf(why, cap, "%s", json_string_value(json_object_get(best, "error")));
-    return 2;
+    return CB_CLASS_UNSUPPORTED;
   }
-  if (strcmp(status, "skipped") == 0) {
+  if (strcmp(status, cb_class_name(CB_CLASS_SKIPPED)) == 0) {
     snprintf(why, cap, "as at N=%lld: %s", best_n, json_string_value(json_object_get(best, "error")));
-    return 1;
+    return CB_CLASS_SKIPPED;
   }
-  if (strcmp(status, "ok") != 0) {
+  if (strcmp(status, cb_class_name(CB_CLASS_OK)) != 0) {
     snprintf(why, cap, "the model gave out at N=%lld (%s)", best_n, status);
-    return 1;
+    return CB_CLASS_SKIPPED;
   }
-  double predicted = median_of(json_object_get(best, "times")) * (double)c->tasks / (double)best_n;
+  double predicted = cb_stats_median_json(json_object_get(best, "times")) * (double)c->tasks / (double)best_n;
   if (predicted > limit_s) {
     snprintf(why, cap, "predicted %.1f s from N=%lld (linear), over the %.1f s limit", predicted, best_n, limit_s);
-    return 1;
+    return CB_CLASS_SKIPPED;
   }
-  return 0;
+  return CB_CLASS_OK;
 }
 
 /* Estimated seconds for the cells still to run: a cell whose series ran at a
@@ -255,7 +241,7 @@ static double eta_s(json_t *store, const cb_plan_cell *plan, size_t from, size_t
       if (m < c->tasks && m > best_n && same_series(rec, c, params) && json_object_get(rec, "times")) best = rec, best_n = m;
     }
     json_decref(params);
-    double run = best ? median_of(json_object_get(best, "times")) * (double)c->tasks / (double)best_n : -1;
+    double run = best ? cb_stats_median_json(json_object_get(best, "times")) * (double)c->tasks / (double)best_n : -1;
     if (run > limit_s) continue; /* it will be skipped */
     total += run < 0 || run * (runs + 1) < per_cell ? per_cell : run * (runs + 1);
   }
@@ -340,9 +326,8 @@ int cb_cmd_bench(int argc, char **argv) {
     double elapsed = (cb_now_ns() - t0) / 1e9;
     progress(k + 1, n, c, elapsed, ran ? eta_s(store, plan, k, n, o.runs, o.limit_s, elapsed / (double)ran) : -1, NULL);
     char why[256];
-    int skip = skip_reason(store, c, o.limit_s, why, sizeof why);
-    json_t *rec = skip ? cb_bench_record_skip(&ctx, c, skip == 2 ? "unsupported" : "skipped", why)
-                       : cb_bench_run_cell(&ctx, c);
+    cb_class skip = skip_reason(store, c, o.limit_s, why, sizeof why);
+    json_t *rec = skip != CB_CLASS_OK ? cb_bench_record_skip(&ctx, c, skip, why) : cb_bench_run_cell(&ctx, c);
     if (!rec) break; /* interrupted: the cell is not recorded and runs again next time */
     if (cb_store_append(store_path, rec) != 0) {
       fprintf(stderr, "\nconcbench bench: cannot append to %s: %s\n", store_path, strerror(errno));
@@ -354,8 +339,8 @@ int cb_cmd_bench(int argc, char **argv) {
     ran++;
     char result[320];
     const char *status = json_string_value(json_object_get(rec, "status"));
-    if (strcmp(status, "ok") == 0)
-      snprintf(result, sizeof result, "ok, median %.4f s", median_of(json_object_get(rec, "times")));
+    if (strcmp(status, cb_class_name(CB_CLASS_OK)) == 0)
+      snprintf(result, sizeof result, "ok, median %.4f s", cb_stats_median_json(json_object_get(rec, "times")));
     else
       snprintf(result, sizeof result, "%s: %.250s", status, json_string_value(json_object_get(rec, "error")));
     elapsed = (cb_now_ns() - t0) / 1e9;

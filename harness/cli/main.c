@@ -23,10 +23,8 @@ static void usage(FILE *f) {
           "  compare RUN_A RUN_B           per cell: B / A with a 95%% bootstrap interval\n"
           "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN]\n"
           "                                rank the models for N jobs of X ms CPU + Y ms wait\n"
-          "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n"
-          "exit codes of run: 0 verified, 1 a job failed or was wrong, 2 bad arguments,\n"
-          "                   3 the model gave out (threads or processes could not be made),\n"
-          "                   70 a green thread overflowed its stack (rerun with a larger --stack-size)\n");
+          "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n");
+  cb_run_exits_help(f);
 }
 
 int main(int argc, char **argv) {
@@ -44,6 +42,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) {
     if (argc == 3 && strcmp(argv[2], "--help") == 0) {
       usage(stdout);
+      cb_run_record_help(stdout);
       return 0;
     }
     cb_cell cell;

@@ -132,7 +132,7 @@ static int write_cores(const cb_run_results *r, FILE *f) {
     const cb_cell_summary *base = NULL; /* sync on the fewest cores */
     for (size_t j = 0; j < r->ncells; j++) {
       const cb_cell_summary *b = &r->cells[j];
-      if (b->verified && strcmp(b->model, "sync") == 0 && strcmp(b->workload, c->workload) == 0 &&
+      if (b->verified && cb_results_is_baseline(b) && strcmp(b->workload, c->workload) == 0 &&
           b->tasks == c->tasks && json_equal(b->params, c->params) && (!base || b->cores < base->cores))
         base = b;
     }

@@ -67,12 +67,6 @@ static json_t *hex64(uint64_t x) {
   return json_string(b);
 }
 
-static uint64_t effective_concurrency(const cb_cell *cell) {
-  if (strcmp(cell->model->name, "sync") == 0) return 1;
-  if (cell->concurrency == 0 || cell->concurrency > cell->tasks) return cell->tasks;
-  return cell->concurrency;
-}
-
 /* A job that failed for want of descriptors, memory or processes means the model
  * gave out at this size, not that it computed a wrong answer. */
 static int jobs_hit_resource_limit(const cb_job_record *jobs, uint64_t n) {
@@ -82,6 +76,9 @@ static int jobs_hit_resource_limit(const cb_job_record *jobs, uint64_t n) {
   }
   return 0;
 }
+
+/* Keys reach the record only through the list of record.h. */
+static void set(json_t *o, cb_run_key k, json_t *value) { cb_run_record_set(o, k, value); }
 
 static void emit(const cb_cell *cell, json_t *o) {
   char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
@@ -141,50 +138,64 @@ int cb_cell_run(const cb_cell *cell) {
             cell->model->name);
     free(report.jobs);
     if (w->release) w->release(&env);
-    return CB_EXIT_USAGE;
+    return CB_EXIT_UNSUPPORTED;
   }
+  /* The model says what it ran with (e.g. 1 for sync, min(C, N) for a pool). */
+  CB_CHECK(report.concurrency > 0);
 
   cb_verdict v;
   cb_verify(&spec, report.jobs, &v);
-
-  json_t *o = json_object();
-  json_object_set_new(o, "model", json_string(cell->model->name));
-  json_object_set_new(o, "workload", json_string(w->name));
-  json_object_set_new(o, "kind", json_string(cb_kind_name(w->kind)));
-  json_object_set_new(o, "tasks", json_integer((json_int_t)cell->tasks));
-  json_object_set_new(o, "concurrency", json_integer((json_int_t)effective_concurrency(cell)));
-  json_object_set_new(o, "params", params_json(w, &cell->params));
-  /* A run that did not verify prints no speed: only how long it took to fail. */
-  json_object_set_new(o, "wall_s", v.verified && rc == 0 ? json_real((t1 - t0) / 1e9) : json_null());
-  if (!(v.verified && rc == 0)) json_object_set_new(o, "failed_after_s", json_real((t1 - t0) / 1e9));
-  json_object_set_new(o, "last_start_s",
-                      v.verified && rc == 0 ? json_real(last_start_s(report.jobs, cell->tasks, t0)) : json_null());
-  json_object_set_new(o, "user_s", json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) + report.child_user_s));
-  json_object_set_new(o, "sys_s", json_real(tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime) + report.child_sys_s));
-  long self_rss = ru1.ru_maxrss;
-  json_object_set_new(o, "max_rss_kb", json_integer(self_rss > report.child_max_rss_kb ? self_rss : report.child_max_rss_kb));
-  json_object_set_new(o, "tree_rss_kb", json_integer(self_rss + report.child_rss_sum_kb));
-  json_object_set_new(o, "ctx_voluntary", json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw + report.child_ctx_voluntary));
-  json_object_set_new(o, "ctx_involuntary", json_integer(ru1.ru_nivcsw - ru0.ru_nivcsw + report.child_ctx_involuntary));
-  json_object_set_new(o, "created", json_integer((json_int_t)report.created));
-  json_object_set_new(o, "created_kind", json_string(report.created_kind ? report.created_kind : ""));
-  json_object_set_new(o, "jobs_ok", json_integer((json_int_t)v.ok));
-  json_object_set_new(o, "jobs_failed", json_integer((json_int_t)v.failed));
-  json_object_set_new(o, "jobs_wrong", json_integer((json_int_t)v.wrong));
-  json_object_set_new(o, "latency_ms", latency_json(report.jobs, cell->tasks));
-  json_object_set_new(o, "checksum", hex64(v.checksum));
-  json_object_set_new(o, "expected_checksum", hex64(v.expected_checksum));
-  json_object_set_new(o, "verified", json_boolean(v.verified));
-  for (int k = 0; k < report.nextra; k++)
-    json_object_set_new(o, report.extra[k].key, v.verified && rc == 0 ? json_real(report.extra[k].value) : json_null());
-  if (v.wrong > 0 && !report.error[0])
-    snprintf(report.error, sizeof report.error, "%" PRIu64 " job(s) returned a wrong result", v.wrong);
-  json_object_set_new(o, "error", report.error[0] ? json_string(report.error) : json_null());
+  int ok = v.verified && rc == 0;
   int code = rc != 0 || jobs_hit_resource_limit(report.jobs, cell->tasks) ? CB_EXIT_RESOURCE
              : v.verified                                                   ? CB_EXIT_OK
                                                                             : CB_EXIT_FAILED;
-  static const char *const classes[] = {"ok", "failed", "usage", "resource_limit"};
-  json_object_set_new(o, "exit_class", json_string(classes[code]));
+  cb_class cls = code == CB_EXIT_RESOURCE ? CB_CLASS_RESOURCE_LIMIT
+                 : code == CB_EXIT_OK     ? CB_CLASS_OK
+                 : v.wrong > 0            ? CB_CLASS_WRONG_RESULT
+                                          : CB_CLASS_JOB_FAILED;
+  if (v.wrong > 0 && !report.error[0])
+    snprintf(report.error, sizeof report.error, "%" PRIu64 " job(s) returned a wrong result", v.wrong);
+
+  /* The keys in the order record.h lists them, per-operation figures before error. */
+  json_t *o = json_object();
+  long self_rss = ru1.ru_maxrss;
+  set(o, CB_KEY_model, json_string(cell->model->name));
+  set(o, CB_KEY_workload, json_string(w->name));
+  set(o, CB_KEY_kind, json_string(cb_kind_name(w->kind)));
+  set(o, CB_KEY_tasks, json_integer((json_int_t)cell->tasks));
+  set(o, CB_KEY_concurrency, json_integer((json_int_t)report.concurrency));
+  set(o, CB_KEY_params, params_json(w, &cell->params));
+  /* A run that did not verify prints no speed: only how long it took to fail. */
+  set(o, CB_KEY_wall_s, ok ? json_real((t1 - t0) / 1e9) : json_null());
+  if (!ok) set(o, CB_KEY_failed_after_s, json_real((t1 - t0) / 1e9));
+  set(o, CB_KEY_last_start_s, ok ? json_real(last_start_s(report.jobs, cell->tasks, t0)) : json_null());
+  set(o, CB_KEY_user_s, json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) + report.child_user_s));
+  set(o, CB_KEY_sys_s, json_real(tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime) + report.child_sys_s));
+  set(o, CB_KEY_max_rss_kb, json_integer(self_rss > report.child_max_rss_kb ? self_rss : report.child_max_rss_kb));
+  set(o, CB_KEY_tree_rss_kb, json_integer(self_rss + report.child_rss_sum_kb));
+  set(o, CB_KEY_ctx_voluntary, json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw + report.child_ctx_voluntary));
+  set(o, CB_KEY_ctx_involuntary, json_integer(ru1.ru_nivcsw - ru0.ru_nivcsw + report.child_ctx_involuntary));
+  set(o, CB_KEY_created, json_integer((json_int_t)report.created));
+  set(o, CB_KEY_created_kind, json_string(report.created_kind ? report.created_kind : ""));
+  set(o, CB_KEY_jobs_ok, json_integer((json_int_t)v.ok));
+  set(o, CB_KEY_jobs_failed, json_integer((json_int_t)v.failed));
+  set(o, CB_KEY_jobs_wrong, json_integer((json_int_t)v.wrong));
+  set(o, CB_KEY_latency_ms, latency_json(report.jobs, cell->tasks));
+  set(o, CB_KEY_checksum, hex64(v.checksum));
+  set(o, CB_KEY_expected_checksum, hex64(v.expected_checksum));
+  set(o, CB_KEY_verified, json_boolean(v.verified));
+  const char *extra[CB_MAX_EXTRA];
+  for (int k = 0; k < report.nextra; k++) {
+    extra[k] = report.extra[k].key;
+    json_object_set_new(o, extra[k], ok ? json_real(report.extra[k].value) : json_null());
+  }
+  set(o, CB_KEY_error, report.error[0] ? json_string(report.error) : json_null());
+  set(o, CB_KEY_error_class, json_string(cb_class_name(cls)));
+  char why[160];
+  if (cb_run_record_check(o, !ok, extra, report.nextra, why, sizeof why) != 0) {
+    fprintf(stderr, "concbench run: the record disagrees with record.h: %s\n", why);
+    CB_CHECK(!"run record as listed in harness/run/record.h");
+  }
   emit(cell, o);
   json_decref(o);
   if (report.error[0]) fprintf(stderr, "concbench run: %s\n", report.error);

@@ -6,18 +6,11 @@
 
 #include <stdio.h>
 
+#include "harness/run/record.h" /* exit codes, the JSON keys */
 #include "runtimes/runtime.h"
 
 #define CB_MAX_TASKS 10000000
 #define CB_MAX_CONCURRENCY 1000000
-
-/* Exit codes of `concbench run` (the harness classifies cells by them). */
-enum {
-  CB_EXIT_OK = 0,             /* every job succeeded and verified */
-  CB_EXIT_FAILED = 1,         /* a job failed or a result was wrong */
-  CB_EXIT_USAGE = 2,          /* bad arguments: one line on stderr */
-  CB_EXIT_RESOURCE = 3,       /* the model gave out: threads/processes could not be made */
-};
 
 typedef struct cb_cell {
   const cb_model *model;
