@@ -1,6 +1,9 @@
 /* test_bench.c — `concbench bench` for real: a hanging cell is killed with its
- * process tree at the limit and recorded as a timeout; an interrupted bench loses
- * and repeats nothing when started again; `make bench PROFILE=quick` end to end. */
+ * process tree at the limit and recorded as a timeout; a model that gives out is
+ * filed as resource_limit, one without the workload as unsupported; cells that
+ * differ only in a --param have different resume keys; an interrupted bench loses
+ * and repeats nothing when started again; a bench killed outright leaves no child
+ * behind; `make bench PROFILE=quick` end to end. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -8,10 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/bench/bench.h"
 #include "tests/helpers/run_cmd.h"
 
 #define CONCBENCH CB_BIN_DIR "/concbench"
@@ -96,12 +102,170 @@ Test(bench, a_hanging_cell_is_killed_at_its_limit_and_recorded_as_timeout) {
   cmd_result_free(&r);
 }
 
+/* The status and error of the only record of RESULTS/ID/cells.jsonl with model m. */
+static void expect_status(const char *id, const char *model, const char *status, const char *in_error) {
+  json_t *recs = records(id);
+  size_t k, found = 0;
+  json_t *rec;
+  json_array_foreach(recs, k, rec) {
+    if (strcmp(json_string_value(json_object_get(rec, "model")), model) != 0) continue;
+    found++;
+    const char *got = json_string_value(json_object_get(rec, "status"));
+    const char *error = json_string_value(json_object_get(rec, "error"));
+    cr_expect_str_eq(got, status, "%s N=%lld filed as %s (%s), want %s", model,
+                     json_integer_value(json_object_get(rec, "tasks")), got, error ? error : "no error", status);
+    cr_expect(!in_error || (error && strstr(error, in_error)), "%s: error '%s' does not say '%s'", model,
+              error ? error : "(none)", in_error);
+    cr_expect(json_object_get(rec, "times") == NULL, "a %s cell has times", status);
+  }
+  cr_expect(found > 0, "no record of %s in %s", model, id);
+  json_decref(recs);
+}
+
+/* A model that gives out (exit 3: threads out of descriptors here) is a resource
+ * limit, with its cause, and never timed. The lowered limit stays in this test's
+ * process (Criterion forks per test); one that may raise it again has nothing to test. */
+Test(bench, a_model_that_gives_out_is_filed_as_resource_limit) {
+  struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64}, more = {.rlim_cur = 64, .rlim_max = 65};
+  cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (setrlimit(RLIMIT_NOFILE, &more) == 0) cr_skip_test("this process may raise its descriptor hard limit");
+  char *argv[] = {CONCBENCH, "bench", "--profile", "quick", "--models", "threads", "--workloads", "http", "--tasks",
+                  "200", "--param", "delay_ms=1", "--param", "requests=1", "--param", "bytes=100", "--runs", "2",
+                  "--results", results, "--run-id", "gaveout", NULL};
+  cmd_result r;
+  run_cmd(argv, 120, &r);
+  cr_assert_eq(r.code, 0, "bench exit %d: %s", r.code, r.err);
+  expect_status("gaveout", "threads", "resource_limit", "Too many open files");
+  cmd_result_free(&r);
+}
+
+/* sync has no pingpong: unsupported at the first N (its exit code) and at the next
+ * (as found there), while threads runs both. */
+Test(bench, a_model_without_the_workload_is_filed_as_unsupported) {
+  char *argv[] = {CONCBENCH, "bench", "--profile", "quick", "--models", "sync,threads", "--workloads", "pingpong",
+                  "--tasks", "1,2", "--param", "rounds=10", "--runs", "2", "--results", results, "--run-id",
+                  "unsupported", NULL};
+  cmd_result r;
+  run_cmd(argv, 120, &r);
+  cr_assert_eq(r.code, 0, "bench exit %d: %s", r.code, r.err);
+  expect_status("unsupported", "sync", "unsupported", "no version");
+  json_t *recs = records("unsupported");
+  size_t k, ok = 0;
+  json_t *rec;
+  json_array_foreach(recs, k, rec) ok += strcmp(json_string_value(json_object_get(rec, "status")), "ok") == 0;
+  cr_expect_eq(ok, 2, "%zu threads cells ok, want 2", ok);
+  json_decref(recs);
+  cmd_result_free(&r);
+}
+
+/* The plan of `bench --models sync,threads --workloads sleep --tasks 2,3 --param p`
+ * (the options point into its arguments, which the parser splits in place: copies,
+ * kept to the end of the test). */
+static cb_plan_cell *plan_with(const char *param, size_t *n) {
+  const char *args[] = {"--profile", "quick", "--models", "sync,threads", "--workloads", "sleep", "--tasks", "2,3",
+                        "--param", param, NULL};
+  char **a = calloc(11, sizeof *a);
+  for (int k = 0; args[k]; k++) a[k] = strdup(args[k]);
+  cb_bench_opts o;
+  cr_assert_eq(cb_bench_parse(10, a, &o), 0, "bench arguments refused");
+  return cb_bench_plan(&o, "binary", "host", n);
+}
+
+/* Resume keys and file names name every parameter: a cell that differs only in a
+ * --param is another cell, never one already done. */
+Test(bench, cells_that_differ_only_in_a_param_have_their_own_keys) {
+  size_t n1, n2;
+  cb_plan_cell *a = plan_with("ms=100", &n1), *b = plan_with("ms=200", &n2);
+  cr_assert_eq(n1, 4);
+  cr_assert_eq(n2, n1);
+  for (size_t i = 0; i < n1; i++)
+    for (size_t j = 0; j < n2; j++) {
+      cr_expect_str_neq(a[i].key, b[j].key, "%s and %s share the key %s", a[i].id, b[j].id, a[i].key);
+      cr_expect_str_neq(a[i].id, b[j].id, "ms=100 and ms=200 share the id %s", a[i].id);
+    }
+  size_t n3;
+  cb_plan_cell *c = plan_with("ms=100", &n3); /* the same cells again: the same keys */
+  for (size_t i = 0; i < n1; i++) cr_expect_str_eq(a[i].key, c[i].key);
+  free(a);
+  free(b);
+  free(c);
+}
+
+/* The children of pid (from /proc/PID/stat), at most cap of them. */
+static int children_of(pid_t pid, pid_t *kids, int cap) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)) && n < cap) {
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+    const char *rp = strrchr(buf, ')'); /* "pid (comm) state ppid ..." */
+    char state;
+    int ppid;
+    if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pid && state != 'Z') kids[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
+/* 1 while pid is a live process (not gone, not a zombie). */
+static int alive(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t got = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[got] = '\0';
+  const char *rp = strrchr(buf, ')');
+  return rp && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+/* A bench killed outright (SIGKILL: no handler runs) takes its delayd (started for
+ * the http cell to come) and its running cell (a minute of sleep) with it. */
+Test(bench, a_killed_bench_leaves_no_child_behind) {
+  char *argv[] = {CONCBENCH, "bench", "--profile", "quick", "--models", "sync", "--workloads", "sleep,http",
+                  "--tasks", "1", "--param", "ms=60000", "--runs", "2", "--results", results, "--run-id", "killed",
+                  NULL};
+  pid_t parent = getpid(), pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the bench itself dies with this test */
+    if (getppid() != parent) _exit(127);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  pid_t kids[8];
+  int n = 0;
+  for (int k = 0; k < 600 && n < 2; k++) { /* delayd, then the cell's probe run */
+    usleep(50 * 1000);
+    n = children_of(pid, kids, 8);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  cr_assert_eq(n, 2, "the bench did not start delayd and its cell within 30 s (%d children)", n);
+  for (int k = 0; k < 200 && (alive(kids[0]) || alive(kids[1])); k++) usleep(50 * 1000);
+  for (int k = 0; k < n; k++) {
+    cr_expect(!alive(kids[k]), "child %d of the killed bench is still running", (int)kids[k]);
+    if (alive(kids[k])) kill(kids[k], SIGKILL);
+  }
+}
+
 /* Starts a bench, checks that a second one on the same run folder is refused, and
  * interrupts the first (SIGINT) once `after` cells are recorded. */
 static int interrupted_bench(char *const argv[], size_t after) {
-  pid_t pid = fork();
+  pid_t parent = getpid(), pid = fork();
   cr_assert(pid >= 0);
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion below must not leave it running */
+    if (getppid() != parent) _exit(127);
     freopen("/dev/null", "w", stdout);
     freopen("/dev/null", "w", stderr);
     execv(argv[0], argv);
@@ -164,8 +328,10 @@ Test(bench, resume_after_an_interrupt_loses_and_repeats_nothing) {
 Test(bench, make_bench_quick_end_to_end, .timeout = 300) {
   char args[512];
   snprintf(args, sizeof args, "BENCH_ARGS=--results %s --fresh", results);
+  /* CB_MAKE_VARS: the build tree and variant of this test, so that make bench
+   * builds nothing another tree's tests are using */
   char *argv[] = {"/usr/bin/env", "-u", "MAKEFLAGS", "-u", "MAKELEVEL", "-u", "MFLAGS", "make", "-s", "-C",
-                  CB_SRC_DIR, "bench", "PROFILE=quick", "RUN_ID=quick", args, NULL};
+                  CB_SRC_DIR, "bench", "PROFILE=quick", "RUN_ID=quick", args, CB_MAKE_VARS, NULL};
   time_t t0 = time(NULL);
   cmd_result r;
   run_cmd(argv, 280, &r);

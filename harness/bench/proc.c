@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,10 +34,13 @@ int cb_proc_run(char *const argv[], const char *out_path, const char *err_path, 
                 volatile sig_atomic_t *stop, cb_proc_result *r) {
   memset(r, 0, sizeof *r);
   int64_t t0 = cb_now_ns();
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return -errno;
   if (pid == 0) {
     setpgid(0, 0);
+    /* A child never outlives the bench, even one killed with SIGKILL. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     sigset_t none;

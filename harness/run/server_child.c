@@ -7,18 +7,16 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "servers/delayd/delayd.h"
 #include "harness/run/server_child.h"
-
-extern char **environ;
 
 static int delayd_path(char *out, size_t cap) {
   const char *env = getenv("CONCBENCH_DELAYD");
@@ -46,18 +44,24 @@ int cb_server_start(cb_server *s, char *err, size_t errlen) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     return -errno;
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
   char *argv[] = {path, "--host", "127.0.0.1", "--port", "0", NULL};
-  int rc = posix_spawn(&s->pid, path, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
+  pid_t parent = getpid();
+  s->pid = fork();
+  if (s->pid == 0) { /* the child: only async-signal-safe calls until exec */
+    /* delayd never exits by itself: it dies with the thread that started it, even
+     * when that is killed (checked against a parent already gone). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    if (dup2(fds[1], STDOUT_FILENO) < 0) _exit(127);
+    execv(path, argv);
+    _exit(127);
+  }
+  int e = errno;
   close(fds[1]);
-  if (rc != 0) {
+  if (s->pid < 0) {
     close(fds[0]);
     s->pid = 0;
-    snprintf(err, errlen, "cannot start %s: %s", path, strerror(rc));
-    return -rc;
+    snprintf(err, errlen, "cannot start %s: %s", path, strerror(e));
+    return -e;
   }
   char line[256];
   size_t have = 0;

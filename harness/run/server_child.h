@@ -12,7 +12,9 @@ typedef struct cb_server {
 } cb_server;
 
 /* Starts bin/delayd (next to this executable, or $CONCBENCH_DELAYD) on a free
- * loopback port and waits up to 5 s for its URL. 0 or negative errno, err filled. */
+ * loopback port and waits up to 5 s for its URL. 0 or negative errno, err filled.
+ * The server is killed when the calling thread ends (PR_SET_PDEATHSIG): call it from
+ * the thread that outlives the server, usually the main one. */
 int cb_server_start(cb_server *s, char *err, size_t errlen);
 
 /* Checks a user-given URL: http://HOST:PORT with a loopback HOST that accepts a TCP

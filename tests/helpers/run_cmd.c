@@ -2,16 +2,14 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tests/helpers/run_cmd.h"
-
-extern char **environ;
 
 static void append(char **buf, size_t *len, const char *data, size_t n) {
   *buf = realloc(*buf, *len + n + 1);
@@ -26,15 +24,21 @@ void run_cmd(char *const argv[], int timeout_s, cmd_result *r) {
   r->out = calloc(1, 1);
   r->err = calloc(1, 1);
   if (pipe(po) != 0 || pipe(pe) != 0) abort();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-  posix_spawn_file_actions_addclose(&fa, po[0]);
-  posix_spawn_file_actions_addclose(&fa, pe[0]);
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) abort();
-  posix_spawn_file_actions_destroy(&fa);
+  pid_t parent = getpid(), pid = fork();
+  if (pid < 0) abort();
+  if (pid == 0) {
+    /* Its own process group, so that a timeout kills all it started (make, a bench
+     * and its delayd), and dead with the test even when the test is killed. */
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    dup2(po[1], 1);
+    dup2(pe[1], 2);
+    close(po[0]);
+    close(pe[0]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  setpgid(pid, pid); /* also here: no window where a kill misses the group */
   close(po[1]);
   close(pe[1]);
   size_t lo = 0, le = 0;
@@ -45,7 +49,7 @@ void run_cmd(char *const argv[], int timeout_s, cmd_result *r) {
     int n = poll(pf, 2, 200);
     if (n < 0 && errno == EINTR) continue;
     if (time(NULL) > deadline && !killed) {
-      kill(pid, SIGKILL);
+      kill(-pid, SIGKILL);
       killed = 1;
     }
     for (int k = 0; k < 2; k++) {
@@ -65,6 +69,7 @@ void run_cmd(char *const argv[], int timeout_s, cmd_result *r) {
   }
   int status;
   waitpid(pid, &status, 0);
+  kill(-pid, SIGKILL); /* whatever it left behind in its group */
   r->exited = WIFEXITED(status);
   r->code = killed ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
 }

@@ -10,7 +10,9 @@ typedef struct cmd_result {
   char *out, *err; /* NUL-terminated, malloc'd */
 } cmd_result;
 
-/* Runs argv (argv[0] a path) with a time limit; kills it at the limit (code -1). */
+/* Runs argv (argv[0] a path) with a time limit, in its own process group: the group
+ * is killed at the limit (code -1) and once the program has exited; the program is
+ * killed if the calling thread dies first. */
 void run_cmd(char *const argv[], int timeout_s, cmd_result *r);
 void cmd_result_free(cmd_result *r);
 
