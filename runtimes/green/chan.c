@@ -13,7 +13,7 @@
 struct cb_green_chan {
   size_t elem, cap, head, count;
   int closed;
-  cb__link senders, receivers;
+  cb_list senders, receivers;
   char ring[];
 };
 
@@ -46,9 +46,9 @@ static inline void copy_elem(void *dst, const void *src, size_t n) {
   }
 }
 
-static cb_green *pop_waiter(cb__link *q) {
-  cb__link *l = cb__list_pop_front(q);
-  return l ? CB__CONTAINER(l, cb_green, link) : NULL;
+static cb_green *pop_waiter(cb_list *q) {
+  cb_list *l = cb__list_pop_front(q);
+  return l ? cb__container_of(l, cb_green, link) : NULL;
 }
 
 static void wake(cb_green *g, int result) {
@@ -57,7 +57,7 @@ static void wake(cb_green *g, int result) {
 }
 
 /* Parks the caller on q with its element buffer; returns what the waker decided. */
-static int wait_on(cb_green_sched *s, cb__link *q, void *data) {
+static int wait_on(cb_green_sched *s, cb_list *q, void *data) {
   cb_green *self = s->current;
   self->wait_data = data;
   cb__list_push_back(q, &self->link);

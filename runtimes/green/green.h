@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/list.h"
 #include "runtimes/runtime.h"
 
 extern const cb_model cb_model_green;
@@ -107,19 +108,16 @@ void cb_green_chan_free(cb_green_chan *c); /* no waiters allowed */
 /* Mutex: FIFO hand-off (unlock passes ownership to the longest waiter), so it is
  * fair under contention. Condition variable and wait group as in pthreads / Go.
  * Caller-owned storage; zero-initialise with the *_init functions. */
-typedef struct cb_green_link { /* intrusive list node/head; private */
-  struct cb_green_link *prev, *next;
-} cb_green_link;
 typedef struct cb_green_mutex {
   cb_green *owner;
-  cb_green_link waiters;
+  cb_list waiters; /* private */
 } cb_green_mutex;
 typedef struct cb_green_cond {
-  cb_green_link waiters;
+  cb_list waiters; /* private */
 } cb_green_cond;
 typedef struct cb_green_wg {
   int64_t count;
-  cb_green_link waiters;
+  cb_list waiters; /* private */
 } cb_green_wg;
 
 void cb_green_mutex_init(cb_green_mutex *m);

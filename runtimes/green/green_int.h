@@ -9,34 +9,10 @@
 #include <uv.h>
 
 #include "common/check.h"
+#include "common/list.h"
+#include "common/timer_heap.h"
 #include "runtimes/green/green.h"
 #include "runtimes/green/switch.h"
-
-/* ---- intrusive circular lists (head is a sentinel) ---- */
-typedef cb_green_link cb__link;
-#define CB__CONTAINER(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-
-static inline void cb__list_init(cb__link *h) { h->prev = h->next = h; }
-static inline int cb__list_empty(const cb__link *h) { return h->next == h; }
-static inline void cb__list_insert_after(cb__link *at, cb__link *n) {
-  n->prev = at;
-  n->next = at->next;
-  at->next->prev = n;
-  at->next = n;
-}
-static inline void cb__list_push_back(cb__link *h, cb__link *n) { cb__list_insert_after(h->prev, n); }
-static inline void cb__list_push_front(cb__link *h, cb__link *n) { cb__list_insert_after(h, n); }
-static inline void cb__list_remove(cb__link *n) {
-  n->prev->next = n->next;
-  n->next->prev = n->prev;
-  n->prev = n->next = n;
-}
-static inline cb__link *cb__list_pop_front(cb__link *h) {
-  cb__link *n = h->next;
-  if (n == h) return NULL;
-  cb__list_remove(n);
-  return n;
-}
 
 /* ---- stacks (stack.c) ---- */
 struct cb_green_sched;
@@ -114,21 +90,19 @@ enum { CB__G_READY, CB__G_RUNNING, CB__G_PARKED, CB__G_DONE, CB__G_FREE };
 struct cb_green {
   cb__gctx ctx;
   cb_green_sched *sched;
-  cb__link link;        /* run queue, free list, or a primitive's wait queue */
+  cb_list link;        /* run queue, free list, or a primitive's wait queue */
   int state;
   int detached;
   int canary;           /* stack has a canary (slab stack) */
   int timer_fired;      /* set when its deadline passed (deadline.c) */
-  int timer_where;      /* where it is queued in s->timers, 0 = not queued */
   void (*fn)(void *);
   void *arg;
   char *stack_lo;
   unsigned vg_id;
   cb_green *joiner;     /* green thread parked in cb_green_join on this one */
-  int64_t deadline;     /* of its sleep or timeout (CLOCK_MONOTONIC ns) */
-  uint64_t timer_seq;   /* orders equal deadlines */
-  cb__link timer_link;  /* s->timers.lane while queued there */
-  uint32_t heap_idx;    /* position in s->timers.heap while queued there */
+  cb_timer_node tnode;  /* deadline of its sleep or timeout (CLOCK_MONOTONIC ns) and
+                           its place in s->timers.q (common/timer_heap.h) */
+  cb_list timer_link;   /* its lane link while on s->timers.q's lane */
   void *wait_data;      /* what a parked thread waits for (channel element...) */
   int wait_result;
 };
@@ -145,15 +119,15 @@ typedef struct cb__fdw {
   uv_poll_t poll;        /* valid once `inited` (uv_poll_init done for this fd number) */
   int fd;
   int inited;
-  cb__link waiters;      /* cb__fdwait */
-  cb__link idle_link;    /* on s->idle_fds while registered with no waiter */
-  cb__link pending_link; /* on s->pending_fds while waited for beyond its registration */
+  cb_list waiters;      /* cb__fdwait */
+  cb_list idle_link;    /* on s->idle_fds while registered with no waiter */
+  cb_list pending_link; /* on s->pending_fds while waited for beyond its registration */
   uint32_t checks;       /* batched checks it went through since it was last registered */
   int events;            /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
 } cb__fdw;
 
 typedef struct cb__fdwait {
-  cb__link link;
+  cb_list link;
   cb_green *g;
   int fd;
   int events;   /* UV_READABLE and/or UV_WRITABLE */
@@ -164,10 +138,7 @@ typedef struct cb__fdwait {
 /* Deadlines of the scheduler's green threads (deadline.c). */
 typedef struct cb__timers {
   uv_timer_t uv;        /* armed for the earliest deadline while any is queued */
-  cb__link lane;        /* non-decreasing deadlines, FIFO (cb_green.timer_link) */
-  cb_green **heap;      /* the others: binary min-heap by (deadline, seq) */
-  uint32_t heap_len, heap_cap;
-  uint64_t seq;
+  cb_timer_heap q;      /* cb_green.tnode, lane linked through cb_green.timer_link */
   int64_t armed_for;    /* deadline the libuv timer is armed for, -1 = stopped */
 } cb__timers;
 
@@ -175,11 +146,11 @@ struct cb_green_sched {
   uv_loop_t loop;
   cb__gctx main_ctx;     /* the OS thread that called cb_green_sched_run */
   cb_green *current;     /* running green thread; NULL in the main context */
-  cb__link ready;        /* run queue */
+  cb_list ready;        /* run queue */
   size_t nready;         /* green threads on it */
-  cb__link free_threads; /* finished green threads, stack attached, for reuse */
+  cb_list free_threads; /* finished green threads, stack attached, for reuse */
   size_t nfree;          /* green threads on it */
-  cb__link cold;         /* finished ones whose stack pages are to be dropped (sched.c) */
+  cb_list cold;         /* finished ones whose stack pages are to be dropped (sched.c) */
   cb__green_block *blocks; /* every cb_green ever made, newest block first */
   uint64_t live, peak_live, created, switches, io_events, io_registrations;
   int budget;            /* switches left before the main context polls IO again */
@@ -189,8 +160,8 @@ struct cb_green_sched {
   int running;
   cb__stack_pool stacks;
   cb__fdw **fds;         /* indexed by fd, lazily allocated */
-  cb__link idle_fds;     /* registered watchers nobody waits on (io.c) */
-  cb__link pending_fds;  /* watchers waited for but not (fully) registered (io.c) */
+  cb_list idle_fds;     /* registered watchers nobody waits on (io.c) */
+  cb_list pending_fds;  /* watchers waited for but not (fully) registered (io.c) */
   size_t npending;
   int64_t check_after_ns; /* no check of pending_fds before then (io.c) */
   struct pollfd *pfds;   /* scratch for the batched check of pending_fds */
@@ -224,7 +195,7 @@ void cb__green_park(cb_green_sched *s);
 /* Makes a parked green thread runnable (at the tail of the run queue); no-op else. */
 void cb__green_ready(cb_green_sched *s, cb_green *g);
 /* ---- deadlines (deadline.c) ---- */
-/* Queues g to be made ready once CLOCK_MONOTONIC reaches deadline_ns (replacing a
+/* Queues g to be made ready once CLOCK_MONOTONIC reaches deadline_ns >= 0 (replacing a
  * deadline it had); timer_fired is set when that happened. cb__green_timer_stop
  * dequeues it (no-op if not queued). */
 void cb__green_timer_start(cb_green_sched *s, cb_green *g, int64_t deadline_ns);

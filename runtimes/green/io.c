@@ -51,8 +51,8 @@
 
 static int waiter_events(const cb__fdw *w) {
   int ev = 0;
-  for (const cb__link *l = w->waiters.next; l != &w->waiters; l = l->next)
-    ev |= CB__CONTAINER(l, cb__fdwait, link)->events;
+  for (const cb_list *l = w->waiters.next; l != &w->waiters; l = l->next)
+    ev |= cb__container_of(l, cb__fdwait, link)->events;
   return ev;
 }
 
@@ -63,7 +63,7 @@ static void stop(cb__fdw *w) {
 }
 
 static void unpend(cb_green_sched *s, cb__fdw *w) {
-  if (cb__list_empty(&w->pending_link)) return;
+  if (!cb__list_linked(&w->pending_link)) return;
   cb__list_remove(&w->pending_link);
   s->npending--;
 }
@@ -83,8 +83,8 @@ static void narrow(cb__fdw *w) {
  * system call reports it). */
 static void wake_waiters(cb_green_sched *s, cb__fdw *w, int events, int error) {
   s->io_events++;
-  for (cb__link *l = w->waiters.next; l != &w->waiters; l = l->next) {
-    cb__fdwait *fw = CB__CONTAINER(l, cb__fdwait, link);
+  for (cb_list *l = w->waiters.next; l != &w->waiters; l = l->next) {
+    cb__fdwait *fw = cb__container_of(l, cb__fdwait, link);
     int hit = error ? fw->events : (events & fw->events);
     if (hit) {
       fw->revents |= hit;
@@ -115,9 +115,7 @@ static int watcher(cb_green_sched *s, int fd, cb__fdw **out) {
     cb__fdw *w = calloc(1, sizeof *w);
     if (!w) return -ENOMEM;
     w->fd = fd;
-    cb__list_init(&w->waiters);
-    cb__list_init(&w->idle_link);
-    cb__list_init(&w->pending_link);
+    cb__list_init(&w->waiters); /* idle_link, pending_link: unlinked (zeroed) */
     s->fds[fd] = w;
   }
   *out = s->fds[fd];
@@ -149,7 +147,7 @@ static void register_fd(cb_green_sched *s, cb__fdw *w) {
     }
   }
   if (r == 0) return;
-  for (cb__link *l = w->waiters.next; l != &w->waiters; l = l->next) CB__CONTAINER(l, cb__fdwait, link)->error = r;
+  for (cb_list *l = w->waiters.next; l != &w->waiters; l = l->next) cb__container_of(l, cb__fdwait, link)->error = r;
   wake_waiters(s, w, 0, 1);
 }
 
@@ -168,9 +166,9 @@ int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns)
     w[added].error = 0;
     cb__list_push_back(&fw->waiters, &w[added].link);
     cb__list_remove(&fw->idle_link);
-    if ((w[added].events | fw->events) != fw->events && cb__list_empty(&fw->pending_link)) {
+    if ((w[added].events | fw->events) != fw->events && !cb__list_linked(&fw->pending_link)) {
       cb__list_push_back(&s->pending_fds, &fw->pending_link);
-      if (++s->npending > CB__IO_PENDING_MAX) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
+      if (++s->npending > CB__IO_PENDING_MAX) register_fd(s, cb__container_of(s->pending_fds.next, cb__fdw, pending_link));
     }
   }
   for (size_t i = 0; i < added && r == 0; i++) r = w[i].error; /* registered by the cap above, and failed */
@@ -195,7 +193,7 @@ int cb__io_wait(cb_green_sched *s, cb__fdwait *w, size_t n, int64_t deadline_ns)
 }
 
 static void register_all_pending(cb_green_sched *s) {
-  while (!cb__list_empty(&s->pending_fds)) register_fd(s, CB__CONTAINER(s->pending_fds.next, cb__fdw, pending_link));
+  while (!cb__list_empty(&s->pending_fds)) register_fd(s, cb__container_of(s->pending_fds.next, cb__fdw, pending_link));
 }
 
 static short uv_to_poll(int ev) { return (short)((ev & UV_READABLE ? POLLIN : 0) | (ev & UV_WRITABLE ? POLLOUT : 0)); }
@@ -220,17 +218,17 @@ size_t cb__io_check_pending(cb_green_sched *s, int before_block) {
     s->pfds_cap = cap;
   }
   size_t n = 0;
-  for (cb__link *l = s->pending_fds.next; l != &s->pending_fds; l = l->next) {
-    cb__fdw *w = CB__CONTAINER(l, cb__fdw, pending_link);
+  for (cb_list *l = s->pending_fds.next; l != &s->pending_fds; l = l->next) {
+    cb__fdw *w = cb__container_of(l, cb__fdw, pending_link);
     s->pfds[n++] = (struct pollfd){.fd = w->fd, .events = uv_to_poll(waiter_events(w))};
   }
   struct timespec zero = {0, 0};
   if (ppoll(s->pfds, n, &zero, NULL) < 0) /* ENOMEM: counts as a check */
     for (size_t i = 0; i < n; i++) s->pfds[i].revents = 0;
   size_t before = s->nready, i = 0;
-  for (cb__link *l = s->pending_fds.next, *next; l != &s->pending_fds; l = next, i++) {
+  for (cb_list *l = s->pending_fds.next, *next; l != &s->pending_fds; l = next, i++) {
     next = l->next;
-    cb__fdw *w = CB__CONTAINER(l, cb__fdw, pending_link);
+    cb__fdw *w = cb__container_of(l, cb__fdw, pending_link);
     short re = s->pfds[i].revents;
     if (re & (POLLERR | POLLHUP | POLLNVAL)) {
       wake_waiters(s, w, 0, 1);
@@ -245,7 +243,7 @@ size_t cb__io_check_pending(cb_green_sched *s, int before_block) {
 }
 
 void cb__io_before_block(cb_green_sched *s) {
-  while (!cb__list_empty(&s->idle_fds)) stop(CB__CONTAINER(s->idle_fds.next, cb__fdw, idle_link));
+  while (!cb__list_empty(&s->idle_fds)) stop(cb__container_of(s->idle_fds.next, cb__fdw, idle_link));
   register_all_pending(s);
 }
 
@@ -253,8 +251,8 @@ void cb__io_forget(cb_green_sched *s, int fd) {
   if (fd < 0 || (size_t)fd >= s->nfds || !s->fds[fd]) return;
   cb__fdw *w = s->fds[fd];
   /* green threads still waiting on it are woken to find it closed (EBADF) */
-  for (cb__link *l = w->waiters.next; l != &w->waiters; l = l->next) {
-    cb__fdwait *fw = CB__CONTAINER(l, cb__fdwait, link);
+  for (cb_list *l = w->waiters.next; l != &w->waiters; l = l->next) {
+    cb__fdwait *fw = cb__container_of(l, cb__fdwait, link);
     fw->revents |= fw->events;
     cb__green_ready(s, fw->g);
   }

@@ -39,10 +39,10 @@ static void ready_front(cb_green_sched *s, cb_green *g) {
 }
 
 static cb_green *ready_pop(cb_green_sched *s) {
-  cb__link *l = cb__list_pop_front(&s->ready);
+  cb_list *l = cb__list_pop_front(&s->ready);
   if (!l) return NULL;
   s->nready--;
-  return CB__CONTAINER(l, cb_green, link);
+  return cb__container_of(l, cb_green, link);
 }
 
 /* Switches the main context allows before it polls IO again. */
@@ -142,9 +142,9 @@ static void trim_cold(cb_green_sched *s) {
    * are often neighbours: one madvise per run of them, not one per stack. */
   char *lo = NULL, *hi = NULL;
   int lo_canary = 0; /* of the stack at the bottom of [lo, hi) */
-  cb__link *l;
+  cb_list *l;
   while ((l = cb__list_pop_front(&s->cold))) {
-    cb_green *g = CB__CONTAINER(l, cb_green, link);
+    cb_green *g = cb__container_of(l, cb_green, link);
     char *glo = g->stack_lo, *ghi = glo + s->stacks.size;
     if (lo && cb__stack_joinable(&s->stacks, lo, hi, lo_canary, glo, g->canary)) {
       if (glo < lo) lo = glo, lo_canary = g->canary;
@@ -217,10 +217,10 @@ static void entry(void *p) {
 
 /* A finished thread to reuse, warm ones first, or NULL. */
 static cb_green *reusable_thread(cb_green_sched *s) {
-  cb__link *l = cb__list_pop_front(&s->free_threads);
+  cb_list *l = cb__list_pop_front(&s->free_threads);
   if (l) s->nfree--;
   else l = cb__list_pop_front(&s->cold); /* not trimmed yet: still warm */
-  return l ? CB__CONTAINER(l, cb_green, link) : NULL;
+  return l ? cb__container_of(l, cb_green, link) : NULL;
 }
 
 /* A new thread record (the next slot of the current block; a calloc per
@@ -238,8 +238,7 @@ static int new_thread(cb_green_sched *s, cb_green **out) {
   if (r != 0) return r; /* the slot stays free for the next try */
   s->blocks->used++;
   g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
-  g->sched = s;
-  cb__list_init(&g->link);
+  g->sched = s; /* links and timer node: zeroed by calloc, unlinked and not queued */
   *out = g;
   return 0;
 }

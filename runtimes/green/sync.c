@@ -8,14 +8,14 @@
 
 #include "runtimes/green/green_int.h"
 
-static void wait_on(cb_green_sched *s, cb__link *q) {
+static void wait_on(cb_green_sched *s, cb_list *q) {
   cb__list_push_back(q, &s->current->link);
   cb__green_park(s);
 }
 
-static cb_green *pop_waiter(cb__link *q) {
-  cb__link *l = cb__list_pop_front(q);
-  return l ? CB__CONTAINER(l, cb_green, link) : NULL;
+static cb_green *pop_waiter(cb_list *q) {
+  cb_list *l = cb__list_pop_front(q);
+  return l ? cb__container_of(l, cb_green, link) : NULL;
 }
 
 void cb_green_mutex_init(cb_green_mutex *m) {

@@ -165,7 +165,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
       return -1;
     }
     s->poll.data = s;
-    cb__list_push(&c->socks, &s->node);
+    cb__list_push_back(&c->socks, &s->node);
     if (what == CURL_POLL_OUT && remember_fresh(c, fd) != 0) return -1;
   }
   int events = 0;

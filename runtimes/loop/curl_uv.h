@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "runtimes/loop/list.h"
+#include "common/list.h"
 
 /* Idle connections kept for reuse (curl's connection cache). */
 #define CB_CURL_MAX_IDLE_CONNS 16384

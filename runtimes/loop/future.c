@@ -70,7 +70,7 @@ void cb_future_add_done_callback(cb_future *f, cb_handle *h, cb_callback fn, voi
   CB_CHECK(!cb__list_linked(&h->node));
   h->fn = fn;
   h->arg = arg;
-  cb__list_push(f->state == CB_FUT_PENDING ? &f->callbacks : &f->loop->ready, &h->node);
+  cb__list_push_back(f->state == CB_FUT_PENDING ? &f->callbacks : &f->loop->ready, &h->node);
 }
 
 int cb_future_remove_done_callback(cb_future *f, cb_handle *h) {

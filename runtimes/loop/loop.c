@@ -89,7 +89,7 @@ void cb_call_soon(cb_loop *l, cb_handle *h, cb_callback fn, void *arg) {
   CB_CHECK(!cb__list_linked(&h->node));
   h->fn = fn;
   h->arg = arg;
-  cb__list_push(&l->ready, &h->node);
+  cb__list_push_back(&l->ready, &h->node);
 }
 
 int cb_handle_cancel(cb_loop *l, cb_handle *h) {
@@ -103,7 +103,7 @@ void cb_call_soon_threadsafe(cb_loop *l, cb_handle *h, cb_callback fn, void *arg
   h->arg = arg;
   CB_CHECK(pthread_mutex_lock(&l->ts_mu) == 0);
   CB_CHECK(!cb__list_linked(&h->node));
-  cb__list_push(&l->ts_queue, &h->node);
+  cb__list_push_back(&l->ts_queue, &h->node);
   CB_CHECK(pthread_mutex_unlock(&l->ts_mu) == 0);
   CB_CHECK(uv_async_send(&l->async) == 0);
 }
@@ -183,15 +183,15 @@ static int iterate(cb_loop *l, uint64_t *last_poll, unsigned *ran) {
       uv_run(&l->uv, UV_RUN_NOWAIT);
     }
     *last_poll = cb__now();
-    if (l->ntimers) cb__timers_fire(l, *last_poll);
-  } else if (l->ntimers || *ran >= 64) {
+    if (l->timers.count) cb__timers_fire(l, *last_poll);
+  } else if (l->timers.count || *ran >= 64) {
     uint64_t now = cb__now();
     *ran = 0;
     if (now - *last_poll >= POLL_EVERY_NS) {
       uv_run(&l->uv, UV_RUN_NOWAIT);
       *last_poll = now;
     }
-    if (l->ntimers) cb__timers_fire(l, now);
+    if (l->timers.count) cb__timers_fire(l, now);
   }
   *ran += run_ready(l);
   return 0;

@@ -4,8 +4,8 @@
  * A callback never runs inline: call_soon queues a caller-owned cb_handle on the
  * ready queue, drained once per iteration (only what was ready when the iteration
  * began, as asyncio does); call_later/call_at put a caller-owned cb_timer on the
- * timer queue (a deadline-ordered FIFO lane plus a binary heap for out-of-order
- * deadlines) driven by ONE uv_timer. The libuv loop underneath does the waiting.
+ * timer queue (common/timer_heap.h: a deadline-ordered FIFO lane plus a binary heap
+ * for out-of-order deadlines) driven by ONE uv_timer. The libuv loop underneath does the waiting.
  *
  * Errors: 0 / negative errno. Broken invariants abort (CB_CHECK). */
 #ifndef CB_LOOP_LOOP_H
@@ -13,7 +13,8 @@
 
 #include <stdint.h>
 
-#include "runtimes/loop/list.h"
+#include "common/list.h"
+#include "common/timer_heap.h"
 
 typedef struct cb_loop cb_loop;
 typedef void (*cb_callback)(void *arg);
@@ -42,13 +43,12 @@ typedef struct cb_handle {
   void *arg;
 } cb_handle;
 
-/* A timed callback (call_later/call_at); caller-owned like cb_handle. */
+/* A timed callback (call_later/call_at); caller-owned like cb_handle. While queued
+ * on the lane of the timer queue it is linked there through h.node; once due, h.node
+ * takes it to the ready queue. */
 typedef struct cb_timer {
   cb_handle h;
-  uint64_t when; /* loop time, ns */
-  uint64_t seq;  /* FIFO order among equal deadlines */
-  uint32_t heap_idx;
-  uint8_t where; /* internal: 0 none, 1 lane, 2 heap */
+  cb_timer_node tnode; /* internal: deadline (loop time, ns) and place in the queue */
 } cb_timer;
 
 typedef void (*cb_exception_handler)(cb_loop *loop, const char *message, void *arg);

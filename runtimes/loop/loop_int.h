@@ -16,14 +16,8 @@ struct cb_loop {
   uv_async_t async;    /* wakes the loop for call_soon_threadsafe */
   cb_list ready;       /* handles to run next iteration, FIFO */
 
-  /* Timer queue: `lane` holds timers in deadline order (appended when not earlier
-   * than its tail: constant delays cost O(1)); the rest go to the binary heap. */
-  cb_list lane;
-  cb_timer **heap;
-  uint32_t heap_len, heap_cap;
-  uint64_t timer_seq;
-  uint64_t ntimers;
-  uint64_t armed_for; /* deadline the uv_timer is armed for, 0 = disarmed */
+  cb_timer_heap timers; /* cb_timer.tnode, lane linked through cb_timer.h.node */
+  uint64_t armed_for;   /* deadline the uv_timer is armed for, 0 = disarmed */
 
   pthread_mutex_t ts_mu; /* guards ts_queue */
   cb_list ts_queue;
@@ -77,11 +71,15 @@ int cb__shield_cancel(cb_future *f, const char *msg);
 int cb__as_completed_cancel(cb_future *f, const char *msg);
 int cb__exec_cancel(cb_future *f, const char *msg);
 
-/* Timer queue (timer.c). */
+/* Timer queue (timer.c, on common/timer_heap.h). */
 void cb__timers_init(cb_loop *l);
 void cb__timers_free(cb_loop *l);
-void cb__timer_add(cb_loop *l, cb_timer *t);
-int cb__timer_remove(cb_loop *l, cb_timer *t);
+/* Queues t (not queued, not on any list) for loop time `when`: O(1) on the lane. */
+static inline void cb__timer_add(cb_loop *l, cb_timer *t, uint64_t when) {
+  cb__timer_heap_add(&l->timers, &t->tnode, when);
+}
+/* 1 if t was queued (and is no more). */
+static inline int cb__timer_remove(cb_loop *l, cb_timer *t) { return cb__timer_heap_remove(&l->timers, &t->tnode); }
 /* Moves every timer due at `now` to the ready queue. */
 void cb__timers_fire(cb_loop *l, uint64_t now);
 /* Earliest deadline, or 0 when there are no timers. */

@@ -82,7 +82,7 @@ int cb_cond_notify(cb_cond *c, size_t n) {
   while (n-- > 0 && (t = first_waiter(&c->waiters)) != NULL) {
     /* Wait morphing: straight to the lock's queue, still parked. */
     cb__list_remove(&t->wake.h.node);
-    cb__list_push(&c->lock->waiters, &t->wake.h.node);
+    cb__list_push_back(&c->lock->waiters, &t->wake.h.node);
   }
   return 0;
 }

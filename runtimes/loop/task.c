@@ -37,7 +37,7 @@ cb_task *cb_task_new(cb_loop *l, cb_co_fn fn, size_t frame_size, const char *nam
   t->id = ++l->next_task_id;
   t->refs = 1;
   t->slab_cls = cls;
-  cb__list_push(&l->tasks, &t->link);
+  cb__list_push_back(&l->tasks, &t->link);
   l->tasks_created++;
   if (++l->tasks_alive > l->tasks_peak) l->tasks_peak = l->tasks_alive;
   return t;
@@ -48,7 +48,7 @@ void cb_task_start(cb_task *t) {
   t->started = 1;
   t->refs++; /* the loop's, dropped when the task is done */
   t->wait_kind = CB__WAIT_READY;
-  cb__list_push(&t->fut.loop->ready, &t->wake.h.node);
+  cb__list_push_back(&t->fut.loop->ready, &t->wake.h.node);
 }
 
 cb_task *cb_create_task(cb_loop *l, cb_co_fn fn, size_t frame_size, const char *name) {
@@ -142,7 +142,7 @@ void cb__task_step(void *arg) {
 int cb__future_wait(cb_task *t, cb_future *f) {
   if (cb_future_done(f)) return 0;
   CB_CHECK(f != &t->fut); /* a task awaiting itself */
-  cb__list_push(&f->callbacks, &t->wake.h.node);
+  cb__list_push_back(&f->callbacks, &t->wake.h.node);
   t->wait_kind = CB__WAIT_FUTURE;
   t->waiting = f;
   return 1;
@@ -165,7 +165,7 @@ cb_err cb__future_outcome(cb_task *t, cb_future *f) {
 int cb__task_sleep(cb_task *t, uint64_t ns) {
   cb_loop *l = t->fut.loop;
   if (ns == 0) {
-    cb__list_push(&l->ready, &t->wake.h.node);
+    cb__list_push_back(&l->ready, &t->wake.h.node);
     t->wait_kind = CB__WAIT_READY;
     return 1;
   }
@@ -173,14 +173,13 @@ int cb__task_sleep(cb_task *t, uint64_t ns) {
 }
 
 int cb__task_sleep_until(cb_task *t, uint64_t when) {
-  t->wake.when = when;
-  cb__timer_add(t->fut.loop, &t->wake);
+  cb__timer_add(t->fut.loop, &t->wake, when);
   t->wait_kind = CB__WAIT_TIMER;
   return 1;
 }
 
 int cb__task_park(cb_task *t, cb_list *waiters) {
-  cb__list_push(waiters, &t->wake.h.node);
+  cb__list_push_back(waiters, &t->wake.h.node);
   t->wait_kind = CB__WAIT_PARKED;
   t->granted = 0;
   return 1;
@@ -191,7 +190,7 @@ void cb__task_unpark(cb_task *t, int granted) {
   cb__list_remove(&t->wake.h.node);
   t->granted = (uint8_t)granted;
   t->wait_kind = CB__WAIT_READY;
-  cb__list_push(&t->fut.loop->ready, &t->wake.h.node);
+  cb__list_push_back(&t->fut.loop->ready, &t->wake.h.node);
 }
 
 int cb_task_cancel(cb_task *t, const char *msg) {
@@ -202,12 +201,12 @@ int cb_task_cancel(cb_task *t, const char *msg) {
     if (cb_future_cancel(t->waiting, msg)) return 1;
     break;
   case CB__WAIT_TIMER:
-    if (cb__timer_remove(l, &t->wake)) cb__list_push(&l->ready, &t->wake.h.node);
+    if (cb__timer_remove(l, &t->wake)) cb__list_push_back(&l->ready, &t->wake.h.node);
     t->wait_kind = CB__WAIT_READY;
     break;
   case CB__WAIT_PARKED:
     cb__list_remove(&t->wake.h.node);
-    cb__list_push(&l->ready, &t->wake.h.node);
+    cb__list_push_back(&l->ready, &t->wake.h.node);
     t->wait_kind = CB__WAIT_READY;
     break;
   default:

@@ -30,7 +30,7 @@ cb_transport *cb__transport_new(cb_loop *l, int kind) {
     return NULL;
   }
   t->h.handle.data = t;
-  cb__list_push(&cb__io_get(l)->transports, &t->link);
+  cb__list_push_back(&cb__io_get(l)->transports, &t->link);
   return t;
 }
 
