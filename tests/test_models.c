@@ -1,6 +1,7 @@
-/* test_models.c — every model × workload gives the expected checksum; a wrong
- * expected value fails verification; models fail cleanly at resource limits and
- * procs leaves no zombie behind. */
+/* test_models.c — every model × workload gives the expected checksum, and the pairs a
+ * model does not offer are listed (any other -ENOTSUP fails); a wrong expected value
+ * fails verification; models fail cleanly at resource limits; procs leaves no zombie
+ * behind and sums the CPU time of every child. */
 #include <curl/curl.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtimes/models.h"
@@ -16,39 +18,71 @@
 
 TestSuite(models, .timeout = 120);
 
-static void expect_verified(const cb_model *m, const char *wname, const char *const params[],
-                            uint64_t tasks, uint64_t conc, const char *url) {
-  const cb_workload *w = cb_workload_find(wname);
-  cr_assert_not_null(w);
+/* The (model, workload) pairs a model does not offer: the run returns -ENOTSUP. Any
+ * other -ENOTSUP fails, and so does a pair listed here that runs (update the list). */
+static const struct {
+  const char *model, *workload;
+} unsupported[] = {
+    {"sync", "pingpong"}, /* one task has no one to hand the token to */
+    {"sync", "spawn"},    /* the main thread spawns nothing */
+};
+
+static int expected_unsupported(const cb_model *m, const cb_workload *w) {
+  for (size_t k = 0; k < sizeof unsupported / sizeof unsupported[0]; k++)
+    if (strcmp(unsupported[k].model, m->name) == 0 && strcmp(unsupported[k].workload, w->name) == 0) return 1;
+  return 0;
+}
+
+/* Small parameters for every registered workload; a new workload must add its own. */
+static const struct {
+  const char *workload;
+  const char *const params[4];
+} small[] = {
+    {"pow", {"exp=20000", NULL}},
+    {"fib", {"n=22", NULL}},
+    {"http", {"requests=3", "delay_ms=5", "bytes=3000", NULL}},
+    {"sleep", {"ms=5", NULL}},
+    {"pingpong", {"rounds=200", NULL}},
+    {"spawn", {"leaves=20", "fanout=5", NULL}},
+};
+
+static const char *const *small_params(const cb_workload *w) {
+  for (size_t k = 0; k < sizeof small / sizeof small[0]; k++)
+    if (strcmp(small[k].workload, w->name) == 0) return small[k].params;
+  cr_assert_fail("no test parameters for workload %s: add it to small[] in %s", w->name, __FILE__);
+  return NULL;
+}
+
+static void expect_verified(const cb_model *m, const cb_workload *w, uint64_t tasks, uint64_t conc, const char *url) {
   inproc_run r;
-  inproc_execute(&r, m, w, params, tasks, conc, url);
-  if (r.rc == -ENOTSUP) { /* this model has no version of this workload (yet) */
+  inproc_execute(&r, m, w, small_params(w), tasks, conc, url);
+  if (expected_unsupported(m, w)) {
+    cr_expect_eq(r.rc, -ENOTSUP, "%s/%s is listed as unsupported but returned %d: update unsupported[]", m->name,
+                 w->name, r.rc);
+    cr_expect_not(r.verdict.verified, "%s/%s: unsupported, yet verified", m->name, w->name);
     inproc_free(&r);
     return;
   }
-  cr_expect_eq(r.rc, 0, "%s/%s: model returned %d (%s)", m->name, wname, r.rc, r.report.error);
+  cr_expect_neq(r.rc, -ENOTSUP, "%s/%s: -ENOTSUP, and the pair is not listed as unsupported: %s", m->name, w->name,
+                r.report.error);
+  cr_expect_eq(r.rc, 0, "%s/%s: model returned %d (%s)", m->name, w->name, r.rc, r.report.error);
   cr_expect(r.verdict.verified, "%s/%s N=%llu C=%llu: ok %llu failed %llu wrong %llu, checksum %llx vs %llx: %s",
-            m->name, wname, (unsigned long long)tasks, (unsigned long long)conc,
+            m->name, w->name, (unsigned long long)tasks, (unsigned long long)conc,
             (unsigned long long)r.verdict.ok, (unsigned long long)r.verdict.failed,
             (unsigned long long)r.verdict.wrong, (unsigned long long)r.verdict.checksum,
             (unsigned long long)r.verdict.expected_checksum, r.report.error);
-  cr_expect_eq(r.verdict.ok, tasks);
-  cr_expect_str_empty(r.report.error);
+  cr_expect_eq(r.verdict.ok, tasks, "%s/%s", m->name, w->name);
+  cr_expect_str_empty(r.report.error, "%s/%s", m->name, w->name);
   inproc_free(&r);
 }
 
 static void every_workload(const cb_model *m, uint64_t tasks, uint64_t conc, const char *url) {
-  const char *const pow_p[] = {"exp=20000", NULL};
-  const char *const fib_p[] = {"n=22", NULL};
-  const char *const http_p[] = {"requests=3", "delay_ms=5", "bytes=3000", NULL};
-  const char *const sleep_p[] = {"ms=5", NULL};
-  expect_verified(m, "pow", pow_p, tasks, conc, url);
-  expect_verified(m, "fib", fib_p, tasks, conc, url);
-  expect_verified(m, "http", http_p, tasks, conc, url);
-  expect_verified(m, "sleep", sleep_p, tasks, conc, url);
+  size_t n;
+  const cb_workload *const *all = cb_workload_all(&n);
+  for (size_t k = 0; k < n; k++) expect_verified(m, all[k], tasks, conc, url);
 }
 
-Test(models, every_model_every_workload_verifies) {
+Test(models, every_model_every_workload_verifies, .timeout = 180) {
   cb_server srv;
   inproc_start_delayd(&srv);
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -60,6 +94,13 @@ Test(models, every_model_every_workload_verifies) {
     every_workload(all[k], 7, 3, srv.url); /* a pool smaller than N */
   }
   cb_server_stop(&srv);
+}
+
+Test(models, the_unsupported_list_names_real_models_and_workloads) {
+  for (size_t k = 0; k < sizeof unsupported / sizeof unsupported[0]; k++) {
+    cr_expect_not_null(cb_model_find(unsupported[k].model), "no model %s", unsupported[k].model);
+    cr_expect_not_null(cb_workload_find(unsupported[k].workload), "no workload %s", unsupported[k].workload);
+  }
 }
 
 static uint64_t wrong_expected(const cb_job_env *env, uint64_t i) {
@@ -153,4 +194,46 @@ Test(models, threads_report_creation_failure_instead_of_crashing) {
   cr_expect_lt(r.report.created, 200);
   cr_expect_not(r.verdict.verified);
   inproc_free(&r);
+}
+
+/* ---- procs adds up the CPU time of every child it reaped ---- */
+
+#define BURN_NS 50000000LL /* CPU time each job burns: 50 ms, however long that takes */
+
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Burns BURN_NS of its own CPU time (a busy machine only makes it take longer). */
+static int cpu_burner(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
+  volatile uint64_t x = 0;
+  int64_t end = thread_cpu_ns() + BURN_NS;
+  while (thread_cpu_ns() < end)
+    for (int k = 0; k < 10000; k++) x += (uint64_t)k;
+  *result = i;
+  return 0;
+}
+
+/* Each of N jobs (in N processes, or C pool workers) used at least BURN_NS of CPU, so
+ * the children's user + system time is at least N x BURN_NS: a model that kept only
+ * the last child's usage reports about 1/N (or 1/C) of it. CPU time, not wall time. */
+Test(models, procs_child_cpu_time_sums_every_child) {
+  cb_workload w = cb_workload_fib;
+  w.job = cpu_burner;
+  w.expected = index_expected;
+  const uint64_t n = 6, pools[] = {0, 2};
+  for (size_t k = 0; k < sizeof pools / sizeof pools[0]; k++) {
+    inproc_run r;
+    inproc_execute(&r, &cb_model_procs, &w, NULL, n, pools[k], NULL);
+    cr_assert_eq(r.rc, 0, "C=%llu: rc %d: %s", (unsigned long long)pools[k], r.rc, r.report.error);
+    cr_assert(r.verdict.verified, "C=%llu: %s", (unsigned long long)pools[k], r.report.error);
+    double cpu = r.report.child_user_s + r.report.child_sys_s, floor_s = 0.9 * (double)n * BURN_NS / 1e9;
+    cr_expect_geq(cpu, floor_s, "C=%llu: children's CPU time %.3f s (user %.3f, sys %.3f), each of %llu jobs burnt %.3f s",
+                  (unsigned long long)pools[k], cpu, r.report.child_user_s, r.report.child_sys_s,
+                  (unsigned long long)n, BURN_NS / 1e9);
+    expect_no_children();
+    inproc_free(&r);
+  }
 }
