@@ -42,11 +42,14 @@ Test(loop_core, nested_coroutine_returns_through_await) {
 }
 
 /* ---- gather keeps argument order ---- */
-typedef struct { cb_co co; uint64_t ms, val; uint64_t *log; int *nlog; } sleeper_frame;
+/* Sleeps ms, or until `until` (loop time) when set: children given deadlines from one
+ * base complete in deadline order however late each of them starts on a busy machine. */
+typedef struct { cb_co co; uint64_t ms, val, until; uint64_t *log; int *nlog; } sleeper_frame;
 static int sleeper(cb_task *task, void *vf) {
   sleeper_frame *f = vf;
   CB_CO_BEGIN(task, f);
-  CB_SLEEP(f->ms * MS);
+  if (f->until) CB_SLEEP_UNTIL(f->until);
+  else CB_SLEEP(f->ms * MS);
   if (f->log) f->log[(*f->nlog)++] = f->val;
   CB_RETURN((cb_val){.u = f->val});
   CB_CO_END();
@@ -75,8 +78,10 @@ static int gather_main(cb_task *task, void *vf) {
   gather_frame *f = vf;
   CB_CO_BEGIN(task, f);
   static const uint64_t ms[3] = {30, 10, 20};
+  uint64_t base = cb_loop_time(cb_task_loop(task));
   for (int i = 0; i < 3; i++) {
     f->kids[i] = spawn_sleeper(cb_task_loop(task), ms[i], 100 + i, f->log, &f->nlog);
+    ((sleeper_frame *)cb_task_frame(f->kids[i]))->until = base + ms[i] * MS;
     f->futs[i] = cb_task_future(f->kids[i]);
   }
   cb_gather_init(&f->g, cb_task_loop(task), f->futs, f->slots, 3, 0);
@@ -173,14 +178,16 @@ typedef struct {
 static int wait_main(cb_task *task, void *vf) {
   wait_frame *f = vf;
   CB_CO_BEGIN(task, f);
+  /* 5 ms and 300 ms: only a stall of the whole loop longer than 295 ms could make
+   * both done at the first completion; wait_for's 10 s is a limit, not a measure */
   f->kids[0] = spawn_sleeper(cb_task_loop(task), 5, 1, NULL, NULL);
-  f->kids[1] = spawn_sleeper(cb_task_loop(task), 40, 2, NULL, NULL);
+  f->kids[1] = spawn_sleeper(cb_task_loop(task), 300, 2, NULL, NULL);
   f->futs[0] = cb_task_future(f->kids[0]);
   f->futs[1] = cb_task_future(f->kids[1]);
   cb_wait_init(&f->w, cb_task_loop(task), f->futs, f->slots, 2, CB_FIRST_COMPLETED, -1);
   CB_AWAIT(&f->w.fut);
   f->ndone = cb_wait_split(&f->w, f->done_idx, f->pending_idx, &f->npending);
-  cb_wait_for_init(&f->wf, cb_task_loop(task), f->futs[f->pending_idx[0]], 1000 * MS);
+  cb_wait_for_init(&f->wf, cb_task_loop(task), f->futs[f->pending_idx[0]], 10000 * MS);
   CB_AWAIT(&f->wf.fut);
   f->late = f->wf.fut.result.u;
   cb_task_release(f->kids[0]);
@@ -222,7 +229,8 @@ Test(loop_core, wait_for_timeout_cancels_inner) {
   wft_frame *f = cb_task_frame(t);
   cr_assert_eq(f->e.code, -ETIMEDOUT, "code %d", f->e.code);
   cr_assert(cb_task_cancelled(f->kid));
-  cr_assert_lt(cb_loop_time(l) - t0, 1000 * MS);
+  /* the 10 s sleeper was cancelled, not waited for (5 s: generous on a busy machine) */
+  cr_assert_lt(cb_loop_time(l) - t0, 5000 * MS);
   cb_task_release(f->kid);
   cb_task_release(t);
   cr_assert_eq(cb_loop_close(l), 0);
@@ -315,16 +323,30 @@ static int shielded_awaiter(cb_task *task, void *vf) {
   CB_RETURN(f->sh.fut.result);
   CB_CO_END();
 }
-typedef struct { cb_co co; cb_task *inner, *outer; cb_err e; } smain_frame;
+/* The inner task finishes when main opens its gate, after the outer one was
+ * cancelled: the order does not depend on timing. */
+typedef struct { cb_co co; cb_future *gate; } gated_frame;
+static int gated(cb_task *task, void *vf) {
+  gated_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  CB_AWAIT(f->gate);
+  CB_RETURN((cb_val){.u = 9});
+  CB_CO_END();
+}
+typedef struct { cb_co co; cb_task *inner, *outer; cb_err e; cb_future gate; int inner_done_at_cancel; } smain_frame;
 static int shield_main(cb_task *task, void *vf) {
   smain_frame *f = vf;
   CB_CO_BEGIN(task, f);
-  f->inner = spawn_sleeper(cb_task_loop(task), 20, 9, NULL, NULL);
+  cb_future_init(&f->gate, cb_task_loop(task));
+  f->inner = cb_create_task(cb_task_loop(task), gated, sizeof(gated_frame), "inner");
+  ((gated_frame *)cb_task_frame(f->inner))->gate = &f->gate;
   f->outer = cb_create_task(cb_task_loop(task), shielded_awaiter, sizeof(shield_frame), "outer");
   ((shield_frame *)cb_task_frame(f->outer))->inner = f->inner;
-  CB_SLEEP(2 * MS);
+  CB_SLEEP(2 * MS); /* the outer task awaits the shield by now */
   cb_task_cancel(f->outer, NULL);
   CB_AWAIT_TRY(cb_task_future(f->outer), f->e);
+  f->inner_done_at_cancel = cb_task_done(f->inner);
+  cb_future_set_result(&f->gate, (cb_val){.u = 0});
   CB_AWAIT(cb_task_future(f->inner));
   CB_CO_END();
 }
@@ -336,6 +358,7 @@ Test(loop_core, shield_keeps_inner_running) {
   smain_frame *f = cb_task_frame(t);
   cr_assert(cb_task_cancelled(f->outer));
   cr_assert_eq(f->e.code, -ECANCELED);
+  cr_assert_not(f->inner_done_at_cancel, "the inner task ended with the outer one");
   cr_assert(!cb_task_cancelled(f->inner));
   cr_assert_eq(cb_task_result(f->inner).u, 9);
   cb_task_release(f->inner);
@@ -508,15 +531,17 @@ typedef struct {
 static int wait_exc_main(cb_task *task, void *vf) {
   wx_frame *f = vf;
   CB_CO_BEGIN(task, f);
-  f->kids[0] = spawn_sleeper(cb_task_loop(task), 40, 0, NULL, NULL);
+  /* margins a busy machine cannot eat: the failure comes at once, the short sleeper
+   * after 100 ms, the wait's timeout after 600 ms, the long sleeper never (cancelled) */
+  f->kids[0] = spawn_sleeper(cb_task_loop(task), 100, 0, NULL, NULL);
   f->kids[1] = cb_create_task(cb_task_loop(task), failer, sizeof(failer_frame), "failing");
   ((failer_frame *)cb_task_frame(f->kids[1]))->fail = 1;
-  f->kids[2] = spawn_sleeper(cb_task_loop(task), 1000, 2, NULL, NULL);
+  f->kids[2] = spawn_sleeper(cb_task_loop(task), 100000, 2, NULL, NULL);
   for (int i = 0; i < 3; i++) f->futs[i] = cb_task_future(f->kids[i]);
   cb_wait_init(&f->w, cb_task_loop(task), f->futs, f->slots, 3, CB_FIRST_EXCEPTION, -1);
   CB_AWAIT(&f->w.fut);
   f->ndone_exc = cb_wait_split(&f->w, NULL, NULL, &f->npend_exc);
-  cb_wait_init(&f->w, cb_task_loop(task), f->futs, f->slots, 3, CB_ALL_COMPLETED, 60 * MS);
+  cb_wait_init(&f->w, cb_task_loop(task), f->futs, f->slots, 3, CB_ALL_COMPLETED, 600 * MS);
   CB_AWAIT(&f->w.fut); /* a timeout is not an error */
   f->ndone_to = cb_wait_split(&f->w, NULL, NULL, &f->npend_to);
   cr_assert_eq(cb_task_error(f->kids[1]).code, -EIO);
@@ -533,7 +558,7 @@ Test(loop_core, wait_first_exception_and_timeout) {
   cr_assert_eq(cb_task_error(t).code, 0);
   cr_assert_eq(f->ndone_exc, 1, "FIRST_EXCEPTION returns at the failing child");
   cr_assert_eq(f->npend_exc, 2);
-  cr_assert_eq(f->ndone_to, 2, "after the timeout the 40 ms child is done too");
+  cr_assert_eq(f->ndone_to, 2, "after the timeout the 100 ms child is done too");
   cr_assert_eq(f->npend_to, 1);
   cb_task_release(t);
   cr_assert_eq(cb_loop_close(l), 0);

@@ -303,11 +303,13 @@ Test(loop_sync, queue_kinds_and_nowait) {
 }
 
 /* ---- as_completed yields in completion order ---- */
-typedef struct { cb_co co; uint64_t ms; } nap_frame;
+/* Naps until base + ms (loop time), one base for all: they complete in the order of
+ * ms however late each starts on a busy machine. */
+typedef struct { cb_co co; uint64_t ms, base; } nap_frame;
 static int nap(cb_task *task, void *vf) {
   nap_frame *f = vf;
   CB_CO_BEGIN(task, f);
-  CB_SLEEP(f->ms * MS);
+  CB_SLEEP_UNTIL(f->base + f->ms * MS);
   CB_RETURN((cb_val){.u = f->ms});
   CB_CO_END();
 }
@@ -319,15 +321,18 @@ typedef struct {
   uint32_t order[4];
   cb_as_completed ac;
   uint64_t got[4];
+  uint64_t base;
   int i;
 } ac_frame;
 static int ac_main(cb_task *task, void *vf) {
   ac_frame *f = vf;
   CB_CO_BEGIN(task, f);
   static const uint64_t ms[4] = {20, 5, 15, 1};
+  f->base = cb_loop_time(cb_task_loop(task));
   for (f->i = 0; f->i < 4; f->i++) {
     f->kids[f->i] = cb_create_task(cb_task_loop(task), nap, sizeof(nap_frame), NULL);
     ((nap_frame *)cb_task_frame(f->kids[f->i]))->ms = ms[f->i];
+    ((nap_frame *)cb_task_frame(f->kids[f->i]))->base = f->base;
     f->futs[f->i] = cb_task_future(f->kids[f->i]);
   }
   cb_as_completed_init(&f->ac, cb_task_loop(task), f->futs, f->slots, f->order, 4);

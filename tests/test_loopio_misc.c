@@ -243,7 +243,9 @@ static void rst_made(cb_transport *t, void *arg) {
   rst_ctl *c = arg;
   c->t = t;
   cb_transport_pause_reading(t); /* what the client sends stays unread: close sends RST */
-  cb_call_later(c->loop, &c->tm, 30 * MS, rst_close, c);
+  /* the client writes as soon as it is connected; 250 ms leave a busy machine time to
+   * get that write here before the close (unread data is what makes it a reset) */
+  cb_call_later(c->loop, &c->tm, 250 * MS, rst_close, c);
 }
 static void rst_data(cb_transport *t, void *arg, const char *d, size_t n) {}
 static const cb_protocol rst_proto = {.connection_made = rst_made, .data_received = rst_data};
