@@ -6,6 +6,10 @@
 
 #include "runtimes/green/green.h"
 
+/* Each of these takes milliseconds; a lost wake-up or a broken switch hangs instead
+ * of failing, so the bound is short (10 s: generous under valgrind too). */
+TestSuite(green_prims, .timeout = 10);
+
 static cb_green_sched *new_sched(void) {
   cb_green_sched *s;
   cr_assert_eq(cb_green_sched_new(0, &s), 0);
