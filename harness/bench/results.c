@@ -6,7 +6,6 @@
 
 #include "common/check.h"
 #include "harness/bench/results.h"
-#include "harness/run/record.h"
 #include "runtimes/runtime.h"
 
 static int cmp_double(const void *a, const void *b) {

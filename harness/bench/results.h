@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "harness/run/record.h" /* the status names */
+
 typedef struct cb_stats {
   size_t n;
   double median, min, max, mean, stddev, cv; /* cv = stddev / mean */

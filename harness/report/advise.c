@@ -31,7 +31,7 @@ static void note(cb_advice *a, const char *fmt, const char *w, long long n, cons
 /* 1 when some model has no version of the workload. */
 static int partial(const cb_run_results *r, const char *workload) {
   for (size_t k = 0; k < r->ncells; k++)
-    if (strcmp(r->cells[k].workload, workload) == 0 && strcmp(r->cells[k].status, "unsupported") == 0) return 1;
+    if (strcmp(r->cells[k].workload, workload) == 0 && strcmp(r->cells[k].status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) return 1;
   return 0;
 }
 
@@ -69,7 +69,7 @@ static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double
       const cb_cell_summary *d = &r->cells[j];
       if (strcmp(d->workload, c->workload) == 0 && d->cores == cores && strcmp(d->model, a->model) == 0) m = d;
     }
-    if (!m || strcmp(m->status, "unsupported") == 0) continue;
+    if (!m || strcmp(m->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
     const cb_cell_summary *b = cb_results_baseline(r, m);
     if (!m->verified) {
       a->usable = 0;
@@ -96,7 +96,7 @@ static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, workload) != 0 || c->cores != cores || strcmp(c->model, a->model) != 0) continue;
-    if (strcmp(c->status, "unsupported") == 0) continue; /* other workloads of the kind speak for it */
+    if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue; /* other workloads of the kind speak for it */
     int slow_skip = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;
     if (c->tasks >= n && (ceil_n < 0 || c->tasks < ceil_n)) ceil_n = c->tasks;
     if (!c->verified && !slow_skip && (!failed || c->tasks < failed->tasks)) failed = c;

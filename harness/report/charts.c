@@ -71,7 +71,7 @@ static int write_bars(const cb_run_results *r, FILE *f) {
     for (size_t j = k; j < r->ncells; j++) {
       const cb_cell_summary *c = &r->cells[j];
       if (strcmp(c->workload, r->cells[k].workload) != 0 || c->tasks != n || c->cores != cores) continue;
-      if (strcmp(c->status, "unsupported") == 0) continue;
+      if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
       char label[96];
       snprintf(label, sizeof label, "%s%s%s", c->model, c->verified ? "" : ":", c->verified ? "" : c->status);
       double ideal = c->verified ? cb_results_ideal(r, c) : -1;
@@ -87,7 +87,7 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
   int rows = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
-    if (is_cpu(c) || strcmp(c->status, "unsupported") == 0) continue;
+    if (is_cpu(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
     if (c->verified) {
       fprintf(f, "%s %s %lld %.6f\n", c->workload, c->model, c->tasks, c->job_wall.median);
       double lean = c->tree_rss_kb; /* the leanest verified cell of the workload: a bare process */
@@ -101,7 +101,7 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
       for (size_t j = 0; j < r->ncells; j++) {
         const cb_cell_summary *e = &r->cells[j];
         if (e->verified && strcmp(e->workload, c->workload) == 0) top = fmax(top, e->job_wall.median);
-        below += j < k && !e->verified && strcmp(e->status, "unsupported") != 0 &&
+        below += j < k && !e->verified && strcmp(e->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0 &&
                  strcmp(e->workload, c->workload) == 0 && e->tasks == c->tasks;
       }
       int too_slow = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;

@@ -76,7 +76,7 @@ static void summary(const cb_run_results *r, cb__doc *d) {
       if (strcmp(e->workload, c->workload) != 0 || e->tasks != c->tasks || e->cores != c->cores) continue;
       if (!e->verified) {
         int too_slow = strcmp(e->status, "skipped") == 0 && strstr(e->error, "predicted") != NULL;
-        if (strcmp(e->status, "unsupported") != 0 && used < sizeof failed)
+        if (strcmp(e->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0 && used < sizeof failed)
           used += (size_t)snprintf(failed + used, sizeof failed - used, "%s%s (%s)", used ? ", " : "", e->model,
                                    too_slow ? "skipped: too slow for the limit"
                                    : strcmp(e->status, "skipped") == 0 ? "skipped: gave out at a smaller N"
@@ -190,7 +190,7 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     }
     const char *row[] = {c->model, n, cores, conc, med, mm, cv, began, sp, id, ef, cpu, rss, slope, made,
                          c->per_op[0] ? c->per_op : "—", ver};
-    if (strcmp(c->status, "unsupported") != 0) cb__doc_row(d, row, 17); /* listed under the table */
+    if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0) cb__doc_row(d, row, 17); /* listed under the table */
     fprintf(csv, "%s,%s,%s,%lld,%lld,%d,", c->workload, c->kind, c->model, c->tasks, c->eff_concurrency, c->cores);
     csv_quote(csv, ptext);
     fprintf(csv, ",%s,%zu,", c->status, c->wall.n);
@@ -220,11 +220,11 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
   size_t used = 0;
   for (size_t k = first; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
-    if (strcmp(c->workload, h->workload) != 0 || strcmp(c->status, "unsupported") != 0 || used >= sizeof none) continue;
+    if (strcmp(c->workload, h->workload) != 0 || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0 || used >= sizeof none) continue;
     int seen = 0;
     for (size_t j = first; j < k; j++)
       seen |= strcmp(r->cells[j].workload, h->workload) == 0 && strcmp(r->cells[j].model, c->model) == 0 &&
-              strcmp(r->cells[j].status, "unsupported") == 0;
+              strcmp(r->cells[j].status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0;
     if (!seen) used += (size_t)snprintf(none + used, sizeof none - used, "%s%s", used ? ", " : "", c->model);
   }
   if (none[0]) cb__doc_para(d, "No version of %s for: %s.", h->workload, none);
