@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/timer_heap.h"
 
@@ -210,7 +211,8 @@ Test(common_heap, free_leaves_an_empty_reusable_queue) {
 Test(common_heap, adding_a_queued_node_aborts, .signal = SIGABRT) {
   cb_timer_heap q;
   cb__timer_heap_init(&q, LAYOUTS[0]);
-  item it[2] = {{0}};
+  item it[2];
+  memset(it, 0, sizeof it);
   cb__timer_heap_add(&q, &it[0].tn, 5);
   cb__timer_heap_add(&q, &it[1].tn, 1);
   cr_assert_eq(it[1].tn.where, CB__TIMER_HEAP);
