@@ -21,14 +21,26 @@ int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
   return 0;
 }
 
-void cb_usage_exit(const char *prog, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+static void usage_line(const char *prog, const char *fmt, va_list ap) {
   fprintf(stderr, "%s: ", prog);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+}
+
+void cb_usage_exit(const char *prog, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  usage_line(prog, fmt, ap);
   va_end(ap);
   exit(2);
+}
+
+int cb_usage_error(const char *prog, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  usage_line(prog, fmt, ap);
+  va_end(ap);
+  return -EINVAL;
 }
 
 void cb_raise_fd_limit(void) {

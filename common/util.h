@@ -11,6 +11,9 @@ int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Bad input: "PROG: message" on stderr, one line, and exit 2 (CB_EXIT_USAGE). */
 void cb_usage_exit(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
+/* The same line for a parser whose caller decides the exit: returns -EINVAL. */
+int cb_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Raises RLIMIT_NOFILE for servers and many sockets: to CB_FD_LIMIT_WANTED when the
  * process may raise its hard limit (root), else the soft limit to the hard one. */
 #define CB_FD_LIMIT_WANTED 262144

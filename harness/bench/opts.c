@@ -1,11 +1,10 @@
-/* bench_opts.c — the profiles of `concbench bench` and its argument parsing.
+/* opts.c — the profiles of `concbench bench` and its argument parsing.
  *
  * A profile sets every option; flags given after override it. Parameter overrides
  * ("name=value") apply to each workload that has a parameter of that name (the
  * names are the CLI contract: delay_ms, requests, ms, ...), so a new workload that
  * follows the naming gets short bench sizes without being listed anywhere. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +14,7 @@
 #include "harness/run/cell.h"
 #include "common/util.h"
 
-static int reject(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int reject(const char *fmt, ...) {
-  va_list ap;
-  fputs("concbench bench: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return -EINVAL;
-}
+#define reject(...) cb_usage_error("concbench bench", __VA_ARGS__)
 
 static void cores_upto(cb_bench_opts *o, int ncpu) {
   o->ncores = 0;

@@ -1,4 +1,4 @@
-/* bench_plan.c — which cells a bench runs, in which order, under which key.
+/* plan.c — which cells a bench runs, in which order, under which key.
  *
  * cpu workloads: N = cpu_tasks, swept over cores (affinity to the first k CPUs);
  * io, mixed and coord workloads: swept over N on every core. Groups (workload ×

@@ -1,4 +1,4 @@
-/* bench_proc.c — runs one program for the bench: its own process group (so the
+/* proc.c — runs one program for the bench: its own process group (so the
  * whole tree it makes, forked workers included, can be killed at once), pinned to
  * the first `cores` CPUs it may use, output to files, with a time limit. */
 #include <errno.h>

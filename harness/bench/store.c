@@ -1,4 +1,4 @@
-/* bench_store.c — cells.jsonl, the run's durable log: one JSON record per finished
+/* store.c — cells.jsonl, the run's durable log: one JSON record per finished
  * cell, appended (one write, then fsync) the moment the cell finishes, so an
  * interrupted bench loses nothing it finished and, started again, repeats nothing. */
 #include <errno.h>

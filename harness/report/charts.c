@@ -1,4 +1,4 @@
-/* report_charts.c — the chart data of a run and the gnuplot calls that draw it.
+/* charts.c — the chart data of a run and the gnuplot calls that draw it.
  *   bars:    per workload at the size where most models verified, a bar per model (median wall, min–max)
  *            and the ideal; a model that failed there is labelled with its class;
  *   scaling: io/mixed/coord workloads, wall against N (log–log), the ideal, failures;

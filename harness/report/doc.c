@@ -1,4 +1,4 @@
-/* report_doc.c — see report_doc.h. */
+/* doc.c — see doc.h. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>

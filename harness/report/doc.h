@@ -1,4 +1,4 @@
-/* report_doc.h — one document written twice: markdown (tables.md) and HTML
+/* doc.h — one document written twice: markdown (tables.md) and HTML
  * (report.html), so the page and the tables can never disagree. Internal to the
  * report (cb__ prefix). Either file may be NULL. */
 #ifndef CB_REPORT_DOC_H

@@ -1,5 +1,5 @@
 /* report.h — the parts of `concbench report` (internal, cb__): the text
- * (report_tables.c) and the charts (report_charts.c). */
+ * (tables.c) and the charts (charts.c). */
 #ifndef CB_REPORT_H
 #define CB_REPORT_H
 

@@ -1,6 +1,6 @@
-/* report_tables.c — the report's text: the "which model for which workload"
+/* tables.c — the report's text: the "which model for which workload"
  * summary, then a table per workload with a row per model × size, into tables.md
- * and report.html (one document, report_doc.h) and summary.csv. A cell that did
+ * and report.html (one document, doc.h) and summary.csv. A cell that did
  * not verify shows its class and reason and never a speed figure. */
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,6 @@
-/* cell_args.c — parses `concbench run` arguments into a cell. Every rejection is one
+/* args.c — parses `concbench run` arguments into a cell. Every rejection is one
  * line on stderr naming the argument and what is allowed. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +8,7 @@
 #include "harness/run/cell.h"
 #include "common/util.h"
 
-static int reject(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int reject(const char *fmt, ...) {
-  va_list ap;
-  fputs("concbench run: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return -EINVAL;
-}
+#define reject(...) cb_usage_error("concbench run", __VA_ARGS__)
 
 static void list_names(char *buf, size_t cap, int models) {
   size_t n, used = 0;

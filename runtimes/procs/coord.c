@@ -1,4 +1,4 @@
-/* coord_procs.c — pingpong and spawn for the procs model.
+/* coord.c — pingpong and spawn for the procs model.
  *
  * pingpong: each pair is two fork()ed processes joined by two pipes; a hand-off is
  * one byte written by one side and read by the other (a pipe wake-up and an OS

@@ -1,4 +1,4 @@
-/* coord_threads.c — pingpong and spawn for the threads model.
+/* coord.c — pingpong and spawn for the threads model.
  *
  * pingpong: each pair is two pthreads sharing a mutex, a condition variable and a
  * `turn` flag; a hand-off is set turn, signal, and the other side's wake-up from

@@ -1,4 +1,4 @@
-/* delayd — the loopback latency server; see harness/delayd.h. */
+/* delayd — the loopback latency server; see delayd.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

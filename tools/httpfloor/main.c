@@ -1,6 +1,6 @@
 /* httpfloor — the floor under `concbench run --workload http`: the same N jobs ×
  * K sequential GETs of the same delayd URLs, with the least client work there is
- * (harness/http_floor.h: raw sockets, one thread, epoll). What it takes beyond
+ * (http_floor.h: raw sockets, one thread, epoll). What it takes beyond
  * the ideal K × delay is what connection setup and the kernel's loopback work
  * cost on this machine, which no model can avoid.
  *

@@ -1,4 +1,4 @@
-/* loop_bench_main.c — bin/loop-bench: micro-benchmarks of the loop runtime that
+/* loop-bench — bin/loop-bench: micro-benchmarks of the loop runtime that
  * have no workload cell of their own. Every figure is printed next to the check
  * that the work was done (sums, counts).
  *
