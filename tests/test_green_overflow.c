@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/exit_codes.h"
 #include "runtimes/green/green.h"
 
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
@@ -98,7 +99,7 @@ static int run_child(void (*fn)(void *), int filler, char *err, size_t errlen) {
 
 static void expect_overflow_report(int st, const char *err) {
   cr_expect(WIFEXITED(st), "child did not exit normally (status %#x); stderr: %s", st, err);
-  cr_expect_eq(WEXITSTATUS(st), CB_GREEN_EXIT_STACK_OVERFLOW, "exit status %d; stderr: %s", WEXITSTATUS(st), err);
+  cr_expect_eq(WEXITSTATUS(st), CB_EXIT_STACK_OVERFLOW, "exit status %d; stderr: %s", WEXITSTATUS(st), err);
   cr_expect(strstr(err, "green thread stack overflow (64 KiB stack); rerun with a larger --stack-size") != NULL,
             "stderr: %s", err);
 }

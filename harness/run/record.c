@@ -3,7 +3,6 @@
 
 #include "common/check.h"
 #include "harness/run/record.h"
-#include "runtimes/green/green.h"
 
 const cb_run_key_def cb_run_keys[CB_NKEYS] = {
 #define CB_RUN_KEY_DEF(key, type, present, meaning) {#key, type, present, meaning},
@@ -92,8 +91,6 @@ cb_class cb_class_of_run(int code, const char *error_class) {
 void cb_run_exits_help(FILE *f) {
   fprintf(f, "exit codes of run:\n");
   for (int k = 0; k < CB_NEXITS; k++) fprintf(f, "  %3d  %s\n", cb_exits[k].code, cb_exits[k].meaning);
-  fprintf(f, "  %3d  a green thread overflowed its stack (rerun with a larger --stack-size)\n",
-          CB_GREEN_EXIT_STACK_OVERFLOW);
 }
 
 void cb_run_record_help(FILE *f) {

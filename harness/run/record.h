@@ -1,6 +1,6 @@
 /* record.h — the run record: every key of the JSON object `concbench run` prints, its
  * exit codes and the failure classes a run or a bench cell ends in. Each is defined
- * once here, as X-macro lists (libuv's UV_ERRNO_MAP); the JSON writer (cell.c), the
+ * once, as X-macro lists (the exit codes in common/exit_codes.h, for the runtimes too) (libuv's UV_ERRNO_MAP); the JSON writer (cell.c), the
  * results reader (harness/bench/results.c), the bench's classification (run_cell.c)
  * and `concbench run --help` all come from them. docs/run-record.md shows them as
  * tables, and tests/test_record.c fails when the tables and the lists disagree. */
@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "common/exit_codes.h"
 
 /* X(key, type, present, meaning). type is the JSON type ("number or null": null when
  * the run did not verify); present is "always" or "failed" (only in a run that did
@@ -68,28 +70,6 @@ void cb_run_record_set(json_t *o, cb_run_key k, json_t *value);
  * null). failed: the run did not verify. 0, or -1 with the first disagreement in
  * why. */
 int cb_run_record_check(json_t *o, int failed, const char *const *extra, int nextra, char *why, size_t cap);
-
-/* Exit codes of `concbench run`: X(NAME, code, meaning). Besides these, a green
- * thread that overflows its stack ends the process with CB_GREEN_EXIT_STACK_OVERFLOW
- * (runtimes/green/green.h). */
-#define CB_EXIT_CODES(X)                                                                                              \
-  X(OK, 0, "every job succeeded and verified")                                                                        \
-  X(FAILED, 1, "a job failed or returned a wrong result (error_class says which)")                                    \
-  X(USAGE, 2, "bad arguments, or a server or workload that cannot be set up: one line on stderr names it")            \
-  X(RESOURCE, 3, "the model gave out: threads, processes, descriptors or memory could not be had")                    \
-  X(UNSUPPORTED, 4, "the model has no version of the workload: one line on stderr, no JSON")
-
-enum {
-#define CB_EXIT_ENUM(name, code, meaning) CB_EXIT_##name = code,
-  CB_EXIT_CODES(CB_EXIT_ENUM)
-#undef CB_EXIT_ENUM
-};
-
-enum {
-#define CB_EXIT_COUNT(name, code, meaning) +1
-  CB_NEXITS = 0 CB_EXIT_CODES(CB_EXIT_COUNT)
-#undef CB_EXIT_COUNT
-};
 
 typedef struct cb_exit_def {
   int code;

@@ -25,10 +25,6 @@ extern const cb_model cb_model_green;
 #define CB_GREEN_STACK_MIN (16 * 1024)
 #define CB_GREEN_STACK_MAX (256 * 1024 * 1024)
 
-/* Exit status of a process whose green thread overflowed its stack, after printing
- * "green thread stack overflow (N KiB stack); rerun with a larger --stack-size". */
-#define CB_GREEN_EXIT_STACK_OVERFLOW 70
-
 typedef struct cb_green_sched cb_green_sched;
 typedef struct cb_green cb_green;
 

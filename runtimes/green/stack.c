@@ -51,6 +51,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "common/exit_codes.h"
 #include "runtimes/green/green_int.h"
 #include "runtimes/green/sanitize.h"
 
@@ -238,7 +239,7 @@ void cb__stack_overflow_exit(size_t size) {
   memcpy(msg + n, tail, strlen(tail));
   n += strlen(tail);
   syscall(SYS_write, 2, msg, n);
-  _exit(CB_GREEN_EXIT_STACK_OVERFLOW);
+  _exit(CB_EXIT_STACK_OVERFLOW);
 }
 
 static uintptr_t fault_sp(const void *uctx) {
