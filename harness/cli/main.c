@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/run/cell.h"
 #include "harness/cli/commands.h"
+#include "harness/run/record.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -12,7 +12,8 @@ static void usage(FILE *f) {
           "  list [--json]                 models and workloads with their parameters\n"
           "  run --model M --workload W [--tasks N] [--concurrency C] [--param k=v]...\n"
           "      [--server URL] [--stack-size BYTES] [--out FILE]\n"
-          "                                run one cell, print one JSON object\n"
+          "                                run one cell, print one JSON object (run --help:\n"
+          "                                the record's keys and error classes)\n"
           "  bench [--profile quick|default|full] [--models M,..] [--workloads W,..]\n"
           "      [--tasks N,..] [--cores K,..] [--cpu-tasks N] [--concurrency C] [--param k=v]...\n"
           "      [--runs R] [--limit SECONDS] [--run-id ID] [--results DIR] [--fresh]\n"
@@ -30,7 +31,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
-    return 2;
+    return CB_EXIT_USAGE;
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "list") == 0) return cb_cmd_list(argc - 2, argv + 2);
@@ -39,20 +40,11 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "advise") == 0) return cb_cmd_advise(argc - 2, argv + 2);
   if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
   if (strcmp(cmd, "microbench") == 0) return cb_cmd_microbench(argc - 2, argv + 2);
-  if (strcmp(cmd, "run") == 0) {
-    if (argc == 3 && strcmp(argv[2], "--help") == 0) {
-      usage(stdout);
-      cb_run_record_help(stdout);
-      return 0;
-    }
-    cb_cell cell;
-    if (cb_cell_parse(argc - 2, argv + 2, &cell) != 0) return CB_EXIT_USAGE;
-    return cb_cell_run(&cell);
-  }
+  if (strcmp(cmd, "run") == 0) return cb_cmd_run(argc - 2, argv + 2);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     usage(stdout);
     return 0;
   }
   fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, bench, report, compare, advise, microbench, help\n", cmd);
-  return 2;
+  return CB_EXIT_USAGE;
 }
