@@ -178,7 +178,7 @@ int cb__threads_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fa
   tt_enter(&c);
   int rc = pthread_create(&tid, NULL, tt_node_fn, &root);
   if (rc == 0) {
-    c.created++;
+    __atomic_add_fetch(&c.created, 1, __ATOMIC_RELAXED); /* the root's children count too, already */
     pthread_join(tid, NULL);
   } else {
     c.failed = 1;
