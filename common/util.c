@@ -21,10 +21,14 @@ int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
   return 0;
 }
 
+/* One line whatever the message quotes: control characters (a newline in an
+ * argument) print as '?'. */
 static void usage_line(const char *prog, const char *fmt, va_list ap) {
-  fprintf(stderr, "%s: ", prog);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  char line[1024];
+  vsnprintf(line, sizeof line, fmt, ap);
+  for (char *c = line; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+  fprintf(stderr, "%s: %s\n", prog, line);
 }
 
 void cb_usage_exit(const char *prog, const char *fmt, ...) {

@@ -2,11 +2,13 @@
 # largest among those): a bar per model (median
 # wall time of the whole command) with min–max error bars and the ideal in red.
 # A model that failed there has no bar; its label carries the class (procs:timeout).
-# Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/bars.png'; term='pngcairo size 1400,520'" bars.gp
+# Called by concbench report as gnuplot -c bars.gp RUN_DIR TERM EXT: the run folder is data
+# (cd ARG1), never part of a command; every file is named relative to it.
 # bars.dat columns: panel model median min max ideal(-1 = none)
-set terminal @term font "sans,10"
-set output out
-data = dir."/bars.dat"
+cd ARG1
+set terminal @ARG2 font "sans,10"
+set output "bars.".ARG3
+data = "bars.dat"
 panels = system("awk '{print $1}' ".data." | uniq")
 n = words(panels)
 cols = n < 4 ? n : 4

@@ -1,10 +1,12 @@
 # cores.gp — one panel per cpu workload: speedup over sync on one core against the
 # cores the cell was pinned to (taskset), a line per model, and the linear ideal.
-# Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/cores.png'; term='...'" cores.gp
+# Called by concbench report as gnuplot -c cores.gp RUN_DIR TERM EXT: the run folder is data
+# (cd ARG1), never part of a command; every file is named relative to it.
 # cores.dat: workload model cores speedup concurrency
-set terminal @term font "sans,10"
-set output out
-data = dir."/cores.dat"
+cd ARG1
+set terminal @ARG2 font "sans,10"
+set output "cores.".ARG3
+data = "cores.dat"
 panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
 n = words(panels)
 cols = n < 3 ? n : 3

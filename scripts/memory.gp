@@ -1,11 +1,13 @@
 # memory.gp — one panel per io/coord workload: what each task adds to the peak RSS
 # of the whole process tree — (tree RSS − the workload's leanest cell) / N — against
 # N (log–log), a line per model. A model that adds nothing (sync) has no points.
-# Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/memory.png'; term='...'" memory.gp
+# Called by concbench report as gnuplot -c memory.gp RUN_DIR TERM EXT: the run folder is data
+# (cd ARG1), never part of a command; every file is named relative to it.
 # memory.dat: workload model N kib_per_task
-set terminal @term font "sans,10"
-set output out
-data = dir."/memory.dat"
+cd ARG1
+set terminal @ARG2 font "sans,10"
+set output "memory.".ARG3
+data = "memory.dat"
 panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
 n = words(panels)
 cols = n < 3 ? n : 3

@@ -1,5 +1,5 @@
 #!/bin/sh
-# meta.sh BIN [PROFILE] — machine metadata for a bench run, as one JSON object on
+# meta.sh BIN [PROFILE [PID]] — machine metadata for a bench run, as one JSON object on
 # stdout, with "warnings": the reasons the machine may be too noisy to trust timings.
 set -eu
 bin=${1:-bin}
@@ -26,7 +26,7 @@ esac
 # CPU share over each process's lifetime; the bench that runs this script and its
 # ancestors (make, the shell) are left out.
 ours=" "
-pid=${CONCBENCH_PID:-$$}
+pid=${3:-$$}
 while [ -n "$pid" ] && [ "$pid" -gt 1 ] 2>/dev/null; do
   ours="$ours$pid "
   pid=$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null)

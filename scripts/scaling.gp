@@ -1,14 +1,16 @@
 # scaling.gp — one panel per io/coord workload: job-phase wall time against the
 # number of tasks N, log–log, a line per model; the ideal (wait × ⌈N/C⌉ of the
 # most concurrent model) dashed; an X at the top where a model gave out.
-# Called by concbench report: gnuplot -e "dir='RUN'; out='RUN/scaling.png'; term='...'" scaling.gp
+# Called by concbench report as gnuplot -c scaling.gp RUN_DIR TERM EXT: the run folder is data
+# (cd ARG1), never part of a command; every file is named relative to it.
 # scaling.dat: workload model N wall;  scaling_ideal.dat: workload N ideal;
 # scaling_fail.dat: workload model:class N y
-set terminal @term font "sans,10"
-set output out
-data = dir."/scaling.dat"
-ideal = dir."/scaling_ideal.dat"
-fail = dir."/scaling_fail.dat"
+cd ARG1
+set terminal @ARG2 font "sans,10"
+set output "scaling.".ARG3
+data = "scaling.dat"
+ideal = "scaling_ideal.dat"
+fail = "scaling_fail.dat"
 panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
 n = words(panels)
 cols = n < 3 ? n : 3

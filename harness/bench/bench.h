@@ -62,9 +62,10 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
 /* The resolved params as a JSON object (as `concbench run` prints them). */
 json_t *cb_plan_params_json(const cb_plan_cell *c);
 
-/* A process run by the bench: in its own process group, on the first `cores` CPUs,
- * stdout and stderr to files, killed with its whole group at the limit or when
- * *stop is set. */
+/* A process run by the bench or the report, from an argument vector (no shell): in
+ * its own process group, on the first `cores` CPUs (0: wherever the caller may run),
+ * stdout and stderr to files (NULL: the caller's), stdin from /dev/null, killed
+ * with its whole group at the limit or when *stop is set. */
 typedef struct cb_proc_result {
   int timed_out, interrupted;
   int exited;      /* 1: exited with code; 0: killed by signal `code` */
@@ -94,7 +95,9 @@ json_t *cb_bench_run_cell(const cb_bench_ctx *ctx, const cb_plan_cell *c);
 json_t *cb_bench_record_skip(const cb_bench_ctx *ctx, const cb_plan_cell *c, cb_class status, const char *why);
 
 /* cells.jsonl: keys of the records already there (a JSON object used as a set:
- * key -> record), and durable appends (one line, fsync'd). */
+ * key -> record), and durable appends (one line, fsync'd). Loading moves damaged
+ * lines (cut short, not a record) to cells.jsonl.damaged with one line each on
+ * stderr; NULL (message printed) when they cannot be moved. */
 json_t *cb_store_load(const char *path);
 int cb_store_append(const char *path, json_t *record);
 

@@ -14,6 +14,9 @@
 #include "harness/run/cell.h"
 #include "common/util.h"
 
+/* A run id names a folder under --results: nothing a shell or a path would read. */
+#define RUN_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 #define reject(...) cb_usage_error("concbench bench", __VA_ARGS__)
 
 static void cores_upto(cb_bench_opts *o, int ncpu) {
@@ -182,7 +185,8 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       if (*end || end == v || !(s >= 0.1 && s <= 86400)) return reject("--limit: seconds from 0.1 to 86400, got '%s'", v);
       o->limit_s = s;
     } else if (strcmp(a, "--run-id") == 0) {
-      if (!*v || strchr(v, '/') || v[0] == '.' || strlen(v) > 100) return reject("--run-id: a plain folder name (no '/', not starting with '.'), got '%s'", v);
+      if (!*v || v[0] == '.' || strlen(v) > 100 || v[strspn(v, RUN_ID_CHARS)] != '\0')
+        return reject("--run-id: 1 to 100 of letters, digits, '.', '_', '-', not starting with '.', got '%s'", v);
       o->run_id = v;
     } else if (strcmp(a, "--results") == 0) {
       if (!*v) return reject("--results: a folder, got ''");

@@ -24,8 +24,10 @@ static void pin(int cores) {
   sched_setaffinity(0, sizeof want, &want);
 }
 
+/* path NULL: the child keeps the caller's descriptor. */
 static void redirect(const char *path, int fd) {
-  int f = open(path ? path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (!path) return;
+  int f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (f >= 0) dup2(f, fd);
 }
 

@@ -84,12 +84,15 @@ static json_t *options_json(const cb_bench_opts *o) {
 /* meta.json from scripts/meta.sh plus the bench options; prints the noisy-machine
  * warnings it found. */
 static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts *o) {
-  char scripts[PATH_MAX], cmd[4 * PATH_MAX + 256], path[PATH_MAX + 16];
+  char scripts[PATH_MAX], script[PATH_MAX + 16], path[PATH_MAX + 16], pid[24];
   cb_scripts_dir(scripts, sizeof scripts);
+  snprintf(script, sizeof script, "%s/meta.sh", scripts);
   snprintf(path, sizeof path, "%s/meta.json", dir);
-  snprintf(cmd, sizeof cmd, "CONCBENCH_PID=%d sh '%s/meta.sh' '%s' '%s' > '%s'", (int)getpid(), scripts, bin_dir,
-           o->profile, path);
-  if (system(cmd) != 0) {
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  char *const argv[] = {"sh", script, (char *)bin_dir, (char *)o->profile, pid, NULL};
+  static volatile sig_atomic_t never;
+  cb_proc_result p;
+  if (cb_proc_run(argv, path, NULL, 0, 60, &never, &p) != 0 || !p.exited || p.code != 0) {
     fprintf(stderr, "concbench bench: %s/meta.sh failed\n", scripts);
     return -EIO;
   }

@@ -4,7 +4,13 @@
  *   scaling: io/mixed/coord workloads, wall against N (log–log), the ideal, failures;
  *   memory:  tree RSS above the workload's leanest cell, per task, against N;
  *   cores:   cpu workloads, speedup over sync on one core against cores, linear ideal.
- * Data files are whitespace-separated, one row per cell, workload first. */
+ * Data files are whitespace-separated, one row per cell, workload first.
+ *
+ * No shell sees a path or a name from the run folder: gnuplot is spawned with an
+ * argument vector and gets the folder as data (`gnuplot -c STEM.gp DIR TERM EXT`,
+ * the script `cd`s there and reads and writes fixed names), and the names written
+ * into the data files — which the scripts hand to awk through gnuplot's shell escape —
+ * keep only [A-Za-z0-9._:+-] (chart_names), whatever a cells.jsonl holds. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -12,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/bench/bench.h"
 #include "harness/report/report.h"
 #include "common/util.h"
 
@@ -21,6 +28,30 @@ static FILE *open_dat(const char *dir, const char *stem, const char *suffix) {
   FILE *f = fopen(path, "w");
   if (!f) fprintf(stderr, "concbench report: cannot write %s: %s\n", path, strerror(errno));
   return f;
+}
+
+typedef struct chart_names {
+  char workload[sizeof ((cb_cell_summary *)0)->workload], model[sizeof ((cb_cell_summary *)0)->model],
+      status[sizeof ((cb_cell_summary *)0)->status];
+} chart_names;
+
+static void safe_word(char *out, const char *in, size_t cap) {
+  size_t k = 0;
+  for (; in[k] && k + 1 < cap; k++) {
+    char ch = in[k];
+    out[k] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("._:+-", ch)
+                 ? ch
+                 : '_';
+  }
+  out[k] = '\0';
+}
+
+static chart_names names_of(const cb_cell_summary *c) {
+  chart_names n;
+  safe_word(n.workload, c->workload, sizeof n.workload);
+  safe_word(n.model, c->model, sizeof n.model);
+  safe_word(n.status, c->status, sizeof n.status);
+  return n;
 }
 
 static int is_cpu(const cb_cell_summary *c) { return strcmp(c->kind, "cpu") == 0; }
@@ -72,10 +103,11 @@ static int write_bars(const cb_run_results *r, FILE *f) {
       const cb_cell_summary *c = &r->cells[j];
       if (strcmp(c->workload, r->cells[k].workload) != 0 || c->tasks != n || c->cores != cores) continue;
       if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
+      chart_names nm = names_of(c);
       char label[96];
-      snprintf(label, sizeof label, "%s%s%s", c->model, c->verified ? "" : ":", c->verified ? "" : c->status);
+      snprintf(label, sizeof label, "%s%s%s", nm.model, c->verified ? "" : ":", c->verified ? "" : nm.status);
       double ideal = c->verified ? cb_results_ideal(r, c) : -1;
-      fprintf(f, "%s(N=%lld,cores=%d) %s %.6f %.6f %.6f %.6f\n", c->workload, n, cores, label,
+      fprintf(f, "%s(N=%lld,cores=%d) %s %.6f %.6f %.6f %.6f\n", nm.workload, n, cores, label,
               c->verified ? c->wall.median : 0, c->verified ? c->wall.min : 0, c->verified ? c->wall.max : 0, ideal);
       rows++;
     }
@@ -88,12 +120,13 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (is_cpu(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
+    chart_names nm = names_of(c);
     if (c->verified) {
-      fprintf(f, "%s %s %lld %.6f\n", c->workload, c->model, c->tasks, c->job_wall.median);
+      fprintf(f, "%s %s %lld %.6f\n", nm.workload, nm.model, c->tasks, c->job_wall.median);
       double lean = c->tree_rss_kb; /* the leanest verified cell of the workload: a bare process */
       for (size_t j = 0; j < r->ncells; j++)
         if (r->cells[j].verified && strcmp(r->cells[j].workload, c->workload) == 0) lean = fmin(lean, r->cells[j].tree_rss_kb);
-      fprintf(mem, "%s %s %lld %.3f\n", c->workload, c->model, c->tasks, (c->tree_rss_kb - lean) / (double)c->tasks);
+      fprintf(mem, "%s %s %lld %.3f\n", nm.workload, nm.model, c->tasks, (c->tree_rss_kb - lean) / (double)c->tasks);
       rows++;
     } else {
       double top = 0;
@@ -105,7 +138,7 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
                  strcmp(e->workload, c->workload) == 0 && e->tasks == c->tasks;
       }
       int too_slow = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;
-      fprintf(fail, "%s %s:%s %lld %.6f\n", c->workload, c->model, too_slow ? "over-limit" : c->status, c->tasks,
+      fprintf(fail, "%s %s:%s %lld %.6f\n", nm.workload, nm.model, too_slow ? "over-limit" : nm.status, c->tasks,
               (top > 0 ? top * 2 : 1) * pow(2.2, below));
     }
     int first_at_n = 1;
@@ -119,7 +152,7 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
       double i = e->verified ? cb_results_ideal(r, e) : -1;
       if (i > 0 && (best < 0 || i < best)) best = i;
     }
-    if (best > 0) fprintf(ideal, "%s %lld %.6f\n", c->workload, c->tasks, best);
+    if (best > 0) fprintf(ideal, "%s %lld %.6f\n", nm.workload, c->tasks, best);
   }
   return rows;
 }
@@ -137,7 +170,8 @@ static int write_cores(const cb_run_results *r, FILE *f) {
         base = b;
     }
     if (!base) continue;
-    fprintf(f, "%s %s %d %.4f %lld\n", c->workload, c->model, c->cores, base->wall.median / c->wall.median,
+    chart_names nm = names_of(c);
+    fprintf(f, "%s %s %d %.4f %lld\n", nm.workload, nm.model, c->cores, base->wall.median / c->wall.median,
             c->eff_concurrency);
     rows++;
   }
@@ -146,17 +180,18 @@ static int write_cores(const cb_run_results *r, FILE *f) {
 
 /* Draws scripts/STEM.gp into STEM.png and STEM.svg, rows of panels high. */
 static int draw(const char *dir, const char *stem, int rows) {
-  char scripts[PATH_MAX], cmd[3 * PATH_MAX + 512];
+  char scripts[PATH_MAX], script[PATH_MAX + 32];
   cb_scripts_dir(scripts, sizeof scripts);
+  snprintf(script, sizeof script, "%s/%s.gp", scripts, stem);
   static const char *const terms[][2] = {{"pngcairo size 1400,%d", "png"}, {"svg size 1400,%d dynamic", "svg"}};
   for (int k = 0; k < 2; k++) {
     char term[64];
     snprintf(term, sizeof term, terms[k][0], 120 + 400 * (rows > 0 ? rows : 1));
-    snprintf(cmd, sizeof cmd, "gnuplot -e \"dir='%s'; out='%s/%s.%s'; term='%s'\" '%s/%s.gp'", dir, dir, stem,
-             terms[k][1], term, scripts, stem);
-    int rc = system(cmd);
-    if (rc != 0) {
-      fprintf(stderr, "concbench report: gnuplot %s/%s.gp failed (%d)\n", scripts, stem, rc);
+    char *const argv[] = {"gnuplot", "-c", script, (char *)dir, term, (char *)terms[k][1], NULL};
+    static volatile sig_atomic_t never;
+    cb_proc_result p;
+    if (cb_proc_run(argv, NULL, NULL, 0, 120, &never, &p) != 0 || !p.exited || p.code != 0) {
+      fprintf(stderr, "concbench report: gnuplot %s failed (%s %d)\n", script, p.exited ? "exit" : "signal", p.code);
       return -EIO;
     }
   }
