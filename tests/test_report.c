@@ -255,3 +255,29 @@ Test(report, list_json_describes_every_model_and_workload) {
   json_decref(o);
   cmd_result_free(&r);
 }
+
+/* A run whose memory chart would hold only zeros (one io cell: it is its workload's
+ * leanest) is still reported: a zero has no place on the log axis, and a chart of
+ * nothing stopped gnuplot ("all points y value undefined") and with it the report. */
+Test(report, a_run_with_a_single_io_cell_is_reported) {
+  char path[300], tmp[320], line[1 << 16];
+  snprintf(path, sizeof path, "%s/cells.jsonl", run_dir);
+  snprintf(tmp, sizeof tmp, "%s.new", path);
+  FILE *in = fopen(path, "r"), *out = fopen(tmp, "w");
+  cr_assert(in && out);
+  int kept = 0;
+  while (fgets(line, sizeof line, in))
+    if (strstr(line, "\"model\":\"sync\"") && strstr(line, "\"workload\":\"sleep\"") && strstr(line, "\"tasks\":10,"))
+      fputs(line, out), kept++;
+  fclose(in);
+  fclose(out);
+  cr_assert_eq(kept, 1, "the fixture's sync sleep N=10 cell");
+  cr_assert_eq(rename(tmp, path), 0);
+  char *const argv[] = {CONCBENCH, "report", run_dir, NULL};
+  cmd_result r;
+  run_cmd(argv, 120, &r);
+  cr_expect(r.exited && r.code == 0, "report exit %d: %s", r.code, r.err);
+  cmd_result_free(&r);
+  snprintf(path, sizeof path, "%s/scaling.png", run_dir);
+  cr_expect(access(path, R_OK) == 0, "the scaling chart of the one cell was not drawn");
+}

@@ -115,8 +115,12 @@ static int write_bars(const cb_run_results *r, FILE *f) {
   return rows;
 }
 
-static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fail, FILE *mem) {
+/* Returns the scaling rows; *mem_rows counts the memory rows, which are only the
+ * cells above their workload's leanest (a zero has no place on the log axis, and a
+ * panel of zeros would stop gnuplot: "all points y value undefined"). */
+static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fail, FILE *mem, int *mem_rows) {
   int rows = 0;
+  *mem_rows = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (is_cpu(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
@@ -126,7 +130,11 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
       double lean = c->tree_rss_kb; /* the leanest verified cell of the workload: a bare process */
       for (size_t j = 0; j < r->ncells; j++)
         if (r->cells[j].verified && strcmp(r->cells[j].workload, c->workload) == 0) lean = fmin(lean, r->cells[j].tree_rss_kb);
-      fprintf(mem, "%s %s %lld %.3f\n", nm.workload, nm.model, c->tasks, (c->tree_rss_kb - lean) / (double)c->tasks);
+      double per_task = (c->tree_rss_kb - lean) / (double)c->tasks;
+      if (per_task >= 0.0005) { /* not 0.000 as printed */
+        fprintf(mem, "%s %s %lld %.3f\n", nm.workload, nm.model, c->tasks, per_task);
+        (*mem_rows)++;
+      }
       rows++;
     } else {
       double top = 0;
@@ -202,10 +210,10 @@ int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *chart
   FILE *bars = open_dat(dir, "bars", ""), *sc = open_dat(dir, "scaling", ""), *si = open_dat(dir, "scaling", "_ideal"),
        *sf = open_dat(dir, "scaling", "_fail"), *mem = open_dat(dir, "memory", ""), *cores = open_dat(dir, "cores", "");
   int ok = bars && sc && si && sf && mem && cores;
-  int nb = 0, ns = 0, nc = 0;
+  int nb = 0, ns = 0, nmem = 0, nc = 0;
   if (ok) {
     nb = write_bars(r, bars);
-    ns = write_scaling(r, sc, si, sf, mem);
+    ns = write_scaling(r, sc, si, sf, mem, &nmem);
     nc = write_cores(r, cores);
   }
   FILE *all[] = {bars, sc, si, sf, mem, cores};
@@ -217,7 +225,8 @@ int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *chart
       {"bars", "Wall time per model at the size where most models verified, min–max bars, ideal in red", nb,
        (panels(r, 0, 1) + 3) / 4},
       {"scaling", "Scaling: job-phase wall time against N (log–log), ideal dashed, failures marked", ns, (np + 2) / 3},
-      {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", ns, (np + 2) / 3},
+      {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", nmem,
+       (np + 2) / 3},
       {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc, (panels(r, 1, 0) + 2) / 3},
   };
   *ncharts = 0;
