@@ -1,4 +1,5 @@
 /* util.c — see util.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -11,7 +12,8 @@
 #include "common/util.h"
 
 int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
-  if (!s || !*s) return -EINVAL;
+  /* strtoll would skip leading white space: the text must start with the number. */
+  if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+')) return -EINVAL;
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);

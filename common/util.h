@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parses a whole decimal integer in [min, max]. 0 or -EINVAL / -ERANGE. */
+/* Parses a whole decimal integer in [min, max], nothing before or after it (no
+ * white space). 0 or -EINVAL / -ERANGE. */
 int cb_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 
 /* Bad input: "PROG: message" on stderr, one line, and exit 2 (CB_EXIT_USAGE). */

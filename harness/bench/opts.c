@@ -61,20 +61,26 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   return 0;
 }
 
-/* Splits a comma list into out (pointers into s, which is modified). */
-static int split(char *s, const char **out, int cap) {
-  int n = 0;
-  for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-    if (n == cap) return -1;
-    out[n++] = tok;
+/* Splits a comma list into out (pointers into s, which is modified): the number of
+ * items, or -EINVAL after the usage line when an item is empty or there are more than
+ * cap. */
+static int split(const char *flag, char *s, const char **out, int cap) {
+  int n = 1;
+  for (const char *p = s; *p; p++) n += *p == ',';
+  if (!*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
+    return reject("%s: an empty item in '%s'; give a comma list with no empty items", flag, s);
+  if (n > cap) return reject("%s: at most %d items, got '%s'", flag, cap, s);
+  for (int k = 0; k < n; k++) {
+    out[k] = s;
+    if ((s = strchr(s, ','))) *s++ = '\0';
   }
   return n;
 }
 
 static int parse_int_list(const char *flag, char *s, long long *out, int *n, long long min, long long max) {
   const char *items[CB_BENCH_MAX_LIST];
-  int k = split(s, items, CB_BENCH_MAX_LIST);
-  if (k <= 0) return reject("%s: expected a comma list of integers, got '%s'", flag, s);
+  int k = split(flag, s, items, CB_BENCH_MAX_LIST);
+  if (k < 0) return -EINVAL;
   for (int j = 0; j < k; j++) {
     int64_t v;
     if (cb_parse_int(items[j], min, max, &v) != 0)
@@ -153,10 +159,10 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
     int64_t x;
     if (strcmp(a, "--profile") == 0) continue;
     if (strcmp(a, "--models") == 0) {
-      if ((o->nmodels = split(v, o->models, CB_BENCH_MAX_LIST)) <= 0) return reject("--models: expected a comma list of models");
+      if ((o->nmodels = split(a, v, o->models, CB_BENCH_MAX_LIST)) < 0) return -EINVAL;
       if (check_names(a, o->models, o->nmodels, 1) != 0) return -EINVAL;
     } else if (strcmp(a, "--workloads") == 0) {
-      if ((o->nworkloads = split(v, o->workloads, CB_BENCH_MAX_LIST)) <= 0) return reject("--workloads: expected a comma list of workloads");
+      if ((o->nworkloads = split(a, v, o->workloads, CB_BENCH_MAX_LIST)) < 0) return -EINVAL;
       if (check_names(a, o->workloads, o->nworkloads, 0) != 0) return -EINVAL;
     } else if (strcmp(a, "--tasks") == 0) {
       if (parse_int_list(a, v, o->tasks, &o->ntasks, 1, CB_MAX_TASKS) != 0) return -EINVAL;

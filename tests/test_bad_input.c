@@ -1,0 +1,61 @@
+/* test_bad_input.c — input that used to slip through (issue 15, item 5). Each is one
+ * line on stderr naming the argument and what is allowed, exit 2, and no work: no
+ * JSON, no results folder. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/helpers/run_cmd.h"
+
+#define CONCBENCH CB_BIN_DIR "/concbench"
+
+static void expect_usage_error(const char *what, char *const argv[], const char *needle) {
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_expect(r.exited, "%s: did not exit normally (signal %d)", what, r.code);
+  cr_expect_eq(r.code, 2, "%s: exit %d, want 2; stderr: %s", what, r.code, r.err);
+  cr_expect_eq(count_lines(r.err), 1, "%s: stderr has %d lines, want 1: %s", what, count_lines(r.err), r.err);
+  cr_expect(strstr(r.err, needle) != NULL, "%s: stderr '%s' does not name '%s'", what, r.err, needle);
+  cr_expect_str_empty(r.out, "%s: printed on stdout (the cell ran): %s", what, r.out);
+  cmd_result_free(&r);
+}
+
+#define RUN_BAD(needle, ...)                                                    \
+  do {                                                                          \
+    char *const argv[] = {CONCBENCH, "run", __VA_ARGS__, NULL};                 \
+    expect_usage_error(#__VA_ARGS__, argv, needle);                             \
+  } while (0)
+
+static char results[64];
+
+static void make_name(void) { snprintf(results, sizeof results, "/tmp/cb-test-bad-input-%d", (int)getpid()); }
+
+/* A bench that is refused creates no results folder. */
+#define BENCH_BAD(needle, ...)                                                                              \
+  do {                                                                                                      \
+    char *const argv[] = {CONCBENCH, "bench", "--results", results, "--runs", "2", __VA_ARGS__, NULL};      \
+    expect_usage_error(#__VA_ARGS__, argv, needle);                                                         \
+    struct stat st;                                                                                         \
+    cr_expect_neq(stat(results, &st), 0, "%s: the bench created %s", #__VA_ARGS__, results);                \
+  } while (0)
+
+TestSuite(bad_input, .init = make_name, .timeout = 120);
+
+Test(bad_input, numbers_with_white_space) {
+  RUN_BAD("--tasks", "--model", "sync", "--workload", "sleep", "--tasks", " 10");
+  RUN_BAD("--tasks", "--model", "sync", "--workload", "sleep", "--tasks", "\t10");
+  RUN_BAD("--tasks", "--model", "sync", "--workload", "sleep", "--tasks", "10 ");
+  RUN_BAD("--concurrency", "--model", "threads", "--workload", "sleep", "--concurrency", " 2");
+  RUN_BAD("ms of sleep", "--model", "sync", "--workload", "sleep", "--param", "ms= 1");
+  BENCH_BAD("--tasks", "--workloads", "sleep", "--tasks", " 10");
+}
+
+Test(bad_input, empty_items_in_bench_lists) {
+  BENCH_BAD("--models: an empty item in 'sync,,threads'", "--models", "sync,,threads", "--workloads", "sleep");
+  BENCH_BAD("--models: an empty item in ''", "--models", "", "--workloads", "sleep");
+  BENCH_BAD("--workloads: an empty item in ',sleep'", "--workloads", ",sleep");
+  BENCH_BAD("--tasks: an empty item in '10,'", "--workloads", "sleep", "--tasks", "10,");
+  BENCH_BAD("--cores: an empty item in '1,,1'", "--workloads", "sleep", "--cores", "1,,1");
+}
