@@ -43,6 +43,36 @@ static void make_name(void) { snprintf(results, sizeof results, "/tmp/cb-test-ba
 
 TestSuite(bad_input, .init = make_name, .timeout = 120);
 
+Test(bad_input, an_out_file_that_cannot_be_written) {
+  RUN_BAD("'/nonexistent/dir/x.json'", "--model", "sync", "--workload", "sleep", "--param", "ms=1", "--out",
+          "/nonexistent/dir/x.json");
+  RUN_BAD("--out: cannot append to ''", "--model", "sync", "--workload", "sleep", "--param", "ms=1", "--out", "");
+  RUN_BAD("--out: cannot append to '/tmp'", "--model", "sync", "--workload", "sleep", "--param", "ms=1", "--out",
+          "/tmp");
+}
+
+Test(bad_input, an_out_file_gets_the_record) {
+  char path[96];
+  snprintf(path, sizeof path, "%s.jsonl", results);
+  unlink(path);
+  char *const argv[] = {CONCBENCH, "run", "--model", "sync", "--workload", "sleep", "--tasks", "2",
+                        "--param", "ms=1", "--out", path, NULL};
+  for (int k = 0; k < 2; k++) {
+    cmd_result r;
+    run_cmd(argv, 60, &r);
+    cr_expect(r.exited && r.code == 0, "exit %d: %s", r.code, r.err);
+    cmd_result_free(&r);
+  }
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "no %s", path);
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) n += strstr(line, "\"verified\":true") != NULL;
+  fclose(f);
+  unlink(path);
+  cr_expect_eq(n, 2, "want the two records appended, got %d", n);
+}
+
 Test(bad_input, numbers_with_white_space) {
   RUN_BAD("--tasks", "--model", "sync", "--workload", "sleep", "--tasks", " 10");
   RUN_BAD("--tasks", "--model", "sync", "--workload", "sleep", "--tasks", "\t10");

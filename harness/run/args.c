@@ -137,5 +137,8 @@ int cb_cell_parse(int argc, char **argv, cb_cell *cell) {
   cell->concurrency = (uint64_t)conc;
   if (cell->server && !w->needs_server)
     return reject("--server: workload %s makes no requests; drop --server", w->name);
+  /* Last, so that no other bad argument leaves a file behind. */
+  if (cell->out_path && !(cell->out = fopen(cell->out_path, "ae")))
+    return reject("--out: cannot append to '%s': %s", cell->out_path, strerror(errno));
   return 0;
 }

@@ -85,15 +85,8 @@ static void emit(const cb_cell *cell, json_t *o) {
   CB_CHECK(line != NULL);
   printf("%s\n", line);
   fflush(stdout);
-  if (cell->out_path) {
-    FILE *f = fopen(cell->out_path, "a");
-    if (f) {
-      fprintf(f, "%s\n", line);
-      fclose(f);
-    } else {
-      fprintf(stderr, "concbench run: --out: cannot append to %s: %s\n", cell->out_path, strerror(errno));
-    }
-  }
+  if (cell->out && (fprintf(cell->out, "%s\n", line) < 0 || fclose(cell->out) != 0))
+    fprintf(stderr, "concbench run: --out: cannot append to %s: %s\n", cell->out_path, strerror(errno));
   free(line);
 }
 

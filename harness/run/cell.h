@@ -21,13 +21,14 @@ typedef struct cb_cell {
   size_t stack_size;    /* 0 = model default */
   const char *server;   /* --server URL, or NULL to start delayd when needed */
   const char *out_path; /* --out FILE: also append the JSON line there */
+  FILE *out;            /* out_path, opened for appending by cb_cell_parse, or NULL */
 } cb_cell;
 
 /* Parses `run` arguments. On bad input prints one line naming the argument and
  * what is allowed to stderr and returns -EINVAL. */
 int cb_cell_parse(int argc, char **argv, cb_cell *cell);
 
-/* Runs the cell, prints its JSON to stdout (and appends to out_path), returns the
+/* Runs the cell, prints its JSON to stdout (and appends to out), returns the
  * exit code. */
 int cb_cell_run(const cb_cell *cell);
 
