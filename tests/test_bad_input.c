@@ -89,3 +89,10 @@ Test(bad_input, empty_items_in_bench_lists) {
   BENCH_BAD("--tasks: an empty item in '10,'", "--workloads", "sleep", "--tasks", "10,");
   BENCH_BAD("--cores: an empty item in '1,,1'", "--workloads", "sleep", "--cores", "1,,1");
 }
+
+Test(bad_input, a_server_port_out_of_range) {
+  RUN_BAD("port 99999 is out of range", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:99999");
+  RUN_BAD("port 0 is out of range", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:0/");
+  RUN_BAD("port 123456789012 is out of range", "--model", "sync", "--workload", "http", "--server",
+          "http://[::1]:123456789012");
+}

@@ -17,6 +17,7 @@
 
 #include "servers/delayd/delayd.h"
 #include "harness/run/server_child.h"
+#include "common/util.h"
 
 static int delayd_path(char *out, size_t cap) {
   const char *env = getenv("CONCBENCH_DELAYD");
@@ -89,7 +90,8 @@ int cb_server_start(cb_server *s, char *err, size_t errlen) {
   return 0;
 }
 
-/* Splits http://HOST:PORT[/] into host and port. */
+/* Splits http://HOST:PORT[/] into host and port: -EINVAL when it has another form,
+ * -ERANGE when the port is not from 1 to 65535. */
 static int split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap) {
   if (strncmp(url, "http://", 7) != 0) return -EINVAL;
   const char *h = url + 7, *colon, *hend;
@@ -109,10 +111,12 @@ static int split_url(const char *url, char *host, size_t hcap, char *port, size_
   host[hl] = '\0';
   const char *p = colon + 1;
   size_t pl = strspn(p, "0123456789");
-  if (pl == 0 || pl >= pcap || (p[pl] != '\0' && strcmp(p + pl, "/") != 0)) return -EINVAL;
+  if (pl == 0 || (p[pl] != '\0' && strcmp(p + pl, "/") != 0)) return -EINVAL;
+  int64_t n;
+  if (pl >= pcap) return -ERANGE;
   memcpy(port, p, pl);
   port[pl] = '\0';
-  return 0;
+  return cb_parse_int(port, 1, 65535, &n) == 0 ? 0 : -ERANGE;
 }
 
 static int resolve(const char *host, const char *port, struct addrinfo **ai) {
@@ -143,15 +147,22 @@ static int connect_within(const char *host, const char *port, int timeout_ms) {
 int cb_server_use(cb_server *s, const char *url, char *err, size_t errlen) {
   char host[128], port[8];
   s->pid = 0;
-  if (split_url(url, host, sizeof host, port, sizeof port) != 0) {
+  int rc = split_url(url, host, sizeof host, port, sizeof port);
+  if (rc == -ERANGE) {
+    const char *digits = strrchr(url, ':') + 1;
+    snprintf(err, errlen, "--server: port %.*s is out of range: a port is from 1 to 65535 (in '%s')",
+             (int)strspn(digits, "0123456789"), digits, url);
+    return rc;
+  }
+  if (rc != 0) {
     snprintf(err, errlen, "--server: expected http://HOST:PORT, got '%s'", url);
-    return -EINVAL;
+    return rc;
   }
   if (!cb_is_loopback_host(host)) {
     snprintf(err, errlen, "--server: only loopback servers are allowed (127.0.0.0/8, ::1, localhost), got '%s'", host);
     return -EINVAL;
   }
-  int rc = connect_within(host, port, 2000);
+  rc = connect_within(host, port, 2000);
   if (rc != 0) {
     snprintf(err, errlen, "--server: cannot connect to %s: %s", url, strerror(-rc));
     return rc;
