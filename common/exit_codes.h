@@ -9,7 +9,7 @@
 #define CB_EXIT_CODES(X)                                                                                              \
   X(OK, 0, "every job succeeded and verified")                                                                        \
   X(FAILED, 1, "a job failed or returned a wrong result (error_class says which)")                                    \
-  X(USAGE, 2, "bad arguments, or a server or workload that cannot be set up: one line on stderr names it")            \
+  X(USAGE, 2, "bad arguments (a size beyond the model too), or a server or workload that cannot be set up: one line on stderr names it") \
   X(RESOURCE, 3, "the model gave out: threads, processes, descriptors or memory could not be had")                    \
   X(UNSUPPORTED, 4, "the model has no version of the workload: one line on stderr, no JSON")                      \
   X(STACK_OVERFLOW, 70, "a green thread overflowed its stack: one line names its size; rerun with a larger --stack-size")

@@ -59,14 +59,18 @@ typedef struct cb_model {
   int baseline; /* 1: the sequential baseline the report compares every model with */
   /* Run every job. Returns 0 when the model ran (individual jobs may still have
    * failed: see their status), or a negative errno when the model itself gave out
-   * (e.g. -EAGAIN: could not create threads), with report->error set. */
+   * (e.g. -EAGAIN: could not create threads), with report->error set. -ERANGE, before
+   * any work, when a parameter is beyond what the model supports: report->error
+   * names the parameter (as --param NAME) and the range it allows; the cell is then
+   * a usage error. */
   int (*run)(const cb_run_spec *spec, cb_run_report *report);
 
   /* Coordination micro-workloads; NULL where the model does not offer them.
    * pingpong: spec->tasks pairs each hand a token back and forth `rounds` times;
    *   job i's result is the number of hand-offs it saw (2 * rounds).
    * spawn_tree: the skynet tree, `fanout` children per node down to `leaves` leaves;
-   *   *sum receives the sum of the leaf numbers 0..leaves-1. */
+   *   *sum receives the sum of the leaf numbers 0..leaves-1.
+   * Both return as run does (-ERANGE included). */
   int (*pingpong)(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report);
   int (*spawn_tree)(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout,
                     uint64_t *sum, cb_run_report *report);

@@ -90,6 +90,20 @@ Test(bad_input, empty_items_in_bench_lists) {
   BENCH_BAD("--cores: an empty item in '1,,1'", "--workloads", "sleep", "--cores", "1,,1");
 }
 
+Test(bad_input, a_tree_larger_than_procs_builds) {
+  /* procs forks a process per node: a bigger tree than it builds is refused before
+   * any fork, naming the parameter and its range for procs. */
+  RUN_BAD("--param leaves: procs builds trees of 1 to 10000 leaves", "--model", "procs", "--workload", "spawn",
+          "--tasks", "2", "--param", "leaves=10001");
+  char *const argv[] = {CONCBENCH, "run", "--model", "procs", "--workload", "spawn", "--tasks", "1",
+                        "--param", "leaves=10000", "--param", "fanout=100", NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_expect(r.exited && r.code == 0, "leaves=10000: exit %d: %s", r.code, r.err);
+  cr_expect(strstr(r.out, "\"verified\":true") != NULL, "leaves=10000: %s", r.out);
+  cmd_result_free(&r);
+}
+
 Test(bad_input, a_server_port_out_of_range) {
   RUN_BAD("port 99999 is out of range", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:99999");
   RUN_BAD("port 0 is out of range", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:0/");

@@ -39,14 +39,14 @@ static int spawn_run(const cb_model *model, const cb_run_spec *spec, cb_run_repo
     rec->start_ns = cb_now_ns();
     rc = model->spawn_tree(spec, leaves, fanout, &sum, &one);
     rec->end_ns = cb_now_ns();
-    if (rc == -ENOTSUP) return rc;
+    if (one.error[0]) cb_report_error(report, "%s", one.error);
+    if (rc == -ENOTSUP || rc == -ERANGE) return rc;
     rec->result = sum;
     rec->status = rc;
     rec->done = 1;
     report->concurrency = one.concurrency;
     report->created += one.created;
     report->created_kind = one.created_kind;
-    if (one.error[0]) cb_report_error(report, "%s", one.error);
     for (int k = 0; k < one.nextra; k++) {
       if (i == 0) keys[nkeys++] = one.extra[k].key;
       for (int j = 0; j < nkeys; j++)

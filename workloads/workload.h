@@ -69,7 +69,8 @@ typedef struct cb_workload {
   const struct cb_async_job *async;
 
   /* Optional per-model runner for coordination micro-workloads whose shape depends
-   * on the model (pingpong, spawn). Returns -ENOTSUP when the model has no version. */
+   * on the model (pingpong, spawn). Returns -ENOTSUP when the model has no version,
+   * -ERANGE (from the model, before any work) when the parameters are beyond it. */
   int (*run_custom)(const struct cb_model *model, const struct cb_run_spec *spec,
                     struct cb_run_report *report);
 } cb_workload;

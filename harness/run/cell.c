@@ -133,6 +133,12 @@ int cb_cell_run(const cb_cell *cell) {
     if (w->release) w->release(&env);
     return CB_EXIT_UNSUPPORTED;
   }
+  if (rc == -ERANGE) { /* a size beyond the model: the report names the parameter */
+    fprintf(stderr, "concbench run: %s\n", report.error);
+    free(report.jobs);
+    if (w->release) w->release(&env);
+    return CB_EXIT_USAGE;
+  }
   /* The model says what it ran with (e.g. 1 for sync, min(C, N) for a pool). */
   CB_CHECK(report.concurrency > 0);
 

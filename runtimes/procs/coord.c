@@ -179,9 +179,13 @@ static int pt_node(uint64_t first, uint64_t count, uint64_t fanout, uint64_t *su
 int cb__procs_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                          cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
-  if (fanout < 2 || fanout > CB_COORD_MAX_FANOUT || leaves < 1 || leaves > CB_PROCS_SPAWN_MAX_LEAVES) {
-    cb_report_error(report, "procs: spawn needs fanout from 2 to %d and at most %d leaves (a fork per node)",
-                    CB_COORD_MAX_FANOUT, CB_PROCS_SPAWN_MAX_LEAVES);
+  if (leaves > CB_PROCS_SPAWN_MAX_LEAVES) {
+    cb_report_error(report, "--param leaves: procs builds trees of 1 to %d leaves (a fork per node), got %llu",
+                    CB_PROCS_SPAWN_MAX_LEAVES, (unsigned long long)leaves);
+    return -ERANGE;
+  }
+  if (fanout < 2 || fanout > CB_COORD_MAX_FANOUT || leaves < 1) {
+    cb_report_error(report, "procs: spawn needs leaves >= 1 and fanout from 2 to %d", CB_COORD_MAX_FANOUT);
     return -EINVAL;
   }
   uint64_t created = 0;
