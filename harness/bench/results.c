@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/check.h"
 #include "harness/bench/results.h"
@@ -182,12 +183,114 @@ static void free_cell(cb_cell_summary *c) {
   free(c->times);
 }
 
-int cb_results_load(const char *dir, cb_run_results *out) {
+/* Control bytes and non-ASCII in text quoted from a damaged file become '?', so
+ * that one message stays one printable line. */
+static void printable(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) *s = '?';
+}
+
+static const char *const type_names[] = {[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
+                                         [JSON_STRING] = "a string",  [JSON_INTEGER] = "an integer",
+                                         [JSON_REAL] = "a real",      [JSON_TRUE] = "true",
+                                         [JSON_FALSE] = "false",      [JSON_NULL] = "null"};
+
+static const char *type_name(const json_t *v) { return v ? type_names[json_typeof(v)] : "missing"; }
+
+/* The keys every cells.jsonl record has (store.c's key is the resume's), with the
+ * type each must have. */
+static const struct {
+  const char *key;
+  json_type type;
+} record_keys[] = {
+    {"key", JSON_STRING},    {"id", JSON_STRING},     {"model", JSON_STRING},       {"workload", JSON_STRING},
+    {"kind", JSON_STRING},   {"status", JSON_STRING}, {"params", JSON_OBJECT},      {"tasks", JSON_INTEGER},
+    {"concurrency", JSON_INTEGER}, {"cores", JSON_INTEGER},
+};
+
+/* What is wrong with a parsed line as a cell record, or NULL when nothing is. */
+static const char *record_problem(json_t *rec, char *why, size_t cap) {
+  if (!json_is_object(rec)) return snprintf(why, cap, "not a cell record: %s, not an object", type_name(rec)), why;
+  for (size_t k = 0; k < sizeof record_keys / sizeof *record_keys; k++) {
+    json_t *v = json_object_get(rec, record_keys[k].key);
+    if (!v || json_typeof(v) != record_keys[k].type)
+      return snprintf(why, cap, "not a cell record: \"%s\" is %s, should be %s", record_keys[k].key, type_name(v),
+                      type_names[record_keys[k].type]),
+             why;
+  }
+  const char *status = json_string_value(json_object_get(rec, "status"));
+  if (cb_class_find(status) < 0)
+    return snprintf(why, cap, "not a cell record: status \"%.40s\" is not a class of docs/run-record.md", status), why;
+  if (json_integer_value(json_object_get(rec, "tasks")) < 1 || json_integer_value(json_object_get(rec, "concurrency")) < 0 ||
+      json_integer_value(json_object_get(rec, "cores")) < 0)
+    return snprintf(why, cap, "not a cell record: tasks below 1, or concurrency or cores below 0"), why;
+  json_t *err = json_object_get(rec, "error");
+  if (err && !json_is_string(err) && !json_is_null(err))
+    return snprintf(why, cap, "not a cell record: \"error\" is %s, should be a string or null", type_name(err)), why;
+  if (strcmp(status, cb_class_name(CB_CLASS_OK)) != 0) return NULL;
+  /* Only ok carries figures: hyperfine's times (compare resamples them) and the runs' records. */
+  json_t *times = json_object_get(rec, "times"), *runs = json_object_get(rec, "runs"), *v;
+  size_t k;
+  if (!json_is_array(times) || json_array_size(times) == 0)
+    return snprintf(why, cap, "not a cell record: an ok cell's \"times\" is %s, should be a non-empty array",
+                    json_is_array(times) ? "empty" : type_name(times)),
+           why;
+  json_array_foreach(times, k, v) if (!json_is_number(v) || !(json_number_value(v) >= 0))
+    return snprintf(why, cap, "not a cell record: \"times\"[%zu] is not a number of seconds", k), why;
+  if (!json_is_array(runs))
+    return snprintf(why, cap, "not a cell record: an ok cell's \"runs\" is %s, should be an array", type_name(runs)), why;
+  json_array_foreach(runs, k, v) if (!json_is_object(v))
+    return snprintf(why, cap, "not a cell record: \"runs\"[%zu] is %s, should be an object", k, type_name(v)), why;
+  return NULL;
+}
+
+int cb_results_check_line(const char *line, size_t len, int ended, json_t **rec, char *why, size_t cap) {
+  json_error_t e;
+  *rec = json_loadb(line, len, 0, &e);
+  if (!*rec) {
+    if (!ended) snprintf(why, cap, "cut short: the last line has no newline and is not complete JSON (a write cut by a crash?)");
+    else snprintf(why, cap, "not JSON (cut short or damaged): %s at column %d", e.text, e.column);
+  } else if (!record_problem(*rec, why, cap)) {
+    return 0;
+  }
+  json_decref(*rec);
+  *rec = NULL;
+  printable(why);
+  return -EINVAL;
+}
+
+/* Shown in full up to this many per file; the rest are counted in one line. */
+#define DAMAGED_SHOWN 20
+
+/* One damaged line: its message, shown or counted. */
+static void damaged(const char *path, size_t line, const char *why, unsigned flags, size_t *ndamaged) {
+  if (++*ndamaged <= DAMAGED_SHOWN)
+    fprintf(stderr, "concbench: %s%s:%zu: %s\n", flags & CB_RESULTS_SKIP_DAMAGED ? "skipped " : "", path, line, why);
+}
+
+/* meta.json: absent is fine (the report says the machine is unknown); present, it
+ * must be one JSON object. */
+static void load_meta(const char *dir, unsigned flags, cb_run_results *out, size_t *ndamaged) {
+  char path[1024], why[320];
+  snprintf(path, sizeof path, "%s/meta.json", dir);
+  if (access(path, F_OK) != 0) return;
+  json_error_t e;
+  out->meta = json_load_file(path, 0, &e);
+  if (json_is_object(out->meta)) return;
+  if (out->meta) snprintf(why, sizeof why, "not a run's meta.json: %s, not an object", type_name(out->meta)), e.line = 1;
+  else snprintf(why, sizeof why, "not JSON (cut short or damaged): %s", e.text);
+  printable(why);
+  json_decref(out->meta);
+  out->meta = NULL;
+  damaged(path, e.line > 0 ? (size_t)e.line : 1, why, flags, ndamaged);
+}
+
+int cb_results_load(const char *dir, unsigned flags, cb_run_results *out) {
   memset(out, 0, sizeof *out);
   snprintf(out->dir, sizeof out->dir, "%s", dir);
+  size_t ndamaged = 0;
+  load_meta(dir, flags, out, &ndamaged);
   char path[1024];
-  snprintf(path, sizeof path, "%s/meta.json", dir);
-  out->meta = json_load_file(path, 0, NULL);
   snprintf(path, sizeof path, "%s/cells.jsonl", dir);
   FILE *f = fopen(path, "r");
   if (!f) {
@@ -199,12 +302,15 @@ int cb_results_load(const char *dir, cb_run_results *out) {
   size_t cap = 16;
   out->cells = calloc(cap, sizeof *out->cells);
   CB_CHECK(out->cells != NULL);
-  char *line = NULL;
-  size_t lcap = 0;
-  while (getline(&line, &lcap, f) > 0) {
-    json_t *rec = json_loads(line, 0, NULL);
-    if (!json_is_object(rec) || !json_is_string(json_object_get(rec, "status"))) {
-      json_decref(rec); /* a torn line from a crash mid-write */
+  char *line = NULL, why[320];
+  size_t lcap = 0, lineno = 0;
+  ssize_t n;
+  while ((n = getline(&line, &lcap, f)) > 0) {
+    lineno++;
+    int ended = line[n - 1] == '\n';
+    json_t *rec;
+    if (cb_results_check_line(line, (size_t)n - ended, ended, &rec, why, sizeof why) != 0) {
+      damaged(path, lineno, why, flags, &ndamaged);
       continue;
     }
     cb_cell_summary c;
@@ -226,6 +332,15 @@ int cb_results_load(const char *dir, cb_run_results *out) {
   }
   free(line);
   fclose(f);
+  if (ndamaged > DAMAGED_SHOWN)
+    fprintf(stderr, "concbench: %s%zu more damaged lines in %s, not shown\n",
+            flags & CB_RESULTS_SKIP_DAMAGED ? "skipped " : "", ndamaged - DAMAGED_SHOWN, dir);
+  if (ndamaged > 0 && !(flags & CB_RESULTS_SKIP_DAMAGED)) {
+    fprintf(stderr, "concbench: %s is damaged (%zu damaged line%s): --skip-damaged reads the rest and lists what it skips; "
+                    "the same bench run again moves damaged cells.jsonl lines aside and re-runs their cells\n", dir, ndamaged, ndamaged == 1 ? "" : "s");
+    cb_results_free(out);
+    return -EINVAL;
+  }
   qsort(out->cells, out->ncells, sizeof *out->cells, cmp_cells);
   rss_slopes(out);
   return 0;

@@ -46,9 +46,23 @@ typedef struct cb_run_results {
   size_t ncells;
 } cb_run_results;
 
-/* Loads a run folder's cells.jsonl (a later record of the same cell replaces an
- * earlier one). 0, or negative errno with a message on stderr. */
-int cb_results_load(const char *dir, cb_run_results *out);
+/* cb_results_load's flags: read a damaged run without its damaged lines (each one
+ * listed on stderr as skipped) instead of refusing it. */
+#define CB_RESULTS_SKIP_DAMAGED 1
+
+/* Loads a run folder's meta.json (none is fine) and cells.jsonl (a later record of
+ * the same cell replaces an earlier one). A damaged line — cut short, not JSON, or
+ * JSON that is not a cell record — gets one line on stderr naming the file, its
+ * line and what is wrong, and the run is refused (-EINVAL) unless flags has
+ * CB_RESULTS_SKIP_DAMAGED. 0, or negative errno with its message on stderr. */
+int cb_results_load(const char *dir, unsigned flags, cb_run_results *out);
+
+/* The one check of a cells.jsonl line (the reader's and the bench's on resume):
+ * line is len bytes without its newline, ended whether a newline ended it (a last
+ * line without one was cut short by a crash, unless complete). 0 with *rec the
+ * record (new reference), or -EINVAL with why (cap bytes, printable) saying what
+ * is wrong. */
+int cb_results_check_line(const char *line, size_t len, int ended, json_t **rec, char *why, size_t cap);
 void cb_results_free(cb_run_results *r);
 
 /* Statistics of n values (sorted in place). */

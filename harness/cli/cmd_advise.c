@@ -1,4 +1,4 @@
-/* cmd_advise.c — `concbench advise --cpu-ms X --io-ms Y --tasks N [--run RUN]`:
+/* cmd_advise.c — `concbench advise --cpu-ms X --io-ms Y --tasks N [--run RUN] [--skip-damaged]`:
  * ranks the models of a measured run for N jobs that each compute X ms and wait
  * Y ms (the prediction is advise.c's), with the cells each figure rests on and a
  * warning where it extrapolates. */
@@ -28,11 +28,16 @@ int cb_cmd_advise(int argc, char **argv) {
   double cpu = -1, io = -1;
   int64_t n = -1;
   const char *run = "results/latest";
+  unsigned flags = 0;
   for (int k = 0; k < argc; k++) {
     const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
+    if (strcmp(a, "--skip-damaged") == 0) {
+      flags |= CB_RESULTS_SKIP_DAMAGED;
+      continue;
+    }
     int known = !strcmp(a, "--cpu-ms") || !strcmp(a, "--io-ms") || !strcmp(a, "--tasks") || !strcmp(a, "--run");
     if (!known) {
-      fprintf(stderr, "concbench advise: unknown argument '%s'; allowed: --cpu-ms X --io-ms Y --tasks N [--run RUN]\n", a);
+      fprintf(stderr, "concbench advise: unknown argument '%s'; allowed: --cpu-ms X --io-ms Y --tasks N [--run RUN] [--skip-damaged]\n", a);
       return 2;
     }
     if (!v) {
@@ -61,7 +66,7 @@ int cb_cmd_advise(int argc, char **argv) {
     return 2;
   }
   cb_run_results r;
-  if (cb_results_load(run, &r) != 0) return 2;
+  if (cb_results_load(run, flags, &r) != 0) return 2;
   cb_advice a[64];
   size_t na = cb_advise(&r, cpu, io, n, a, 64);
   printf("advise: %lld jobs, each %g ms of CPU then %g ms of waiting, from %s\n", (long long)n, cpu, io, run);

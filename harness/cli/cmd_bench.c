@@ -295,6 +295,7 @@ int cb_cmd_bench(int argc, char **argv) {
   snprintf(store_path, sizeof store_path, "%s/cells.jsonl", dir);
   if (o.fresh) remove(store_path);
   json_t *store = cb_store_load(store_path);
+  if (!store) return 1;
   char meta_path[PATH_MAX + 16];
   snprintf(meta_path, sizeof meta_path, "%s/meta.json", dir);
   if ((o.fresh || access(meta_path, R_OK) != 0) && write_meta(dir, bin_dir, &o) != 0) return 1;

@@ -1,4 +1,4 @@
-/* cmd_compare.c — `concbench compare RUN_A RUN_B`: for every cell measured in
+/* cmd_compare.c — `concbench compare [--skip-damaged] RUN_A RUN_B`: for every cell measured in
  * both runs, the ratio of median wall times B / A with a 95% bootstrap confidence
  * interval (resampling each run's timed runs), and "no significant difference"
  * when the interval contains 1. Failed cells get no ratio. */
@@ -47,10 +47,24 @@ static void bootstrap_ratio(const cb_cell_summary *a, const cb_cell_summary *b, 
 }
 
 int cb_cmd_compare(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "concbench compare: takes two run folders, RUN_A RUN_B; got %d arguments\n", argc);
+  unsigned flags = 0;
+  char *runs[2];
+  int nruns = 0;
+  for (int k = 0; k < argc; k++) {
+    if (strcmp(argv[k], "--skip-damaged") == 0) {
+      flags |= CB_RESULTS_SKIP_DAMAGED;
+    } else if (argv[k][0] == '-' || nruns == 2) {
+      fprintf(stderr, "concbench compare: takes [--skip-damaged] and two run folders, RUN_A RUN_B; got '%s'\n", argv[k]);
+      return 2;
+    } else {
+      runs[nruns++] = argv[k];
+    }
+  }
+  if (nruns != 2) {
+    fprintf(stderr, "concbench compare: takes two run folders, RUN_A RUN_B; got %d\n", nruns);
     return 2;
   }
+  argv = runs;
   cb_run_results ra, rb;
   for (int k = 0; k < 2; k++)
     if (access(argv[k], R_OK) != 0) {
@@ -58,8 +72,8 @@ int cb_cmd_compare(int argc, char **argv) {
               strerror(errno));
       return 2;
     }
-  if (cb_results_load(argv[0], &ra) != 0) return 2;
-  if (cb_results_load(argv[1], &rb) != 0) {
+  if (cb_results_load(argv[0], flags, &ra) != 0) return 2;
+  if (cb_results_load(argv[1], flags, &rb) != 0) {
     cb_results_free(&ra);
     return 2;
   }

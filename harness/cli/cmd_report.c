@@ -1,4 +1,4 @@
-/* cmd_report.c — `concbench report [RUN]`: from a bench run folder (default
+/* cmd_report.c — `concbench report [--skip-damaged] [RUN]`: from a bench run folder (default
  * results/latest) writes tables.md, report.html, summary.csv and the charts
  * (bars, scaling, memory, cores; PNG and SVG). */
 #include <errno.h>
@@ -19,17 +19,25 @@ static FILE *open_out(const char *dir, const char *name) {
 }
 
 int cb_cmd_report(int argc, char **argv) {
-  const char *dir = argc > 0 ? argv[0] : "results/latest";
-  if (argc > 1) {
-    fprintf(stderr, "concbench report: takes one run folder, got %d arguments\n", argc);
-    return 2;
+  const char *dir = NULL;
+  unsigned flags = 0;
+  for (int k = 0; k < argc; k++) {
+    if (strcmp(argv[k], "--skip-damaged") == 0) {
+      flags |= CB_RESULTS_SKIP_DAMAGED;
+    } else if (argv[k][0] == '-' || dir) {
+      fprintf(stderr, "concbench report: takes [--skip-damaged] and one run folder, got '%s'\n", argv[k]);
+      return 2;
+    } else {
+      dir = argv[k];
+    }
   }
+  if (!dir) dir = "results/latest";
   if (access(dir, R_OK) != 0) {
     fprintf(stderr, "concbench report: RUN: cannot read run folder %s: %s\n", dir, strerror(errno));
     return 2;
   }
   cb_run_results r;
-  if (cb_results_load(dir, &r) != 0) return 2;
+  if (cb_results_load(dir, flags, &r) != 0) return 2;
   cb__chart charts[4];
   int ncharts = 0;
   int rc = cb__report_charts(&r, dir, charts, &ncharts) == 0 ? 0 : 1;

@@ -19,11 +19,14 @@ static void usage(FILE *f) {
           "      [--runs R] [--limit SECONDS] [--run-id ID] [--results DIR] [--fresh]\n"
           "                                time every cell with hyperfine into DIR/ID (default\n"
           "                                results/PROFILE), resumable; then report\n"
-          "  report [RUN]                  tables.md, summary.csv and charts for a bench run\n"
+          "  report [--skip-damaged] [RUN] tables.md, summary.csv and charts for a bench run\n"
           "                                (default results/latest)\n"
-          "  compare RUN_A RUN_B           per cell: B / A with a 95%% bootstrap interval\n"
-          "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN]\n"
+          "  compare [--skip-damaged] RUN_A RUN_B\n"
+          "                                per cell: B / A with a 95%% bootstrap interval\n"
+          "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN] [--skip-damaged]\n"
           "                                rank the models for N jobs of X ms CPU + Y ms wait\n"
+          "  A damaged run (a line cut short, not JSON, not a record) is refused (exit 2),\n"
+          "  each damaged line named; --skip-damaged reads the rest, listing what it skips.\n"
           "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n");
   cb_run_exits_help(f);
 }
