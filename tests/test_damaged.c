@@ -189,6 +189,24 @@ Test(damaged, ok_cell_without_times) {
   refused("cells.jsonl", line, "\"times\" is missing");
 }
 
+Test(damaged, ok_run_figure_of_wrong_type) {
+  char p[512];
+  cells_path(p, sizeof p, bad);
+  size_t len;
+  char *s = slurp(p, &len);
+  char *t = strstr(s, "\"wall_s\":"); /* the first ok cell's first run */
+  cr_assert_not_null(t);
+  int line = 1;
+  for (char *q = s; q < t; q++) line += *q == '\n';
+  FILE *f = fopen(p, "wb");
+  fwrite(s, 1, (size_t)(t - s) + 9, f);
+  fputs("\"fast\",\"was\":", f); /* "wall_s":"fast","was":0.01,... */
+  fputs(t + 9, f);
+  fclose(f);
+  free(s);
+  refused("cells.jsonl", line, "\"runs\"[0].wall_s is a string, should be a number");
+}
+
 Test(damaged, meta_json_truncated) {
   char p[512];
   snprintf(p, sizeof p, "%s/meta.json", bad);

@@ -239,8 +239,18 @@ static const char *record_problem(json_t *rec, char *why, size_t cap) {
     return snprintf(why, cap, "not a cell record: \"times\"[%zu] is not a number of seconds", k), why;
   if (!json_is_array(runs))
     return snprintf(why, cap, "not a cell record: an ok cell's \"runs\" is %s, should be an array", type_name(runs)), why;
-  json_array_foreach(runs, k, v) if (!json_is_object(v))
-    return snprintf(why, cap, "not a cell record: \"runs\"[%zu] is %s, should be an object", k, type_name(v)), why;
+  static const char *const figures[] = {"wall_s", "user_s", "sys_s", "tree_rss_kb"}; /* what load_figures takes */
+  json_array_foreach(runs, k, v) {
+    if (!json_is_object(v))
+      return snprintf(why, cap, "not a cell record: \"runs\"[%zu] is %s, should be an object", k, type_name(v)), why;
+    for (size_t f = 0; f < sizeof figures / sizeof *figures; f++) {
+      json_t *x = json_object_get(v, figures[f]);
+      if (!json_is_number(x))
+        return snprintf(why, cap, "not a cell record: \"runs\"[%zu].%s is %s, should be a number", k, figures[f],
+                        type_name(x)),
+               why;
+    }
+  }
   return NULL;
 }
 
