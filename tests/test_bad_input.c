@@ -80,6 +80,7 @@ Test(bad_input, numbers_with_white_space) {
   RUN_BAD("--concurrency", "--model", "threads", "--workload", "sleep", "--concurrency", " 2");
   RUN_BAD("ms of sleep", "--model", "sync", "--workload", "sleep", "--param", "ms= 1");
   BENCH_BAD("--tasks", "--workloads", "sleep", "--tasks", " 10");
+  BENCH_BAD("--limit", "--workloads", "sleep", "--limit", " 5");
 }
 
 Test(bad_input, empty_items_in_bench_lists) {

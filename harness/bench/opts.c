@@ -4,6 +4,7 @@
  * ("name=value") apply to each workload that has a parameter of that name (the
  * names are the CLI contract: delay_ms, requests, ms, ...), so a new workload that
  * follows the naming gets short bench sizes without being listed anywhere. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,8 +188,8 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       o->runs = (int)x;
     } else if (strcmp(a, "--limit") == 0) {
       char *end;
-      double s = strtod(v, &end);
-      if (*end || end == v || !(s >= 0.1 && s <= 86400)) return reject("--limit: seconds from 0.1 to 86400, got '%s'", v);
+      double s = strtod(v, &end); /* which skips white space: the number must come first */
+      if (!(isdigit((unsigned char)*v) || *v == '.') || *end || !(s >= 0.1 && s <= 86400)) return reject("--limit: seconds from 0.1 to 86400, got '%s'", v);
       o->limit_s = s;
     } else if (strcmp(a, "--run-id") == 0) {
       if (!*v || v[0] == '.' || strlen(v) > 100 || v[strspn(v, RUN_ID_CHARS)] != '\0')
