@@ -14,7 +14,7 @@ GREEN_SWITCH ?= asm
 CPPFLAGS += -I. -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -fno-strict-aliasing
-LDLIBS   += -luv -lcurl -lgmp -ljansson -lpthread -lm
+LDLIBS   += -luv -lhttp_parser -lcurl -lgmp -ljansson -lpthread -lm
 LDFLAGS  += -rdynamic
 
 VARIANT := $(GREEN_SWITCH)

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libgmp-dev \
-libjansson-dev libcriterion-dev hyperfine gnuplot-nox wrk valgrind procps util-linux"
+libjansson-dev libcriterion-dev libhttp-parser-dev hyperfine gnuplot-nox wrk valgrind procps util-linux"
 
 quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1

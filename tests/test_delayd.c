@@ -1,6 +1,8 @@
 /* test_delayd.c — the loopback latency server: correct bodies, keep-alive and
  * pipelining, the delay, malformed and truncated requests, loopback-only binds,
- * clean stop on SIGTERM. */
+ * clean stop on SIGTERM, and the bounds on what clients may hold: memory for large
+ * unread bodies, the header and idle timeouts, the connection cap, 414 and 431
+ * delivered (not reset), bare-LF requests. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <criterion/criterion.h>
@@ -13,6 +15,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "servers/delayd/delayd.h"
@@ -32,13 +36,14 @@ static void stop(void) { cb_server_stop(&srv); }
 
 TestSuite(delayd, .init = start, .fini = stop, .timeout = 60);
 
-static int dial(void) {
+static int dial_port(int p) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
   return fd;
 }
+static int dial(void) { return dial_port(port); }
 
 static void send_str(int fd, const char *s) { cr_assert_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s)); }
 
@@ -344,4 +349,234 @@ Test(delayd, holds_ten_thousand_concurrent_connections, .timeout = 120) {
     cr_assert_eq(strncmp(got[k], "HTTP/1.1 200", 12), 0, "connection %d: %.20s", k, got[k]);
     expect_body(body + 4, 16, (uint64_t)k);
   }
+}
+
+/* delayd's resident set in KiB, from /proc/PID/status. */
+static long vm_rss_kib(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "r");
+  cr_assert(f != NULL);
+  long kib = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+  fclose(f);
+  cr_assert_gt(kib, 0);
+  return kib;
+}
+
+/* 20 clients ask for 64 MiB each and read nothing: delayd generates bodies as they
+ * are written, so it holds a chunk per connection, not 1.28 GB. The one body then
+ * read in full is still right byte for byte. */
+Test(delayd, unread_large_bodies_keep_memory_small, .timeout = 120) {
+  enum { N = 20 };
+  int fds[N];
+  long before = vm_rss_kib(srv.pid);
+  for (int k = 0; k < N; k++) {
+    fds[k] = dial();
+    char req[96];
+    snprintf(req, sizeof req, "GET /?bytes=%d&seed=%d HTTP/1.1\r\n\r\n", CB_DELAYD_MAX_BYTES, k + 7);
+    send_str(fds[k], req);
+  }
+  usleep(1500 * 1000); /* the answers start, then stall on full socket buffers */
+  long rss = vm_rss_kib(srv.pid);
+  cr_expect_lt(rss - before, 200 * 1024, "delayd grew by %ld KiB with %d unread 64 MiB answers", rss - before, N);
+  /* Read one answer whole and verify it. */
+  char head[512];
+  size_t n = 0;
+  while (n < sizeof head && !memmem(head, n, "\r\n\r\n", 4)) {
+    cr_assert_eq(read_upto(fds[3], head + n, 1), 1);
+    n++;
+  }
+  cr_assert_eq(strncmp(head, "HTTP/1.1 200", 12), 0);
+  cb_body_check chk;
+  cb_body_check_init(&chk, 3 + 7);
+  static char buf[1 << 16];
+  while (chk.offset < CB_DELAYD_MAX_BYTES) {
+    size_t want = CB_DELAYD_MAX_BYTES - chk.offset < sizeof buf ? CB_DELAYD_MAX_BYTES - chk.offset : sizeof buf;
+    size_t got = read_upto(fds[3], buf, want);
+    cr_assert_gt(got, 0, "body ends at %llu", (unsigned long long)chk.offset);
+    cb_body_check_feed(&chk, buf, got);
+  }
+  cr_expect(chk.ok, "the 64 MiB body differs from cb_body_fill's");
+  cr_expect_eq(chk.digest, cb_body_digest(3 + 7, CB_DELAYD_MAX_BYTES));
+  for (int k = 0; k < N; k++) close(fds[k]);
+}
+
+/* A delayd of the test's own, started with extra flags; its stderr goes to a file. */
+typedef struct own_delayd {
+  pid_t pid;
+  int port;
+  char err_path[64];
+} own_delayd;
+
+static void own_start(own_delayd *d, const char *const flags[]) {
+  char *argv[16] = {CB_BIN_DIR "/delayd", "--port", "0"};
+  int n = 3;
+  for (int k = 0; flags[k]; k++) argv[n++] = (char *)flags[k];
+  argv[n] = NULL;
+  snprintf(d->err_path, sizeof d->err_path, "/tmp/test_delayd_err.%d", (int)getpid());
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  d->pid = fork();
+  cr_assert_geq(d->pid, 0);
+  if (d->pid == 0) {
+    int e = open(d->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fds[1], 1);
+    dup2(e, 2);
+    close(fds[0]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  char line[128] = {0};
+  size_t got = read_upto(fds[0], line, sizeof line - 1);
+  close(fds[0]);
+  char *colon = got > 0 ? strrchr(line, ':') : NULL;
+  cr_assert_not_null(colon, "delayd with flags did not start: '%s'", line);
+  d->port = atoi(colon + 1);
+}
+
+/* Stops it and returns what it wrote on stderr (static buffer). */
+static const char *own_stop(own_delayd *d) {
+  static char err[4096];
+  kill(d->pid, SIGTERM);
+  waitpid(d->pid, NULL, 0);
+  FILE *f = fopen(d->err_path, "r");
+  size_t n = f ? fread(err, 1, sizeof err - 1, f) : 0;
+  err[n] = '\0';
+  if (f) fclose(f);
+  unlink(d->err_path);
+  return err;
+}
+
+/* 1 if the server closed fd (EOF or reset) within ms, discarding what it sent. */
+static int closed_within(int fd, int ms) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left <= 0) return 0;
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    if (poll(&pf, 1, left) != 1) return 0;
+    char buf[4096];
+    if (read(fd, buf, sizeof buf) <= 0) return 1;
+  }
+}
+
+/* With a 300 ms idle timeout, a connection that sends nothing, and one left idle
+ * after its answer, are closed (within a generous 5 s); one that asks in time is
+ * served. */
+Test(delayd, idle_connections_are_closed_after_the_idle_timeout) {
+  own_delayd d;
+  own_start(&d, (const char *const[]){"--idle-timeout-ms", "300", NULL});
+  int silent = dial_port(d.port), served = dial_port(d.port);
+  send_str(served, "GET /?bytes=5&seed=1&ms=500 HTTP/1.1\r\n\r\n"); /* a delay longer than the timeout */
+  char body[64];
+  size_t len;
+  cr_expect_eq(read_response(served, body, sizeof body, &len), 200, "a delayed request counts as idle");
+  cr_expect(closed_within(silent, 5000), "a silent connection was not closed");
+  cr_expect(closed_within(served, 5000), "an idle keep-alive connection was not closed");
+  close(silent);
+  close(served);
+  own_stop(&d);
+}
+
+/* With a 300 ms header timeout: a slowloris client (a byte every 50 ms, never
+ * ending its head) and a request without its final CRLF are closed. */
+Test(delayd, slow_or_unfinished_heads_are_closed_after_the_header_timeout) {
+  own_delayd d;
+  own_start(&d, (const char *const[]){"--header-timeout-ms", "300", NULL});
+  int unfinished = dial_port(d.port);
+  send_str(unfinished, "GET /?bytes=5 HTTP/1.1\r\nHost: x\r\n");
+  int slow = dial_port(d.port);
+  const char *head = "GET /?bytes=5 HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  int closed = 0;
+  for (size_t k = 0; k < strlen(head) && !closed; k++) { /* up to ~6 s */
+    if (send(slow, head + k, 1, MSG_NOSIGNAL) != 1) closed = 1;
+    else closed = closed_within(slow, 50);
+  }
+  cr_expect(closed, "a slowloris client was never closed");
+  cr_expect(closed_within(unfinished, 5000), "a head without its final CRLF was not closed");
+  close(slow);
+  close(unfinished);
+  own_stop(&d);
+}
+
+/* Beyond --max-conns open connections a new one gets 503 and is closed, with one
+ * line on stderr naming the cap; once one closes, new ones are served again. */
+Test(delayd, connections_beyond_the_cap_are_refused_with_a_log_line) {
+  own_delayd d;
+  own_start(&d, (const char *const[]){"--max-conns", "5", NULL});
+  int fds[5];
+  char body[64], extra[256];
+  size_t len;
+  for (int k = 0; k < 5; k++) { /* each accepted and served */
+    fds[k] = dial_port(d.port);
+    send_str(fds[k], "GET /?bytes=5&seed=1 HTTP/1.1\r\n\r\n");
+    cr_assert_eq(read_response(fds[k], body, sizeof body, &len), 200);
+  }
+  int over = dial_port(d.port);
+  size_t n = read_upto(over, extra, sizeof extra - 1);
+  extra[n] = '\0';
+  cr_expect(strncmp(extra, "HTTP/1.1 503", 12) == 0, "over the cap: '%s'", extra);
+  cr_expect(closed_within(over, 5000));
+  close(over);
+  close(fds[0]);
+  usleep(200 * 1000);
+  int again = dial_port(d.port);
+  send_str(again, "GET /?bytes=5&seed=1 HTTP/1.1\r\n\r\n");
+  cr_expect_eq(read_response(again, body, sizeof body, &len), 200, "not served after a connection closed");
+  close(again);
+  for (int k = 1; k < 5; k++) close(fds[k]);
+  const char *err = own_stop(&d);
+  cr_expect(strstr(err, "refusing new connections") && strstr(err, "--max-conns 5"), "stderr: %s", err);
+}
+
+/* Sends all of data (the server may close meanwhile: errors are ignored). */
+static void send_all_nosig(int fd, const char *data, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+    if (w <= 0) return;
+    data += w, n -= (size_t)w;
+  }
+}
+
+/* A head far over 8 KiB, still being sent when the server answers, gets its 431
+ * (the server drains instead of resetting); a target over 4 KiB gets 414. */
+Test(delayd, oversized_heads_and_targets_get_431_and_414_not_a_reset) {
+  enum { BIG = 256 * 1024 };
+  char *req = malloc(BIG + 64);
+  int n = sprintf(req, "GET / HTTP/1.1\r\nX: ");
+  memset(req + n, 'a', BIG);
+  memcpy(req + n + BIG, "\r\n\r\n", 4);
+  int fd = dial();
+  send_all_nosig(fd, req, (size_t)n + BIG + 4);
+  char body[4096];
+  size_t len;
+  cr_expect_eq(read_response(fd, body, sizeof body, &len), 431);
+  close(fd);
+
+  n = sprintf(req, "GET /?ms=1&");
+  memset(req + n, 'b', 10000);
+  memcpy(req + n + 10000, " HTTP/1.1\r\n\r\n", 13);
+  fd = dial();
+  send_all_nosig(fd, req, (size_t)n + 10000 + 13);
+  cr_expect_eq(read_response(fd, body, sizeof body, &len), 414);
+  cr_expect(closed_within(fd, 5000));
+  close(fd);
+  free(req);
+}
+
+/* Bare LF line ends (RFC 9112 section 2.2 lets a server accept them): served. */
+Test(delayd, lf_only_requests_are_served) {
+  int fd = dial();
+  char body[64];
+  size_t len;
+  send_str(fd, "GET /?bytes=7&seed=11 HTTP/1.1\nHost: x\n\n");
+  cr_assert_eq(read_response(fd, body, sizeof body, &len), 200);
+  cr_expect_eq(len, 7);
+  expect_body(body, len, 11);
+  close(fd);
 }

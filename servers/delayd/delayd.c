@@ -1,29 +1,41 @@
 /* delayd.c — the loopback latency server; contract in delayd.h.
  *
- * One libuv loop, one struct per connection holding its request buffer, its delay
- * timer and its response buffer (kept for the connection's life, so a busy server
- * does not fault in fresh heap pages for every response). A connection serves one
+ * One libuv loop, one struct per connection holding its request reader (request.h),
+ * one timer (the delay, or the idle, header, write or linger timeout) and its
+ * response buffer (at most OUT_MAX, kept for the connection's life, so a busy server
+ * does not fault in fresh heap pages for every response). Memory is bounded: about
+ * 25 KiB per connection, at most max_conns connections. A connection serves one
  * request at a time; it keeps reading while a response is delayed or written
  * (pipelined requests wait in the buffer, reading pauses only when it is full),
  * so the read watcher is not re-armed for every request. A peer's EOF is noted
  * and the connection closes once the responses already asked for are written. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include "common/check.h"
 #include "servers/delayd/delayd.h"
 #include "common/util.h"
+#include "servers/delayd/request.h"
 #include "workloads/body.h"
 
-#define REQUEST_MAX 8192
+/* The response buffer holds a head and up to 16 KiB of body (the http workload's
+ * whole response, written at once); a longer body is generated into it chunk by
+ * chunk as the previous chunk is written, so a connection never holds more than
+ * this however large the body it serves. */
+#define OUT_MAX (16 * 1024 + 512)
+/* After an answer that closes the connection (an error, Connection: close) the
+ * server half-closes and discards what the client still sends for up to this long
+ * before closing: closing a socket with unread input resets the connection, and the
+ * reset can destroy the answer before the client reads it. */
+#define LINGER_MS 2000
 
 typedef struct server {
   uv_loop_t loop;
@@ -34,29 +46,32 @@ typedef struct server {
   uv_idle_t spin;
   uv_check_t spin_check;
   uint64_t spin_ns, last_event;
+  uint64_t header_timeout_ms, idle_timeout_ms;
+  int64_t conns, max_conns; /* open connections and the cap */
+  int64_t refused;          /* connections refused since the cap was last reached */
 } server;
+
+/* What the connection's one timer is counting. */
+enum { T_NONE, T_IDLE, T_HEAD, T_DELAY, T_WRITE, T_LINGER };
 
 typedef struct conn {
   uv_tcp_t tcp;
   uv_timer_t timer;
   uv_write_t wreq;
+  uv_shutdown_t sreq;
   int open_handles; /* freed when both handles have closed */
   int busy;         /* a response is delayed or being written */
   int reading;      /* uv_read_start is in effect */
   int close_after;  /* close once the response is written */
   int peer_done;    /* the peer sent EOF: no more requests will come */
-  uint64_t seed, bytes;
+  int draining;     /* half-closed after the last answer, discarding input */
+  int timer_mode;   /* T_* */
+  uint64_t seed, body_off, body_left; /* the body still to write */
   uint64_t due_ns;  /* uv_hrtime at which the delayed response may go out */
-  char *out;        /* response buffer, out_cap bytes, reused */
+  char *out;        /* response buffer, out_cap <= OUT_MAX bytes, reused */
   size_t out_cap;
-  size_t len;       /* bytes in buf */
-  char buf[REQUEST_MAX];
+  cb__dreq rq;      /* the request reader and its buffer */
 } conn;
-
-typedef struct request {
-  int64_t ms, bytes, seed;
-  int keep_alive;
-} request;
 
 int cb_is_loopback_host(const char *host) {
   unsigned char a[16];
@@ -68,99 +83,20 @@ int cb_is_loopback_host(const char *host) {
 
 static void on_conn_handle_closed(uv_handle_t *h) {
   conn *c = h->data;
-  if (--c->open_handles == 0) {
-    free(c->out);
-    free(c);
+  if (--c->open_handles > 0) return;
+  server *srv = h->loop->data;
+  if (--srv->conns < srv->max_conns && srv->refused > 0) {
+    fprintf(stderr, "delayd: below the connection cap (%" PRId64 ") again; %" PRId64 " connections were refused\n",
+            srv->max_conns, srv->refused);
+    srv->refused = 0;
   }
+  free(c->out);
+  free(c);
 }
 
 static void conn_close(conn *c) {
   if (!uv_is_closing((uv_handle_t *)&c->tcp)) uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
   if (!uv_is_closing((uv_handle_t *)&c->timer)) uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-}
-
-/* Parses one query value: a decimal integer in [0, max]. */
-static int parse_value(const char *s, size_t n, int64_t max, int64_t *out) {
-  char tmp[24];
-  if (n == 0 || n >= sizeof tmp) return -EINVAL;
-  for (size_t k = 0; k < n; k++)
-    if (!isdigit((unsigned char)s[k])) return -EINVAL;
-  memcpy(tmp, s, n);
-  tmp[n] = '\0';
-  return cb_parse_int(tmp, 0, max, out);
-}
-
-static int parse_query(const char *q, size_t n, request *r) {
-  while (n > 0) {
-    const char *amp = memchr(q, '&', n);
-    size_t part = amp ? (size_t)(amp - q) : n;
-    const char *eq = memchr(q, '=', part);
-    if (!eq) return -EINVAL;
-    size_t klen = (size_t)(eq - q), vlen = part - klen - 1;
-    int rc;
-    if (klen == 2 && memcmp(q, "ms", 2) == 0) rc = parse_value(eq + 1, vlen, CB_DELAYD_MAX_MS, &r->ms);
-    else if (klen == 5 && memcmp(q, "bytes", 5) == 0) rc = parse_value(eq + 1, vlen, CB_DELAYD_MAX_BYTES, &r->bytes);
-    else if (klen == 4 && memcmp(q, "seed", 4) == 0) rc = parse_value(eq + 1, vlen, INT64_MAX, &r->seed);
-    else rc = -EINVAL;
-    if (rc != 0) return rc;
-    q += part;
-    n -= part;
-    if (n > 0) { /* skip '&' */
-      q++;
-      n--;
-    }
-  }
-  return 0;
-}
-
-/* Parses the request head in buf[0..head_len) (which ends in CRLF CRLF). */
-static int parse_request(const char *buf, size_t head_len, request *r) {
-  *r = (request){0};
-  for (size_t k = 0; k < head_len; k++) {
-    unsigned char ch = (unsigned char)buf[k];
-    if (ch < 0x20 && ch != '\r' && ch != '\n' && ch != '\t') return -EINVAL;
-    if (ch >= 0x7f) return -EINVAL;
-  }
-  const char *line_end = memchr(buf, '\r', head_len);
-  if (!line_end || line_end[1] != '\n') return -EINVAL;
-  size_t line_len = (size_t)(line_end - buf);
-  if (line_len < 14 || memcmp(buf, "GET /", 5) != 0) return -EINVAL;
-  const char *sp = memchr(buf + 4, ' ', line_len - 4);
-  if (!sp) return -EINVAL;
-  const char *version = sp + 1;
-  size_t vlen = (size_t)(line_end - version);
-  int http11;
-  if (vlen == 8 && memcmp(version, "HTTP/1.1", 8) == 0) http11 = 1;
-  else if (vlen == 8 && memcmp(version, "HTTP/1.0", 8) == 0) http11 = 0;
-  else return -EINVAL;
-  const char *target = buf + 4;
-  size_t tlen = (size_t)(sp - target);
-  const char *qm = memchr(target, '?', tlen);
-  if (qm && parse_query(qm + 1, tlen - (size_t)(qm + 1 - target), r) != 0) return -EINVAL;
-  r->keep_alive = http11;
-
-  /* Header lines: "Name: value" CRLF, until the empty line. */
-  const char *p = line_end + 2, *end = buf + head_len - 2;
-  while (p < end) {
-    const char *eol = memchr(p, '\r', (size_t)(end - p) + 1);
-    if (!eol || eol[1] != '\n') return -EINVAL;
-    const char *colon = memchr(p, ':', (size_t)(eol - p));
-    if (!colon || colon == p) return -EINVAL;
-    size_t nlen = (size_t)(colon - p);
-    const char *val = colon + 1;
-    while (val < eol && (*val == ' ' || *val == '\t')) val++;
-    size_t val_len = (size_t)(eol - val);
-    if (nlen == 10 && strncasecmp(p, "connection", 10) == 0) {
-      if (val_len == 5 && strncasecmp(val, "close", 5) == 0) r->keep_alive = 0;
-      else if (val_len == 10 && strncasecmp(val, "keep-alive", 10) == 0) r->keep_alive = 1;
-    } else if (nlen == 14 && strncasecmp(p, "content-length", 14) == 0) {
-      if (!(val_len == 1 && val[0] == '0')) return -EINVAL; /* GET has no body here */
-    } else if (nlen == 17 && strncasecmp(p, "transfer-encoding", 17) == 0) {
-      return -EINVAL;
-    }
-    p = eol + 2;
-  }
-  return 0;
 }
 
 static void serve_next(conn *c);
@@ -191,7 +127,7 @@ static void on_spin_check(uv_check_t *h) {
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   conn *c = h->data;
-  *b = uv_buf_init(c->buf + c->len, (unsigned)(REQUEST_MAX - c->len));
+  *b = uv_buf_init(c->rq.buf + c->rq.len, (unsigned)(sizeof c->rq.buf - c->rq.len));
 }
 
 static void stop_reading(conn *c) {
@@ -201,9 +137,41 @@ static void stop_reading(conn *c) {
 
 /* Reads on unless the buffer is full or the peer is done. */
 static void keep_reading(conn *c) {
-  if (c->reading || c->peer_done || c->len == REQUEST_MAX) return;
+  if (c->reading || c->peer_done || c->rq.len == sizeof c->rq.buf) return;
   CB_CHECK(uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0);
   c->reading = 1;
+}
+
+/* The idle, header, write and linger timeouts: the connection is closed. */
+static void on_timeout(uv_timer_t *t) { conn_close(t->data); }
+
+/* Arms the timer for mode (T_IDLE, T_HEAD, T_WRITE, T_LINGER) unless it already
+ * counts that (a header timeout runs from the head's first byte, not its last). */
+static void arm_timeout(conn *c, int mode) {
+  if (c->timer_mode == mode) return;
+  server *srv = c->tcp.loop->data;
+  uint64_t ms = mode == T_HEAD ? srv->header_timeout_ms : mode == T_LINGER ? LINGER_MS : srv->idle_timeout_ms;
+  c->timer_mode = mode;
+  CB_CHECK(uv_timer_start(&c->timer, on_timeout, ms, 0) == 0);
+}
+
+static void on_shutdown(uv_shutdown_t *s, int status) {
+  conn *c = s->data;
+  if (status != 0 || c->peer_done) {
+    conn_close(c);
+    return;
+  }
+  c->draining = 1;
+  c->rq.len = 0;
+  arm_timeout(c, T_LINGER);
+  keep_reading(c);
+}
+
+/* The last answer is out: half-close, then close at the peer's EOF or LINGER_MS. */
+static void finish(conn *c) {
+  stop_reading(c);
+  c->sreq.data = c;
+  if (c->peer_done || uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) != 0) conn_close(c);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
@@ -211,39 +179,73 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   if (nread == UV_EOF) { /* answer what was asked, then close (serve_next) */
     c->peer_done = 1;
     stop_reading(c);
-    serve_next(c);
+    if (c->draining) conn_close(c);
+    else serve_next(c);
     return;
   }
   if (nread < 0) { /* reset or other error */
     conn_close(c);
     return;
   }
+  if (c->draining) return; /* discarded: rq.len stays 0 */
   note_event(s->loop);
-  c->len += (size_t)nread;
-  if (c->len == REQUEST_MAX) stop_reading(c);
+  c->rq.len += (size_t)nread;
+  if (c->rq.len == sizeof c->rq.buf) stop_reading(c);
   serve_next(c);
 }
 
+/* Writes out[0..n); a write the kernel could not take at once arms the write
+ * timeout (a client that stops reading is closed after the idle timeout). */
+static void write_out(conn *c, size_t n) {
+  uv_buf_t b = uv_buf_init(c->out, (unsigned)n);
+  c->wreq.data = c;
+  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+    conn_close(c);
+    return;
+  }
+  if (c->tcp.write_queue_size > 0) {
+    c->timer_mode = T_NONE; /* (re)start it: the previous chunk went out */
+    arm_timeout(c, T_WRITE);
+  } else if (c->timer_mode != T_NONE) { /* an idle or header timeout is over */
+    uv_timer_stop(&c->timer);
+    c->timer_mode = T_NONE;
+  }
+}
+
+/* Generates the next chunk of the body into out and writes it. */
+static void write_body_chunk(conn *c) {
+  size_t n = c->body_left < c->out_cap ? (size_t)c->body_left : c->out_cap;
+  cb_body_fill(c->seed, c->body_off, (unsigned char *)c->out, n);
+  c->body_off += n;
+  c->body_left -= n;
+  write_out(c, n);
+}
+
+/* Sends the head and as much of the body as fits in out; the rest follows chunk by
+ * chunk (on_written). A 200's body is seed's; another status's is its reason. */
 static void send_response(conn *c, int status, const char *reason, uint64_t seed, uint64_t bytes) {
   char head[256];
   int n = snprintf(head, sizeof head,
                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %" PRIu64
                    "\r\nConnection: %s\r\n\r\n",
                    status, reason, bytes, c->close_after ? "close" : "keep-alive");
-  if ((size_t)n + bytes > c->out_cap) {
+  size_t want = (size_t)n + bytes < OUT_MAX ? (size_t)n + (size_t)bytes : OUT_MAX;
+  if (want > c->out_cap) {
     free(c->out);
-    c->out_cap = (size_t)n + bytes;
+    c->out_cap = want;
     c->out = malloc(c->out_cap);
     CB_CHECK(c->out != NULL);
   }
   memcpy(c->out, head, (size_t)n);
-  if (status == 200) cb_body_fill(seed, 0, (unsigned char *)c->out + n, bytes);
-  else memcpy(c->out + n, reason, bytes);
-  uv_buf_t b = uv_buf_init(c->out, (unsigned)((size_t)n + bytes));
-  c->wreq.data = c;
+  size_t first = bytes < c->out_cap - (size_t)n ? (size_t)bytes : c->out_cap - (size_t)n;
+  if (status == 200) cb_body_fill(seed, 0, (unsigned char *)c->out + n, first);
+  else memcpy(c->out + n, reason, first); /* bytes == strlen(reason): fits */
+  c->seed = seed;
+  c->body_off = first;
+  c->body_left = bytes - first;
   c->busy = 1;
   if (c->close_after) stop_reading(c);
-  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) conn_close(c);
+  write_out(c, (size_t)n + first);
 }
 
 /* libuv timers count whole milliseconds of the loop's clock (a truncated, possibly
@@ -257,64 +259,101 @@ static void on_delay_done(uv_timer_t *t) {
     return;
   }
   note_event(t->loop);
-  send_response(c, 200, "OK", c->seed, c->bytes);
+  c->timer_mode = T_NONE; /* fired */
+  send_response(c, 200, "OK", c->seed, c->body_left);
 }
 
 static void on_written(uv_write_t *w, int status) {
   conn *c = w->data;
-  c->busy = 0;
-  if (status != 0 || c->close_after) {
+  if (status != 0) {
     conn_close(c);
     return;
   }
-  serve_next(c);
-}
-
-/* Serves the first complete request in the buffer, if any; otherwise reads on,
- * or closes when the peer is done. */
-static void serve_next(conn *c) {
-  if (c->busy || uv_is_closing((uv_handle_t *)&c->tcp)) return;
-  char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-  if (!end) {
-    if (c->len == REQUEST_MAX) {
-      c->close_after = 1;
-      send_response(c, 431, "Request Header Fields Too Large", 0, 31);
-    } else if (c->peer_done) {
-      conn_close(c);
-    } else {
-      keep_reading(c);
-    }
+  if (c->body_left > 0) {
+    write_body_chunk(c);
     return;
   }
-  size_t head_len = (size_t)(end - c->buf) + 4;
-  request r;
-  int rc = parse_request(c->buf, head_len, &r);
-  memmove(c->buf, c->buf + head_len, c->len - head_len);
-  c->len -= head_len;
-  if (rc != 0) {
+  c->busy = 0;
+  if (c->close_after) finish(c);
+  else serve_next(c);
+}
+
+static const char *reason_of(int status) {
+  switch (status) {
+  case 414: return "URI Too Long";
+  case 431: return "Request Header Fields Too Large";
+  default: return "Bad Request";
+  }
+}
+
+/* Serves the first complete request in the buffer, if any; otherwise reads on
+ * under the idle or header timeout, or closes when the peer is done. */
+static void serve_next(conn *c) {
+  if (c->busy || c->draining || uv_is_closing((uv_handle_t *)&c->tcp)) return;
+  cb__dreq_request r;
+  int rc = cb__dreq_next(&c->rq, &r);
+  if (rc == 0) {
+    if (c->peer_done) {
+      conn_close(c);
+      return;
+    }
+    arm_timeout(c, c->rq.len == 0 ? T_IDLE : T_HEAD);
+    keep_reading(c);
+    return;
+  }
+  if (rc != 1) {
+    const char *reason = reason_of(rc);
     c->close_after = 1;
-    send_response(c, 400, "Bad Request", 0, 11);
+    send_response(c, rc, reason, 0, strlen(reason));
     return;
   }
   c->close_after = !r.keep_alive;
   c->seed = (uint64_t)r.seed;
-  c->bytes = (uint64_t)r.bytes;
+  c->body_left = (uint64_t)r.bytes; /* the length, until send_response */
   c->busy = 1;
   keep_reading(c); /* room was made for pipelined requests */
   uv_update_time(c->tcp.loop);
   c->due_ns = uv_hrtime() + (uint64_t)r.ms * 1000000;
+  c->timer_mode = T_DELAY;
   CB_CHECK(uv_timer_start(&c->timer, on_delay_done, (uint64_t)r.ms, 0) == 0);
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+/* Over the cap: the connection is accepted (so the backlog does not fill), told
+ * 503 if its socket takes it, and closed; the first refusal is logged. */
+static void refuse(server *srv, uv_stream_t *listener) {
+  static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  uv_tcp_t *t = malloc(sizeof *t);
+  CB_CHECK(t != NULL);
+  uv_tcp_init(listener->loop, t);
+  t->data = NULL;
+  if (uv_accept(listener, (uv_stream_t *)t) == 0) {
+    uv_buf_t b = uv_buf_init((char *)busy, sizeof busy - 1);
+    uv_try_write((uv_stream_t *)t, &b, 1);
+    if (srv->refused++ == 0)
+      fprintf(stderr, "delayd: %" PRId64 " connections open, the cap (--max-conns %" PRId64
+              "): refusing new connections until some close\n", srv->conns, srv->max_conns);
+  }
+  uv_close((uv_handle_t *)t, free_handle);
 }
 
 static void on_connection(uv_stream_t *listener, int status) {
   if (status != 0) return;
+  server *srv = listener->loop->data;
   note_event(listener->loop);
+  if (srv->conns >= srv->max_conns) {
+    refuse(srv, listener);
+    return;
+  }
   conn *c = calloc(1, sizeof *c);
   CB_CHECK(c != NULL);
+  srv->conns++;
   uv_tcp_init(listener->loop, &c->tcp);
   uv_timer_init(listener->loop, &c->timer);
   c->tcp.data = c->timer.data = c;
   c->open_handles = 2;
+  cb__dreq_init(&c->rq);
   if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
     conn_close(c);
     return;
@@ -343,6 +382,7 @@ int cb_delayd_serve(const cb_delayd_options *opt) {
     return -EPERM;
   }
   cb_raise_fd_limit();
+  signal(SIGPIPE, SIG_IGN); /* a write to a gone client fails with EPIPE instead */
   server srv;
   memset(&srv, 0, sizeof srv);
   CB_CHECK(uv_loop_init(&srv.loop) == 0);
@@ -364,6 +404,12 @@ int cb_delayd_serve(const cb_delayd_options *opt) {
   uv_signal_start(&srv.sigint, on_stop_signal, SIGINT);
   uv_signal_start(&srv.sigterm, on_stop_signal, SIGTERM);
   srv.spin_ns = (uint64_t)opt->spin_us * 1000;
+  srv.header_timeout_ms = (uint64_t)(opt->header_timeout_ms > 0 ? opt->header_timeout_ms : CB_DELAYD_HEADER_TIMEOUT_MS_DEFAULT);
+  srv.idle_timeout_ms = (uint64_t)(opt->idle_timeout_ms > 0 ? opt->idle_timeout_ms : CB_DELAYD_IDLE_TIMEOUT_MS_DEFAULT);
+  srv.max_conns = opt->max_conns > 0 ? opt->max_conns : CB_DELAYD_MAX_CONNS_DEFAULT;
+  struct rlimit rl; /* leave room for the loop's own descriptors */
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (int64_t)rl.rlim_cur - 64 < srv.max_conns)
+    srv.max_conns = (int64_t)rl.rlim_cur > 128 ? (int64_t)rl.rlim_cur - 64 : 64;
   uv_idle_init(&srv.loop, &srv.spin);
   uv_check_init(&srv.loop, &srv.spin_check);
   uv_check_start(&srv.spin_check, on_spin_check);

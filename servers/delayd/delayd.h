@@ -1,8 +1,10 @@
 /* delayd.h — the loopback latency server (HTTP/1.1 on libuv).
  *
  * GET /?ms=D&bytes=B&seed=S answers after D ms with B bytes of cb_body_fill(S).
- * Keep-alive and pipelining; a malformed request gets 400 and the connection is
- * closed. It binds loopback addresses only. */
+ * Keep-alive and pipelining (libhttp-parser; bare LF line ends are accepted). A
+ * malformed request gets 400, a target over 4 KiB 414, a head over 8 KiB 431; then
+ * the server half-closes and the connection ends. It binds loopback addresses only.
+ * Bodies are generated as they are written: memory does not grow with their size. */
 #ifndef CB_DELAYD_H
 #define CB_DELAYD_H
 
@@ -23,10 +25,25 @@
 #define CB_DELAYD_SPIN_US_DEFAULT 200
 #define CB_DELAYD_SPIN_US_MAX 100000
 
+/* Bounds on what clients may hold (flags of the delayd program; 0 in the options
+ * means the default). A request's head must be complete within the header timeout
+ * of its first byte; a connection with no request in progress, or whose client has
+ * taken nothing of a pending write, is closed after the idle timeout (no workload
+ * comes near either: the longest delay is CB_DELAYD_MAX_MS). Over max_conns open
+ * connections (lowered to the descriptor limit less 64) a new one gets 503 and is
+ * closed, with one line on stderr. */
+#define CB_DELAYD_HEADER_TIMEOUT_MS_DEFAULT 60000
+#define CB_DELAYD_IDLE_TIMEOUT_MS_DEFAULT 600000
+#define CB_DELAYD_TIMEOUT_MS_MAX 3600000
+#define CB_DELAYD_MAX_CONNS_DEFAULT 65536
+#define CB_DELAYD_MAX_CONNS_MAX 1000000
+
 typedef struct cb_delayd_options {
   const char *host; /* must be a loopback address: 127.0.0.0/8 or ::1 */
   int port;         /* 0 = pick a free port */
   int spin_us;      /* 0 = block in epoll as soon as nothing is ready */
+  int header_timeout_ms, idle_timeout_ms; /* 0 = the defaults above */
+  int max_conns;                          /* 0 = CB_DELAYD_MAX_CONNS_DEFAULT */
 } cb_delayd_options;
 
 /* 1 if host is a literal loopback address (127.0.0.0/8, ::1) or "localhost". */
