@@ -1,7 +1,7 @@
 /* delayd.c — the loopback latency server; contract in delayd.h.
  *
  * One libuv loop, one struct per connection holding its request reader (request.h),
- * one timer (the delay, or the idle, header, write or linger timeout) and its
+ * two timers (the delay; the idle, header, write or linger timeout) and its
  * response buffer (at most OUT_MAX, kept for the connection's life, so a busy server
  * does not fault in fresh heap pages for every response). Memory is bounded: about
  * 25 KiB per connection, at most max_conns connections. A connection serves one
@@ -51,21 +51,23 @@ typedef struct server {
   int64_t refused;          /* connections refused since the cap was last reached */
 } server;
 
-/* What the connection's one timer is counting. */
-enum { T_NONE, T_IDLE, T_HEAD, T_DELAY, T_WRITE, T_LINGER };
+/* What a connection's guard timer enforces (see guard()). */
+enum { G_NONE, G_IDLE, G_HEAD, G_WRITE, G_LINGER };
 
 typedef struct conn {
   uv_tcp_t tcp;
-  uv_timer_t timer;
+  uv_timer_t timer; /* the delay */
+  uv_timer_t guard; /* the idle, header, write or linger timeout */
   uv_write_t wreq;
   uv_shutdown_t sreq;
-  int open_handles; /* freed when both handles have closed */
+  int open_handles; /* freed when all three handles have closed */
   int busy;         /* a response is delayed or being written */
   int reading;      /* uv_read_start is in effect */
   int close_after;  /* close once the response is written */
   int peer_done;    /* the peer sent EOF: no more requests will come */
   int draining;     /* half-closed after the last answer, discarding input */
-  int timer_mode;   /* T_* */
+  int guard_mode;   /* G_* */
+  uint64_t guard_since, guard_due; /* loop ms: when guard_mode began, when the timer fires */
   uint64_t seed, body_off, body_left; /* the body still to write */
   uint64_t due_ns;  /* uv_hrtime at which the delayed response may go out */
   char *out;        /* response buffer, out_cap <= OUT_MAX bytes, reused */
@@ -97,6 +99,7 @@ static void on_conn_handle_closed(uv_handle_t *h) {
 static void conn_close(conn *c) {
   if (!uv_is_closing((uv_handle_t *)&c->tcp)) uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
   if (!uv_is_closing((uv_handle_t *)&c->timer)) uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
+  if (!uv_is_closing((uv_handle_t *)&c->guard)) uv_close((uv_handle_t *)&c->guard, on_conn_handle_closed);
 }
 
 static void serve_next(conn *c);
@@ -142,17 +145,39 @@ static void keep_reading(conn *c) {
   c->reading = 1;
 }
 
-/* The idle, header, write and linger timeouts: the connection is closed. */
-static void on_timeout(uv_timer_t *t) { conn_close(t->data); }
-
-/* Arms the timer for mode (T_IDLE, T_HEAD, T_WRITE, T_LINGER) unless it already
- * counts that (a header timeout runs from the head's first byte, not its last). */
-static void arm_timeout(conn *c, int mode) {
-  if (c->timer_mode == mode) return;
+static uint64_t guard_ms(conn *c, int mode) {
   server *srv = c->tcp.loop->data;
-  uint64_t ms = mode == T_HEAD ? srv->header_timeout_ms : mode == T_LINGER ? LINGER_MS : srv->idle_timeout_ms;
-  c->timer_mode = mode;
-  CB_CHECK(uv_timer_start(&c->timer, on_timeout, ms, 0) == 0);
+  return mode == G_HEAD ? srv->header_timeout_ms : mode == G_LINGER ? LINGER_MS : srv->idle_timeout_ms;
+}
+
+/* The guard's deadline came: close, or sleep again for what is left of it. */
+static void on_guard(uv_timer_t *t) {
+  conn *c = t->data;
+  if (c->guard_mode == G_NONE) return;
+  uint64_t now = uv_now(t->loop), end = c->guard_since + guard_ms(c, c->guard_mode);
+  if (now >= end) {
+    conn_close(c);
+    return;
+  }
+  c->guard_due = end;
+  CB_CHECK(uv_timer_start(t, on_guard, end - now, 0) == 0);
+}
+
+/* Enters guard mode `mode` (G_NONE: nothing is enforced, e.g. during a delay) as of
+ * now; re-entering G_HEAD keeps its start (a head's time runs from its first byte).
+ * Lazy: the timer is restarted only when the new deadline is earlier than the one
+ * it is set for; a later one is caught up by on_guard. So serving a request costs
+ * no timer operation beyond its delay. */
+static void guard(conn *c, int mode) {
+  if (mode == G_HEAD && c->guard_mode == G_HEAD) return;
+  c->guard_mode = mode;
+  if (mode == G_NONE) return;
+  uint64_t now = uv_now(c->tcp.loop), end = now + guard_ms(c, mode);
+  c->guard_since = now;
+  if (!uv_is_active((uv_handle_t *)&c->guard) || c->guard_due > end) {
+    c->guard_due = end;
+    CB_CHECK(uv_timer_start(&c->guard, on_guard, end - now, 0) == 0);
+  }
 }
 
 static void on_shutdown(uv_shutdown_t *s, int status) {
@@ -163,7 +188,7 @@ static void on_shutdown(uv_shutdown_t *s, int status) {
   }
   c->draining = 1;
   c->rq.len = 0;
-  arm_timeout(c, T_LINGER);
+  guard(c, G_LINGER);
   keep_reading(c);
 }
 
@@ -194,8 +219,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   serve_next(c);
 }
 
-/* Writes out[0..n); a write the kernel could not take at once arms the write
- * timeout (a client that stops reading is closed after the idle timeout). */
+/* Writes out[0..n); a write the kernel could not take at once is guarded by the
+ * idle timeout, counted from the last chunk the client took. */
 static void write_out(conn *c, size_t n) {
   uv_buf_t b = uv_buf_init(c->out, (unsigned)n);
   c->wreq.data = c;
@@ -203,13 +228,7 @@ static void write_out(conn *c, size_t n) {
     conn_close(c);
     return;
   }
-  if (c->tcp.write_queue_size > 0) {
-    c->timer_mode = T_NONE; /* (re)start it: the previous chunk went out */
-    arm_timeout(c, T_WRITE);
-  } else if (c->timer_mode != T_NONE) { /* an idle or header timeout is over */
-    uv_timer_stop(&c->timer);
-    c->timer_mode = T_NONE;
-  }
+  guard(c, c->tcp.write_queue_size > 0 ? G_WRITE : G_NONE);
 }
 
 /* Generates the next chunk of the body into out and writes it. */
@@ -259,7 +278,6 @@ static void on_delay_done(uv_timer_t *t) {
     return;
   }
   note_event(t->loop);
-  c->timer_mode = T_NONE; /* fired */
   send_response(c, 200, "OK", c->seed, c->body_left);
 }
 
@@ -297,7 +315,7 @@ static void serve_next(conn *c) {
       conn_close(c);
       return;
     }
-    arm_timeout(c, c->rq.len == 0 ? T_IDLE : T_HEAD);
+    guard(c, c->rq.len == 0 ? G_IDLE : G_HEAD);
     keep_reading(c);
     return;
   }
@@ -314,7 +332,7 @@ static void serve_next(conn *c) {
   keep_reading(c); /* room was made for pipelined requests */
   uv_update_time(c->tcp.loop);
   c->due_ns = uv_hrtime() + (uint64_t)r.ms * 1000000;
-  c->timer_mode = T_DELAY;
+  guard(c, G_NONE);
   CB_CHECK(uv_timer_start(&c->timer, on_delay_done, (uint64_t)r.ms, 0) == 0);
 }
 
@@ -351,8 +369,9 @@ static void on_connection(uv_stream_t *listener, int status) {
   srv->conns++;
   uv_tcp_init(listener->loop, &c->tcp);
   uv_timer_init(listener->loop, &c->timer);
-  c->tcp.data = c->timer.data = c;
-  c->open_handles = 2;
+  uv_timer_init(listener->loop, &c->guard);
+  c->tcp.data = c->timer.data = c->guard.data = c;
+  c->open_handles = 3;
   cb__dreq_init(&c->rq);
   if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
     conn_close(c);
