@@ -5,6 +5,7 @@
 #                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
 #   make deps       install (as root) or check the Debian packages we need
 #   make clean
+#   make fuzz       fuzz delayd's request parsing for FUZZ_SECONDS (60; clang libFuzzer)
 # Variants: SANITIZE=1 (ASan+UBSan), SANITIZE=thread (TSan), GREEN_SWITCH=asm|ucontext.
 
 CC       ?= cc
@@ -109,3 +110,20 @@ clean:
 	rm -rf $(OUT)build $(OUT)bin
 
 -include $(shell find $(OUT)build -name '*.d' 2>/dev/null)
+
+# make fuzz: libFuzzer (Debian's clang and libclang-rt-dev, with ASan and UBSan) on
+# delayd's request reader (fuzz/delayd_request.c) for
+# FUZZ_SECONDS (60); not part of make test. Seeds: fuzz/corpus/delayd_request;
+# the grown corpus and any crash-* input land in $(OUT)build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(OUT)build/fuzz
+$(FUZZ_DIR)/delayd_request: fuzz/delayd_request.c servers/delayd/request.c servers/delayd/request.h common/util.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  $(filter %.c,$^) -lhttp_parser -o $@
+
+.PHONY: fuzz
+fuzz: $(FUZZ_DIR)/delayd_request
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/delayd_request -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -dict=fuzz/delayd_request.dict -artifact_prefix=$(FUZZ_DIR)/ \
+	  $(FUZZ_DIR)/corpus fuzz/corpus/delayd_request
