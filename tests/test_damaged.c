@@ -4,7 +4,8 @@
  * exit 2 with one line naming the file, the line and what is wrong; --skip-damaged
  * lists what it skips (file:line) and goes on; a resumed bench moves a damaged line
  * to cells.jsonl.damaged with one line and runs that cell again. The damage is done
- * to copies of tests/fixtures/run-small (12 records, one per line). */
+ * to copies of tests/fixtures/run-small (12 records, one per line). A damaged line
+ * among a cell's timed-run records (cells/ID.jsonl) is named in its error. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -325,3 +326,43 @@ static void bench_resume_after(int middle) {
 Test(damaged, bench_resume_moves_torn_last_line_aside) { bench_resume_after(0); }
 
 Test(damaged, bench_resume_moves_cut_middle_line_aside) { bench_resume_after(1); }
+
+/* A damaged line among a cell's timed-run records (cells/ID.jsonl) is named, file and
+ * line, in the cell's error, and the cell is not ok. hyperfine is replaced by a script
+ * that runs the command R times and then appends a cut-short line to those records. */
+Test(damaged, bench_names_a_damaged_run_record) {
+  static const char fake[] =
+      "#!/bin/sh\n"
+      "while [ $# -gt 1 ]; do\n"
+      "  case \"$1\" in --runs) n=$2; shift ;; --export-json) e=$2; shift ;; esac\n"
+      "  shift\n"
+      "done\n"
+      "out=${1##* --out }\n"
+      "i=0; t=''\n"
+      "while [ \"$i\" -lt \"$n\" ]; do $1 > /dev/null || exit 1; i=$((i + 1)); t=\"$t${t:+,}0.01\"; done\n"
+      "printf '{\"model\":\"sy\\n' >> \"$out\"\n"
+      "printf '{\"results\":[{\"times\":[%s],\"user\":0,\"system\":0}]}\\n' \"$t\" > \"$e\"\n";
+  char bin[600], script[700], path[4096], p[700];
+  sh("rm -rf %s && mkdir -p %s/bin", bad, bad);
+  snprintf(bin, sizeof bin, "%s/bin", bad);
+  snprintf(script, sizeof script, "%s/hyperfine", bin);
+  spit(script, fake, strlen(fake), "wb");
+  sh("chmod +x %s%s", script, "");
+  snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH"));
+  setenv("PATH", path, 1);
+  char *argv[] = {CONCBENCH, "bench", "--results", bad, "--run-id", "r", "--models", "sync", "--workloads", "sleep",
+                  "--tasks", "10", "--runs", "2", "--param", "ms=1", NULL};
+  cmd_result r;
+  run_cmd(argv, 120, &r);
+  snprintf(p, sizeof p, "%s/r/cells.jsonl", bad);
+  json_t *recs = records(p);
+  cr_assert_eq(json_array_size(recs), 1, "bench: exit %d: %s", r.code, r.err);
+  json_t *rec = json_array_get(recs, 0);
+  char want[400];
+  snprintf(want, sizeof want, "cells/%s.jsonl:3: ", json_string_value(json_object_get(rec, "id")));
+  const char *status = json_string_value(json_object_get(rec, "status")), *err = json_string_value(json_object_get(rec, "error"));
+  cr_expect_str_eq(status, "bad_exit", "status %s, error %s", status, err);
+  cr_expect(err && strstr(err, want), "error '%s' does not name %s", err, want);
+  cmd_result_free(&r);
+  json_decref(recs);
+}

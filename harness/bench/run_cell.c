@@ -167,10 +167,13 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
   char *line = NULL;
   size_t cap = 0;
   int verified = 0;
+  size_t lineno = 0, damaged = 0; /* the first line that is not a run's record */
   while (f && getline(&line, &cap, f) > 0) {
+    lineno++;
     json_t *o = json_loads(line, 0, NULL);
     if (!json_is_object(o)) {
       json_decref(o);
+      if (!damaged) damaged = lineno;
       continue;
     }
     verified += json_is_true(json_object_get(o, "verified"));
@@ -198,10 +201,12 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
       cb_proc_result as_run = {.exited = 1, .code = k >= 0 && cb_classes[k].exit >= 0 ? cb_classes[k].exit : CB_EXIT_FAILED};
       classify(r, &as_run, last, log, limit);
     }
-  } else if (!json_is_array(times) || (int)json_array_size(times) != ctx->opts->runs ||
+  } else if (damaged || !json_is_array(times) || (int)json_array_size(times) != ctx->opts->runs ||
              verified != ctx->opts->runs) {
-    char msg[256];
-    snprintf(msg, sizeof msg, "hyperfine finished but %d of %d runs verified, %zu times exported", verified,
+    char msg[400], where[256] = "";
+    if (damaged) /* a run's record cut short or damaged: named, never dropped silently */
+      snprintf(where, sizeof where, "cells/%s.jsonl:%zu: not a run's record (cut short or damaged); ", c->id, damaged);
+    snprintf(msg, sizeof msg, "%shyperfine finished but %d of %d runs verified, %zu times exported", where, verified,
              ctx->opts->runs, json_array_size(times));
     set_status(r, CB_CLASS_BAD_EXIT, msg);
   } else {
