@@ -7,11 +7,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "harness/bench/bench.h"
 #include "runtimes/runtime.h"
 
@@ -42,7 +42,7 @@ int cb_proc_run(char *const argv[], const char *out_path, const char *err_path, 
   if (pid == 0) {
     setpgid(0, 0);
     /* A child never outlives the bench, even one killed with SIGKILL. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    if (cb_die_with_parent(parent) != 0) _exit(127);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     sigset_t none;

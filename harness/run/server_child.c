@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "servers/delayd/delayd.h"
 #include "harness/run/server_child.h"
 #include "common/util.h"
@@ -51,7 +51,7 @@ int cb_server_start(cb_server *s, char *err, size_t errlen) {
   if (s->pid == 0) { /* the child: only async-signal-safe calls until exec */
     /* delayd never exits by itself: it dies with the thread that started it, even
      * when that is killed (checked against a parent already gone). */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    if (cb_die_with_parent(parent) != 0) _exit(127);
     if (dup2(fds[1], STDOUT_FILENO) < 0) _exit(127);
     execv(path, argv);
     _exit(127);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "runtimes/coord.h"
 #include "runtimes/runtime.h"
 
@@ -90,8 +91,9 @@ int cb__procs_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *
     }
     report->jobs[i].start_ns = cb_now_ns();
     for (int side = 0; side < 2 && rc == 0; side++) {
-      pid_t pid = fork();
+      pid_t parent = getpid(), pid = fork();
       if (pid == 0) {
+        if (cb_die_with_parent(parent) != 0) _exit(127);
         close(res[0]);
         if (side == 0) pp_side(1, ba[0], ab[1], rounds, i, res[1]);
         pp_side(0, ab[0], ba[1], rounds, i, res[1]);
@@ -151,12 +153,13 @@ static int pt_node(uint64_t first, uint64_t count, uint64_t fanout, uint64_t *su
     uint64_t cnt = count / k + (j < count % k);
     int p[2];
     if (pipe(p) != 0) return -1;
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
       close(p[0]), close(p[1]);
       return -1;
     }
     if (pid == 0) {
+      if (cb_die_with_parent(parent) != 0) _exit(127);
       close(p[0]);
       uint64_t out[2] = {0, 0};
       int r = pt_node(first, cnt, fanout, &out[0], &out[1]);

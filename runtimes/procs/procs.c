@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/check.h"
+#include "common/child.h"
 #include "runtimes/coord.h"
 #include "runtimes/models.h"
 #include "runtimes/runtime.h"
@@ -72,9 +73,10 @@ static void child_pool_worker(const procs_ctx *c) {
 
 /* Forks one child; in the child runs either job `job` or the pool loop, then _exit. */
 static int spawn_child(procs_ctx *c, uint64_t job, int pool_mode) {
-  pid_t pid = fork();
+  pid_t parent = getpid(), pid = fork();
   if (pid < 0) return -errno;
   if (pid == 0) {
+    if (cb_die_with_parent(parent) != 0) _exit(127);
     close(c->result_rd);
     if (c->task_wr >= 0) close(c->task_wr);
     if (pool_mode) child_pool_worker(c);
