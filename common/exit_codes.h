@@ -12,7 +12,8 @@
   X(USAGE, 2, "bad arguments (a size beyond the model too), or a server or workload that cannot be set up: one line on stderr names it") \
   X(RESOURCE, 3, "the model gave out: threads, processes, descriptors or memory could not be had")                    \
   X(UNSUPPORTED, 4, "the model has no version of the workload: one line on stderr, no JSON")                      \
-  X(STACK_OVERFLOW, 70, "a green thread overflowed its stack: one line names its size; rerun with a larger --stack-size")
+  X(STACK_OVERFLOW, 70, "a green thread overflowed its stack: one line names its size; rerun with a larger --stack-size") \
+  X(INTERRUPTED, 130, "stopped by SIGINT, SIGTERM or SIGHUP: one line names the signal, no JSON; its child processes die with it")
 
 enum {
 #define CB_EXIT_ENUM(name, code, meaning) CB_EXIT_##name = code,

@@ -13,6 +13,7 @@
 
 #include "harness/bench/bench.h"
 #include "common/check.h"
+#include "harness/run/cell.h"
 
 static void path_of(char *buf, size_t cap, const char *dir, const char *sub, const char *id, const char *ext) {
   snprintf(buf, cap, "%s/%s/%s%s", dir, sub, id, ext);
@@ -122,6 +123,7 @@ static void classify(json_t *r, const cb_proc_result *p, json_t *out, const char
     snprintf(msg, sizeof msg, "%s", jerr ? jerr : line);
     break;
   case CB_CLASS_UNSUPPORTED:
+  case CB_CLASS_INTERRUPTED:
     snprintf(msg, sizeof msg, "%s", line);
     break;
   default: /* usage, or an exit code no class has: the bench made a bad command */
@@ -156,6 +158,7 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
                 "--command-name", (char *)c->id, cmd, NULL};
   cb_proc_result p;
   double limit = ctx->opts->limit_s * ctx->opts->runs + 10; /* all timed runs together */
+  setenv(CB_ENV_UNDER_BENCH, "1", 1); /* each run dies with hyperfine, which dies with us */
   if (cb_proc_run(hf, log, log, c->cores, limit, ctx->stop, &p) != 0) {
     set_status(r, CB_CLASS_BAD_EXIT, "cannot run hyperfine");
     return 0;

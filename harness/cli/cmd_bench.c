@@ -357,7 +357,7 @@ int cb_cmd_bench(int argc, char **argv) {
   if (stop_flag) {
     fprintf(stderr, "\nbench: interrupted; %zu finished cells are kept in %s; run the same command again to continue\n",
             ran, store_path);
-    return 130;
+    return CB_EXIT_INTERRUPTED;
   }
   if (rc != 0) return rc;
   char latest[PATH_MAX + 16];

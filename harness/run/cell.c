@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -11,6 +12,7 @@
 
 #include "harness/run/cell.h"
 #include "common/check.h"
+#include "common/child.h"
 #include "harness/run/server_child.h"
 #include "common/util.h"
 
@@ -90,11 +92,48 @@ static void emit(const cb_cell *cell, json_t *o) {
   free(line);
 }
 
+/* The process the cell runs in: forked workers inherit the handler below, and only
+ * this one speaks. */
+static pid_t run_pid;
+
+/* SIGINT, SIGTERM or SIGHUP: a model's run cannot be interrupted cooperatively, so
+ * end here (async-signal-safe calls only). Every child process (delayd, forked
+ * workers) asked for SIGKILL at its parent's death (common/child.h), so the kernel
+ * ends them as this process exits, as it would after a SIGKILL. */
+static void on_stop_signal(int sig) {
+  if (getpid() == run_pid) {
+    const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+    const char *part[] = {"concbench run: stopped by ", name, " before the run ended: no record\n"};
+    for (int k = 0; k < 3; k++)
+      if (write(STDERR_FILENO, part[k], strlen(part[k])) < 0) break;
+  }
+  _exit(CB_EXIT_INTERRUPTED);
+}
+
+/* Catches the signals that ask a run to stop (one ignored by whoever started us, as
+ * nohup does, stays ignored). Under a bench (CB_ENV_UNDER_BENCH) a run that does not
+ * lead its process group was started by hyperfine, which leads the group the bench
+ * made for the cell: it asks to die with hyperfine (hyperfine dies with the bench),
+ * and ends now if hyperfine is already gone. */
+static void guard_process(void) {
+  run_pid = getpid();
+  struct sigaction sa = {.sa_handler = on_stop_signal}, old;
+  sigfillset(&sa.sa_mask);
+  const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  for (int k = 0; k < 3; k++)
+    if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(sigs[k], &sa, NULL);
+  if (getenv(CB_ENV_UNDER_BENCH) && getpgrp() != run_pid && cb_die_with_parent(getpgrp()) != 0) {
+    fprintf(stderr, "concbench run: hyperfine, which started this run, is gone\n");
+    _exit(CB_EXIT_INTERRUPTED);
+  }
+}
+
 int cb_cell_run(const cb_cell *cell) {
   const cb_workload *w = cell->workload;
   char err[CB_ERR_LEN + 128] = "";
   cb_server server = {0};
   cb_job_env env = {.workload = w, .params = &cell->params};
+  guard_process();
   cb_raise_fd_limit();
   if (w->needs_server) {
     int rc = cell->server ? cb_server_use(&server, cell->server, err, sizeof err)

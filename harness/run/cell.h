@@ -28,8 +28,13 @@ typedef struct cb_cell {
  * what is allowed to stderr and returns -EINVAL. */
 int cb_cell_parse(int argc, char **argv, cb_cell *cell);
 
+/* Set (to 1) in the environment of the runs a bench starts: a run started by
+ * hyperfine then dies with it (docs/DESIGN.md, "Processes"). */
+#define CB_ENV_UNDER_BENCH "CONCBENCH_UNDER_BENCH"
+
 /* Runs the cell, prints its JSON to stdout (and appends to out), returns the
- * exit code. */
+ * exit code. From its start until the process ends, SIGINT, SIGTERM and SIGHUP end
+ * the process with one line on stderr and CB_EXIT_INTERRUPTED, its children with it. */
 int cb_cell_run(const cb_cell *cell);
 
 /* The verdict over a finished run: jobs that succeeded, that failed, and whether

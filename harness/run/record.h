@@ -88,6 +88,7 @@ extern const cb_exit_def cb_exits[CB_NEXITS];
   X(USAGE, "usage", CB_EXIT_USAGE, "bad arguments (a bench files it as bad_exit)")                                    \
   X(RESOURCE_LIMIT, "resource_limit", CB_EXIT_RESOURCE, "the model gave out at this size")                            \
   X(UNSUPPORTED, "unsupported", CB_EXIT_UNSUPPORTED, "the model has no version of the workload")                      \
+  X(INTERRUPTED, "interrupted", CB_EXIT_INTERRUPTED, "stopped by SIGINT, SIGTERM or SIGHUP sent to the run itself") \
   X(TIMEOUT, "timeout", -1, "killed with its process tree at the bench's time limit")                                 \
   X(CRASH, "crash", -1, "killed by a signal")                                                                         \
   X(BAD_EXIT, "bad_exit", -1, "any other end, including a timed run failing after the probe passed")                  \
