@@ -174,6 +174,7 @@ Test(record, a_run_is_classed_by_exit_code_and_error_class) {
       {4, NULL, CB_CLASS_UNSUPPORTED},
       {2, NULL, CB_CLASS_USAGE},
       {70, NULL, CB_CLASS_BAD_EXIT},
+      {130, NULL, CB_CLASS_INTERRUPTED},
       {-1, "timeout", CB_CLASS_BAD_EXIT},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
