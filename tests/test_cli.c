@@ -203,6 +203,22 @@ Test(cli, http_out_of_descriptors_is_a_resource_limit) {
   }
 }
 
+/* procs needs no descriptors per job in its own process (each child has its own
+ * table), so at the same limit it verifies: delayd, which inherits the limit, keeps
+ * the connections it has no room for waiting instead of resetting them. */
+Test(cli, http_under_a_low_descriptor_limit_is_not_failed_by_delayd) {
+  struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64}, more = {.rlim_cur = 64, .rlim_max = 65};
+  cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (setrlimit(RLIMIT_NOFILE, &more) == 0) cr_skip_test("this process may raise its descriptor hard limit");
+  char *const argv[] = {CONCBENCH, "run", "--model", "procs", "--workload", "http", "--tasks", "200",
+                        "--param", "delay_ms=50", "--param", "requests=2", "--param", "bytes=100", NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_expect(r.exited && r.code == 0, "exit %d: %s", r.code, r.err);
+  cr_expect(strstr(r.out, "\"verified\":true") != NULL, "%s", r.out);
+  cmd_result_free(&r);
+}
+
 /* delayd is on loopback: a proxy named in the environment must not reroute the
  * benchmark's requests, in either world. */
 Test(cli, http_ignores_proxy_environment) {

@@ -10,6 +10,7 @@
  * so the read watcher is not re-armed for every request. A peer's EOF is noted
  * and the connection closes once the responses already asked for are written. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
@@ -49,6 +50,12 @@ typedef struct server {
   uint64_t header_timeout_ms, idle_timeout_ms;
   int64_t conns, max_conns; /* open connections and the cap */
   int64_t refused;          /* connections refused since the cap was last reached */
+  /* Connections the descriptor limit leaves room for. At room, a new connection is
+   * not accepted but waits in the listen backlog until one closes (accepting would
+   * fail with EMFILE, and libuv then resets the waiting connections); waiting: libuv
+   * holds one for us and stops listening until on_connection accepts it. */
+  int64_t room;
+  int waiting;
 } server;
 
 /* What a connection's guard timer enforces (see guard()). */
@@ -83,6 +90,8 @@ int cb_is_loopback_host(const char *host) {
   return 0;
 }
 
+static void on_connection(uv_stream_t *listener, int status);
+
 static void on_conn_handle_closed(uv_handle_t *h) {
   conn *c = h->data;
   if (--c->open_handles > 0) return;
@@ -94,6 +103,10 @@ static void on_conn_handle_closed(uv_handle_t *h) {
   }
   free(c->out);
   free(c);
+  if (srv->waiting && !uv_is_closing((uv_handle_t *)&srv->listener)) {
+    srv->waiting = 0;
+    on_connection((uv_stream_t *)&srv->listener, 0);
+  }
 }
 
 static void conn_close(conn *c) {
@@ -356,10 +369,29 @@ static void refuse(server *srv, uv_stream_t *listener) {
   uv_close((uv_handle_t *)t, free_handle);
 }
 
+/* The descriptor limit less those open now (the loop's, the listener's) and a few
+ * to spare (the one libuv accepts for us, a refusal's): one per connection. */
+static int64_t conn_room(void) {
+  struct rlimit rl;
+  int64_t open_now = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT64_MAX / 2 || !d) {
+    if (d) closedir(d);
+    return INT64_MAX;
+  }
+  while (readdir(d)) open_now++; /* ".", ".." and d's own count among the spares */
+  closedir(d);
+  return (int64_t)rl.rlim_cur > open_now + 4 ? (int64_t)rl.rlim_cur - open_now - 4 : 1;
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   if (status != 0) return;
   server *srv = listener->loop->data;
   note_event(listener->loop);
+  if (srv->conns >= srv->room) {
+    srv->waiting = 1;
+    return;
+  }
   if (srv->conns >= srv->max_conns) {
     refuse(srv, listener);
     return;
@@ -426,9 +458,7 @@ int cb_delayd_serve(const cb_delayd_options *opt) {
   srv.header_timeout_ms = (uint64_t)(opt->header_timeout_ms > 0 ? opt->header_timeout_ms : CB_DELAYD_HEADER_TIMEOUT_MS_DEFAULT);
   srv.idle_timeout_ms = (uint64_t)(opt->idle_timeout_ms > 0 ? opt->idle_timeout_ms : CB_DELAYD_IDLE_TIMEOUT_MS_DEFAULT);
   srv.max_conns = opt->max_conns > 0 ? opt->max_conns : CB_DELAYD_MAX_CONNS_DEFAULT;
-  struct rlimit rl; /* leave room for the loop's own descriptors */
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (int64_t)rl.rlim_cur - 64 < srv.max_conns)
-    srv.max_conns = (int64_t)rl.rlim_cur > 128 ? (int64_t)rl.rlim_cur - 64 : 64;
+  srv.room = conn_room();
   uv_idle_init(&srv.loop, &srv.spin);
   uv_check_init(&srv.loop, &srv.spin_check);
   uv_check_start(&srv.spin_check, on_spin_check);

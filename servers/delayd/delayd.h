@@ -30,8 +30,9 @@
  * of its first byte; a connection with no request in progress, or whose client has
  * taken nothing of a pending write, is closed after the idle timeout (no workload
  * comes near either: the longest delay is CB_DELAYD_MAX_MS). Over max_conns open
- * connections (lowered to the descriptor limit less 64) a new one gets 503 and is
- * closed, with one line on stderr. */
+ * connections a new one gets 503 and is closed, with one line on stderr; at the
+ * descriptor limit (which delayd raises as far as it may) a new one waits in the
+ * listen backlog until one closes, so a low limit slows clients but fails none. */
 #define CB_DELAYD_HEADER_TIMEOUT_MS_DEFAULT 60000
 #define CB_DELAYD_IDLE_TIMEOUT_MS_DEFAULT 600000
 #define CB_DELAYD_TIMEOUT_MS_MAX 3600000
