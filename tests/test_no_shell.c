@@ -137,3 +137,23 @@ Test(no_shell, no_system_or_popen_in_the_sources) {
   cr_expect(r.exited && r.code == 1, "grep found calls (or failed, exit %d):\n%s%s", r.code, r.out, r.err);
   cmd_result_free(&r);
 }
+
+/* hyperfine -N splits the cell's command line as a shell would (running none): a
+ * results folder with a quote, a dollar and a space still reaches `concbench run` as
+ * one argument, and the cells verify. */
+Test(no_shell, a_results_folder_with_quotes_is_timed) {
+  const char *results = "q'r $x \"y";
+  char *const argv[] = {CONCBENCH, "bench", "--results", (char *)results, "--run-id", "t", "--models", "sync",
+                        "--workloads", "sleep", "--tasks", "10", "--runs", "2", "--param", "ms=1", NULL};
+  cmd_result r;
+  run_cmd(argv, 120, &r);
+  cmd_result_free(&r);
+  char path[256], line[1 << 16];
+  snprintf(path, sizeof path, "%s/t/cells.jsonl", results);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "no %s", path);
+  int ok = 0;
+  while (fgets(line, sizeof line, f)) ok += strstr(line, "\"status\":\"ok\"") != NULL;
+  fclose(f);
+  cr_expect_eq(ok, 1, "the cell was not timed: %s", line);
+}

@@ -133,13 +133,28 @@ static void classify(json_t *r, const cb_proc_result *p, json_t *out, const char
   set_status(r, cls, msg);
 }
 
-/* Joins argv into one command line for hyperfine -N (which splits it shell-like). */
-static void join_argv(char *const argv[], char *buf, size_t cap) {
+/* Joins argv into one command line for hyperfine -N, which splits it as a POSIX
+ * shell would but runs no shell: an argument with anything but [A-Za-z0-9_./=:,+-]
+ * goes in single quotes, each ' in it as '\''. 0, or -ENAMETOOLONG. */
+static int join_argv(char *const argv[], char *buf, size_t cap) {
   size_t used = 0;
-  for (int k = 0; argv[k] && used < cap; k++) {
-    int plain = strpbrk(argv[k], " '\"\\$`") == NULL;
-    used += (size_t)snprintf(buf + used, cap - used, plain ? "%s%s" : "%s'%s'", k ? " " : "", argv[k]);
+  for (int k = 0; argv[k]; k++) {
+    const char *a = argv[k];
+    int plain = *a && a[strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-")] == '\0';
+    if (k && used < cap) buf[used++] = ' ';
+    if (!plain && used < cap) buf[used++] = '\'';
+    for (; *a && used < cap; a++) {
+      if (*a == '\'' && !plain) {
+        used += (size_t)snprintf(buf + used, cap - used, "'\\''");
+        continue;
+      }
+      buf[used++] = *a;
+    }
+    if (!plain && used < cap) buf[used++] = '\'';
   }
+  if (used >= cap) return -ENAMETOOLONG;
+  buf[used] = '\0';
+  return 0;
 }
 
 /* The timed runs. 0 = done (status set in r), 1 = interrupted. */
@@ -151,8 +166,12 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
   remove(cells);
   remove(export);
   argv[argc] = "--out", argv[argc + 1] = cells, argv[argc + 2] = NULL;
-  join_argv(argv, cmd, sizeof cmd);
+  int joined = join_argv(argv, cmd, sizeof cmd);
   argv[argc] = NULL;
+  if (joined != 0) {
+    set_status(r, CB_CLASS_BAD_EXIT, "the cell's command line is too long for hyperfine");
+    return 0;
+  }
   snprintf(runs, sizeof runs, "%d", ctx->opts->runs);
   char *hf[] = {"hyperfine", "-N", "--style", "basic", "--warmup", "0", "--runs", runs, "--export-json", export,
                 "--command-name", (char *)c->id, cmd, NULL};
