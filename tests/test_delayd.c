@@ -580,3 +580,42 @@ Test(delayd, lf_only_requests_are_served) {
   expect_body(body, len, 11);
   close(fd);
 }
+
+/* A client that stops reading a large answer is closed after the idle timeout (it
+ * gets what the socket buffers held, then EOF, not the whole 64 MiB). */
+Test(delayd, a_stalled_reader_is_closed_after_the_idle_timeout) {
+  own_delayd d;
+  own_start(&d, (const char *const[]){"--idle-timeout-ms", "300", NULL});
+  int fd = dial_port(d.port);
+  char req[96];
+  snprintf(req, sizeof req, "GET /?bytes=%d&seed=5 HTTP/1.1\r\n\r\n", CB_DELAYD_MAX_BYTES);
+  send_str(fd, req);
+  usleep(1500 * 1000); /* the socket buffers fill; the write stalls past the timeout */
+  static char buf[1 << 16];
+  size_t total = 0, got;
+  while ((got = read_upto(fd, buf, sizeof buf)) > 0) total += got; /* to EOF, or 5 s of silence */
+  cr_expect_lt(total, (size_t)CB_DELAYD_MAX_BYTES, "the stalled answer was kept and written whole (%zu bytes)", total);
+  close(fd);
+  int again = dial_port(d.port);
+  char body[64];
+  size_t len;
+  send_str(again, "GET /?bytes=5&seed=2 HTTP/1.1\r\n\r\n");
+  cr_expect_eq(read_response(again, body, sizeof body, &len), 200);
+  close(again);
+  own_stop(&d);
+}
+
+Test(delayd, bad_bound_flags_are_refused) {
+  const char *cases[][2] = {{"--header-timeout-ms", "0"}, {"--header-timeout-ms", "3600001"},
+                            {"--idle-timeout-ms", "-1"}, {"--idle-timeout-ms", "1s"},
+                            {"--max-conns", "0"}, {"--max-conns", "x"}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    char *const argv[] = {CB_BIN_DIR "/delayd", (char *)cases[k][0], (char *)cases[k][1], NULL};
+    cmd_result r;
+    run_cmd(argv, 10, &r);
+    cr_expect_eq(r.code, 2, "%s '%s': exit %d", cases[k][0], cases[k][1], r.code);
+    cr_expect(strstr(r.err, cases[k][0]) && strstr(r.err, "must be") && strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+              "%s '%s': %s", cases[k][0], cases[k][1], r.err);
+    cmd_result_free(&r);
+  }
+}
