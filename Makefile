@@ -5,8 +5,10 @@
 #                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
 #   make deps       install (as root) or check the Debian packages we need
 #   make clean
-#   make fuzz       fuzz delayd's request parsing for FUZZ_SECONDS (60; clang libFuzzer)
-# Variants: SANITIZE=1 (ASan+UBSan), SANITIZE=thread (TSan), GREEN_SWITCH=asm|ucontext.
+#   make fuzz       run each fuzz/NAME.c (delayd's request reader, the run reader) for
+#                   FUZZ_SECONDS (60) under clang's libFuzzer
+# Variants: SANITIZE=1 (ASan+UBSan), SANITIZE=thread (TSan), SANITIZE=fuzz (clang,
+# ASan+UBSan+libFuzzer coverage: what make fuzz builds), GREEN_SWITCH=asm|ucontext.
 
 CC       ?= cc
 SANITIZE ?=
@@ -27,6 +29,11 @@ else ifeq ($(SANITIZE),thread)
   CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=thread
   VARIANT := $(VARIANT)-tsan
+else ifeq ($(SANITIZE),fuzz)
+  CC      := clang
+  CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+  VARIANT := $(VARIANT)-fuzz
 endif
 CPPFLAGS += -DCB_GREEN_SWITCH_$(GREEN_SWITCH)=1
 
@@ -111,19 +118,29 @@ clean:
 
 -include $(shell find $(OUT)build -name '*.d' 2>/dev/null)
 
-# make fuzz: libFuzzer (Debian's clang and libclang-rt-dev, with ASan and UBSan) on
-# delayd's request reader (fuzz/delayd_request.c) for
-# FUZZ_SECONDS (60); not part of make test. Seeds: fuzz/corpus/delayd_request;
-# the grown corpus and any crash-* input land in $(OUT)build/fuzz/.
+# make fuzz: every fuzz/NAME.c is a libFuzzer target (Debian's clang and
+# libclang-rt-14-dev: make fuzz checks them as make test does its packages), linked
+# against the library built with clang in the fuzz variant (ASan + UBSan + coverage),
+# and run FUZZ_SECONDS (60) each; not part of make test. Seeds fuzz/corpus/NAME/,
+# dictionary fuzz/NAME.dict where there is one; the grown corpus and any crash-*
+# input land in $(OUT)build/fuzz/NAME.*.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/*.c)))
 FUZZ_DIR     := $(OUT)build/fuzz
-$(FUZZ_DIR)/delayd_request: fuzz/delayd_request.c servers/delayd/request.c servers/delayd/request.h common/util.c
+ifeq ($(SANITIZE),fuzz)
+$(FUZZ_DIR)/%: fuzz/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  $(filter %.c,$^) -lhttp_parser -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $< $(LIB) $(LDLIBS) -o $@
+endif
 
 .PHONY: fuzz
-fuzz: $(FUZZ_DIR)/delayd_request
-	@mkdir -p $(FUZZ_DIR)/corpus
-	$(FUZZ_DIR)/delayd_request -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -dict=fuzz/delayd_request.dict -artifact_prefix=$(FUZZ_DIR)/ \
-	  $(FUZZ_DIR)/corpus fuzz/corpus/delayd_request
+fuzz:
+	@sh scripts/deps.sh --quiet --fuzz
+	@$(MAKE) --no-print-directory SANITIZE=fuzz $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/$$t.corpus; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    $$( [ -f fuzz/$$t.dict ] && echo -dict=fuzz/$$t.dict ) -artifact_prefix=$(FUZZ_DIR)/$$t. \
+	    $(FUZZ_DIR)/$$t.corpus fuzz/corpus/$$t; \
+	done

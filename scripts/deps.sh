@@ -1,14 +1,23 @@
 #!/bin/sh
 # deps.sh — make sure the Debian packages concbench needs are installed.
 # As root: installs what is missing (apt-get). Otherwise: prints the exact
-# apt-get line and exits 2. --quiet prints nothing when all is present.
+# apt-get line and exits 2. --quiet prints nothing when all is present; --fuzz adds
+# what `make fuzz` needs (clang and its libFuzzer runtime).
 set -eu
 
 PACKAGES="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libgmp-dev \
 libjansson-dev libcriterion-dev libhttp-parser-dev hyperfine gnuplot-nox wrk valgrind procps util-linux"
 
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
+
 quiet=0
-[ "${1:-}" = "--quiet" ] && quiet=1
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=1 ;;
+    --fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+    *) echo "deps.sh: unknown option '$arg'; one of: --quiet, --fuzz" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for p in $PACKAGES; do
