@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness/bench/bench.h"
+#include "tests/helpers/proctree.h"
 #include "tests/helpers/run_cmd.h"
 
 #define CONCBENCH CB_BIN_DIR "/concbench"
@@ -191,41 +192,6 @@ Test(bench, cells_that_differ_only_in_a_param_have_their_own_keys) {
   free(c);
 }
 
-/* The children of pid (from /proc/PID/stat), at most cap of them. */
-static int children_of(pid_t pid, pid_t *kids, int cap) {
-  DIR *d = opendir("/proc");
-  struct dirent *e;
-  int n = 0;
-  while ((e = readdir(d)) && n < cap) {
-    char path[300], buf[512];
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    const char *rp = strrchr(buf, ')'); /* "pid (comm) state ppid ..." */
-    char state;
-    int ppid;
-    if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pid && state != 'Z') kids[n++] = atoi(e->d_name);
-  }
-  closedir(d);
-  return n;
-}
-
-/* 1 while pid is a live process (not gone, not a zombie). */
-static int alive(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t got = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[got] = '\0';
-  const char *rp = strrchr(buf, ')');
-  return rp && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 /* A bench killed outright (SIGKILL: no handler runs) takes its delayd (started for
  * the http cell to come) and its running cell (a minute of sleep) with it. */
 Test(bench, a_killed_bench_leaves_no_child_behind) {
@@ -246,15 +212,20 @@ Test(bench, a_killed_bench_leaves_no_child_behind) {
   int n = 0;
   for (int k = 0; k < 600 && n < 2; k++) { /* delayd, then the cell's probe run */
     usleep(50 * 1000);
-    n = children_of(pid, kids, 8);
+    n = proc_add_descendants(pid, kids, n, 8);
   }
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
-  cr_assert_eq(n, 2, "the bench did not start delayd and its cell within 30 s (%d children)", n);
-  for (int k = 0; k < 200 && (alive(kids[0]) || alive(kids[1])); k++) usleep(50 * 1000);
+  cr_assert_geq(n, 2, "the bench did not start delayd and its cell within 30 s (%d descendants)", n);
+  int left = n;
+  for (int k = 0; k < 200 && left > 0; k++) {
+    usleep(50 * 1000);
+    left = 0;
+    for (int j = 0; j < n; j++) left += proc_alive(kids[j]);
+  }
   for (int k = 0; k < n; k++) {
-    cr_expect(!alive(kids[k]), "child %d of the killed bench is still running", (int)kids[k]);
-    if (alive(kids[k])) kill(kids[k], SIGKILL);
+    cr_expect(!proc_alive(kids[k]), "process %d of the killed bench is still running", (int)kids[k]);
+    if (proc_alive(kids[k])) kill(kids[k], SIGKILL);
   }
 }
 

@@ -6,7 +6,6 @@
  * runs go on, and none of its descendants survives either. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,48 +16,10 @@
 #include <unistd.h>
 
 #include "common/exit_codes.h"
+#include "tests/helpers/proctree.h"
 
 #define CONCBENCH CB_BIN_DIR "/concbench"
 #define MAXP 64
-
-/* The parent and command name of pid from /proc/PID/stat; 0 when it is gone or a
- * zombie. */
-static int stat_of(pid_t pid, pid_t *ppid, char *comm, size_t cap) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t got = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[got] = '\0';
-  char *lp = strchr(buf, '('), *rp = strrchr(buf, ')'); /* "pid (comm) state ppid ..." */
-  char state;
-  int pp;
-  if (!lp || !rp || sscanf(rp + 2, "%c %d", &state, &pp) != 2 || state == 'Z' || state == 'X') return 0;
-  if (ppid) *ppid = pp;
-  if (comm) snprintf(comm, cap, "%.*s", (int)(rp - lp - 1), lp + 1);
-  return 1;
-}
-
-static int alive(pid_t pid) { return stat_of(pid, NULL, NULL, 0); }
-
-/* Adds every live descendant of root not yet in set (a scan of /proc per level). */
-static int add_descendants(pid_t root, pid_t *set, int n) {
-  for (int from = -1; from < n; from++) {
-    pid_t parent = from < 0 ? root : set[from];
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while ((e = readdir(d)) && n < MAXP) {
-      pid_t p = atoi(e->d_name), pp;
-      if (p <= 0 || !stat_of(p, &pp, NULL, 0) || pp != parent) continue;
-      int known = 0;
-      for (int k = 0; k < n; k++) known |= set[k] == p;
-      if (!known) set[n++] = p;
-    }
-    closedir(d);
-  }
-  return n;
-}
 
 /* Threads of pid (from /proc/PID/status). */
 static int threads_of(pid_t pid) {
@@ -105,11 +66,11 @@ static int signal_and_reap(pid_t pid, int sig, pid_t *kids, int n) {
   for (int k = 0; k < 100 && left > 0; k++) {
     usleep(50 * 1000);
     left = 0;
-    for (int j = 0; j < n; j++) left += alive(kids[j]);
+    for (int j = 0; j < n; j++) left += proc_alive(kids[j]);
   }
   for (int j = 0; j < n; j++) {
     char comm[64] = "?";
-    if (!stat_of(kids[j], NULL, comm, sizeof comm)) continue;
+    if (!proc_stat(kids[j], NULL, comm, sizeof comm)) continue;
     cr_expect(0, "after %s, descendant %d (%s) is still running 5 s later", strsignal(sig), (int)kids[j], comm);
     kill(kids[j], SIGKILL);
   }
@@ -153,7 +114,7 @@ static void run_case_test(const run_case *c) {
   int n = 0;
   for (int k = 0; k < 600 && (procs ? n : threads_of(pid)) < want; k++) {
     usleep(50 * 1000);
-    if (procs) n = add_descendants(pid, kids, n);
+    if (procs) n = proc_add_descendants(pid, kids, n, MAXP);
   }
   cr_assert((procs ? n : threads_of(pid)) >= want, "the run did not get going within 30 s");
   int status = signal_and_reap(pid, c->sig, kids, n);
@@ -208,14 +169,14 @@ static void bench_case(int sig) {
   int n = 0, timed = 0;
   for (int k = 0; k < 600 && !timed; k++) { /* the probe (12 s), then hyperfine and its run */
     usleep(50 * 1000);
-    n = add_descendants(pid, kids, n);
+    n = proc_add_descendants(pid, kids, n, MAXP);
     for (int j = 0; j < n; j++) {
       char comm[64];
       pid_t pp;
-      if (stat_of(kids[j], &pp, comm, sizeof comm) && strcmp(comm, "concbench") == 0 && pp != pid) timed = 1;
+      if (proc_stat(kids[j], &pp, comm, sizeof comm) && strcmp(comm, "concbench") == 0 && pp != pid) timed = 1;
     }
   }
-  n = add_descendants(pid, kids, n);
+  n = proc_add_descendants(pid, kids, n, MAXP);
   cr_assert(timed, "no timed run under hyperfine within 30 s");
   signal_and_reap(pid, sig, kids, n);
   close(err_rd);
