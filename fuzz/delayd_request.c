@@ -12,18 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/check.h"
 #include "servers/delayd/delayd.h"
 #include "servers/delayd/request.h"
 
 #define MAX_ANSWERS 4096
-
-#define REQUIRE(cond)                                                         \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                \
-    }                                                                         \
-  } while (0)
 
 /* Feeds data in pieces of at most `piece` bytes (0: as many as fit) and records
  * each answer (1 per request with its values folded in, or the error status). */
@@ -33,7 +26,7 @@ static size_t feed(const uint8_t *data, size_t size, size_t piece, uint64_t *ans
   cb__dreq_init(&q);
   while (off < size) {
     size_t room = sizeof q.buf - q.len, n = size - off;
-    REQUIRE(room > 0);
+    CB_CHECK(room > 0);
     if (n > room) n = room;
     if (piece && n > piece) n = piece;
     memcpy(q.buf + q.len, data + off, n);
@@ -43,18 +36,18 @@ static size_t feed(const uint8_t *data, size_t size, size_t piece, uint64_t *ans
       cb__dreq_request r;
       int rc = cb__dreq_next(&q, &r);
       if (rc == 0) {
-        REQUIRE(q.len < sizeof q.buf);
+        CB_CHECK(q.len < sizeof q.buf);
         break;
       }
       if (rc == 1) {
-        REQUIRE(r.ms >= 0 && r.ms <= CB_DELAYD_MAX_MS);
-        REQUIRE(r.bytes >= 0 && r.bytes <= CB_DELAYD_MAX_BYTES);
-        REQUIRE(r.seed >= 0 && (r.keep_alive == 0 || r.keep_alive == 1));
+        CB_CHECK(r.ms >= 0 && r.ms <= CB_DELAYD_MAX_MS);
+        CB_CHECK(r.bytes >= 0 && r.bytes <= CB_DELAYD_MAX_BYTES);
+        CB_CHECK(r.seed >= 0 && (r.keep_alive == 0 || r.keep_alive == 1));
         if (n_ans < MAX_ANSWERS) answers[n_ans++] = (uint64_t)r.ms * 31 + (uint64_t)r.bytes * 17 + (uint64_t)r.seed * 7 + (uint64_t)r.keep_alive;
         continue;
       }
-      REQUIRE(rc == 400 || rc == 414 || rc == 431);
-      REQUIRE(cb__dreq_next(&q, &r) == rc); /* final */
+      CB_CHECK(rc == 400 || rc == 414 || rc == 431);
+      CB_CHECK(cb__dreq_next(&q, &r) == rc); /* final */
       if (n_ans < MAX_ANSWERS) answers[n_ans++] = (uint64_t)rc << 48;
       return n_ans;
     }
@@ -68,6 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t piece = 1 + data[0] % 64;
   size_t na = feed(data + 1, size - 1, piece, a);
   size_t nb = feed(data + 1, size - 1, 0, b);
-  REQUIRE(na == nb && memcmp(a, b, na * sizeof a[0]) == 0);
+  CB_CHECK(na == nb && memcmp(a, b, na * sizeof a[0]) == 0);
   return 0;
 }

@@ -14,22 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/check.h"
 #include "harness/bench/results.h"
-
-#define REQUIRE(cond)                                                                \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                       \
-    }                                                                                \
-  } while (0)
 
 static char dir[64], path[96];
 static int quiet_fd = -1, stderr_fd = -1; /* the reader names every damaged line on stderr */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   snprintf(dir, sizeof dir, "/tmp/cb-fuzz-results-XXXXXX");
-  REQUIRE(mkdtemp(dir) != NULL);
+  CB_CHECK(mkdtemp(dir) != NULL);
   snprintf(path, sizeof path, "%s/cells.jsonl", dir);
   /* Muted while loading unless CB_FUZZ_VERBOSE is set (to see what a crash input
    * makes the reader say): thousands of damaged-line messages a second. */
@@ -48,9 +41,9 @@ static size_t lines_of(const uint8_t *data, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FILE *f = fopen(path, "wb");
-  REQUIRE(f != NULL);
-  REQUIRE(fwrite(data, 1, size, f) == size);
-  REQUIRE(fclose(f) == 0);
+  CB_CHECK(f != NULL);
+  CB_CHECK(fwrite(data, 1, size, f) == size);
+  CB_CHECK(fclose(f) == 0);
 
   cb_run_results strict, lenient;
   if (quiet_fd >= 0) dup2(quiet_fd, STDERR_FILENO);
@@ -58,19 +51,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc_lenient = cb_results_load(dir, CB_RESULTS_SKIP_DAMAGED, &lenient);
   if (stderr_fd >= 0) dup2(stderr_fd, STDERR_FILENO);
   /* Skipping can only turn a refusal into a load, never the other way round. */
-  REQUIRE(rc_strict != 0 || rc_lenient == 0);
+  CB_CHECK(rc_strict != 0 || rc_lenient == 0);
   if (rc_strict == 0) {
-    REQUIRE(strict.ncells == lenient.ncells);
+    CB_CHECK(strict.ncells == lenient.ncells);
     cb_results_free(&strict);
   }
   if (rc_lenient == 0) {
-    REQUIRE(lenient.ncells <= lines_of(data, size));
+    CB_CHECK(lenient.ncells <= lines_of(data, size));
     for (size_t k = 0; k < lenient.ncells; k++) {
       const cb_cell_summary *c = &lenient.cells[k];
-      if (c->verified) REQUIRE(c->wall.n > 0 && isfinite(c->wall.median) && c->wall.min <= c->wall.max);
+      if (c->verified) CB_CHECK(c->wall.n > 0 && isfinite(c->wall.median) && c->wall.min <= c->wall.max);
       (void)cb_results_baseline(&lenient, c);
       double ideal = cb_results_ideal(&lenient, c);
-      REQUIRE(ideal == -1 || (ideal >= 0 && isfinite(ideal)));
+      CB_CHECK(ideal == -1 || (ideal >= 0 && isfinite(ideal)));
       (void)cb_results_wait_s(c);
     }
     cb_results_free(&lenient);
