@@ -30,6 +30,28 @@ typedef struct cb_run_spec {
   size_t stack_size;    /* green threads; 0 = the model's default */
 } cb_run_spec;
 
+/* A server cell (docs/DESIGN.md "Servers"): the model serves the workload's
+ * connections on listen_fd until stop_fd becomes readable. */
+typedef struct cb_serve_spec {
+  const cb_workload *workload;
+  const cb_job_env *env;
+  int listen_fd;        /* bound, listening, O_NONBLOCK; owned by the caller */
+  int stop_fd;          /* becomes readable (a byte or EOF) when serving must end */
+  uint64_t concurrency; /* C: the workers of a pool; 0 = one execution unit per connection */
+  uint64_t max_conns;   /* open connections at most; one beyond is accepted and closed */
+  int64_t idle_ms;      /* a connection without a request for this long is closed */
+  size_t stack_size;    /* green threads; 0 = the model's default */
+} cb_serve_spec;
+
+/* What a server did, summed over its connections. */
+typedef struct cb_serve_totals {
+  cb_serve_counts counts;
+  uint64_t accepted;    /* connections accepted */
+  uint64_t refused;     /* accepted beyond max_conns and closed at once */
+  uint64_t closed_idle; /* closed by the server after idle_ms */
+  uint64_t peak_open;   /* connections open at once at most */
+} cb_serve_totals;
+
 #define CB_MAX_EXTRA 6
 
 typedef struct cb_run_report {
@@ -44,6 +66,8 @@ typedef struct cb_run_report {
   long child_max_rss_kb;   /* largest child peak RSS */
   long child_rss_sum_kb;   /* sum of child peak RSS */
   long child_ctx_voluntary, child_ctx_involuntary;
+
+  cb_serve_totals serve;   /* server cells: what the server did */
 
   char error[256];         /* first failure, one line; empty when none */
   int error_claimed;       /* set atomically by cb_report_error */
@@ -74,6 +98,18 @@ typedef struct cb_model {
   int (*pingpong)(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report);
   int (*spawn_tree)(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout,
                     uint64_t *sum, cb_run_report *report);
+
+  /* Server workloads; NULL where the model has none. Runs in the cell's server
+   * process: serves until spec->stop_fd is readable, then stops accepting, closes
+   * the connections still open, waits for its execution units and returns 0 within a
+   * few seconds; fills report->serve, created, created_kind, concurrency (the
+   * connections it can serve at once: 1 for sync, C for a pool, max_conns
+   * otherwise) and, for forked workers, the child_* usage. A negative errno when it
+   * gave out (report->error set), -ENOTSUP when it has no version of the workload. */
+  int (*serve)(const cb_serve_spec *spec, cb_run_report *report);
+  /* 1: not one of the five models but a reference a result is read against (nginx);
+   * it serves only, and its rows are marked so. */
+  int reference;
 } cb_model;
 
 const cb_model *cb_model_find(const char *name);

@@ -31,6 +31,7 @@ const char *cb_kind_name(cb_kind kind) {
     case CB_KIND_IO: return "io";
     case CB_KIND_MIXED: return "mixed";
     case CB_KIND_COORD: return "coord";
+    case CB_KIND_SERVER: return "server";
   }
   return "?";
 }

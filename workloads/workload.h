@@ -12,7 +12,9 @@
 #define CB_MAX_PARAMS 8
 #define CB_ERR_LEN 160
 
-typedef enum { CB_KIND_CPU, CB_KIND_IO, CB_KIND_MIXED, CB_KIND_COORD } cb_kind;
+/* server: the model is the server and bin/loadgen the client (docs/DESIGN.md
+ * "Servers"); tasks are the generator's connections. */
+typedef enum { CB_KIND_CPU, CB_KIND_IO, CB_KIND_MIXED, CB_KIND_COORD, CB_KIND_SERVER } cb_kind;
 
 /* An integer parameter in [min, max], or, when choices is set, one of the named
  * choices (a NULL-terminated list; the value is the chosen index, min/max ignored). */
@@ -36,7 +38,25 @@ typedef struct cb_job_env {
   void *prepared;         /* workload-owned state made by prepare(), read-only in jobs */
 } cb_job_env;
 
-struct cb_async_job; /* the async-world coroutine, defined by the loop runtime */
+struct cb_async_job;  /* the async-world coroutine, defined by the loop runtime */
+struct cb_async_conn; /* the async-world connection handler (runtimes/loop/model.h) */
+
+/* What served connections did (server workloads); a model sums its connections'. */
+typedef struct cb_serve_counts {
+  uint64_t requests;     /* requests answered (echo: whole messages of `bytes` echoed) */
+  uint64_t bad_requests; /* malformed requests, answered 400 and closed */
+  uint64_t bytes_in, bytes_out;
+} cb_serve_counts;
+
+/* A reply that is the same static body for every request (what nginx can serve). */
+typedef struct cb_static_reply {
+  uint64_t seed;  /* body bytes: cb_body_fill(seed, 0, ., bytes) (workloads/body.h) */
+  uint64_t bytes;
+  const char *path; /* the request target the generator sends, e.g. "/?bytes=1024&seed=1" */
+} cb_static_reply;
+
+#define CB_LOADGEN_ARGS_MAX 16 /* loadgen_args writes at most this many argv entries */
+#define CB_LOADGEN_ARG_LEN 256
 struct cb_model;
 struct cb_run_spec;
 struct cb_run_report;
@@ -73,6 +93,26 @@ typedef struct cb_workload {
    * -ERANGE (from the model, before any work) when the parameters are beyond it. */
   int (*run_custom)(const struct cb_model *model, const struct cb_run_spec *spec,
                     struct cb_run_report *report);
+
+  /* Server workloads (kind CB_KIND_SERVER; job and expected are NULL): the model
+   * accepts connections and serves each one, bin/loadgen is the client and checks
+   * every reply byte for byte.
+   * Sync world (sync, threads, procs, green): serves one accepted connection, a
+   * blocking socket, until the peer closes it (0), a malformed request (answered 400
+   * and closed: -EPROTO), idle_ms without a request (-ETIMEDOUT) or an error (negative
+   * errno). Adds what it did to *counts. The caller closes fd. Safe to call
+   * concurrently. */
+  int (*serve_conn)(const cb_job_env *env, int fd, int64_t idle_ms, cb_serve_counts *counts);
+  /* Async world: the loop's connection handler (NULL: the loop has no version). */
+  const struct cb_async_conn *serve_async;
+  /* The generator's arguments that describe the traffic and how to check it
+   * (--proto, --bytes, --path, --seed; tools/loadgen/README.md): fills argv[0..n) with
+   * strings held in bufs and returns n <= CB_LOADGEN_ARGS_MAX. */
+  int (*loadgen_args)(const cb_job_env *env, char *argv[CB_LOADGEN_ARGS_MAX],
+                      char bufs[CB_LOADGEN_ARGS_MAX][CB_LOADGEN_ARG_LEN]);
+  /* Optional: 0 with *out filled when every reply for these parameters is one static
+   * body (a static file server can serve the cell), -ENOTSUP otherwise. */
+  int (*static_reply)(const cb_job_env *env, cb_static_reply *out);
 } cb_workload;
 
 /* Registry (workloads/registry.c). */
