@@ -88,3 +88,17 @@ void cb_scripts_dir(char *out, size_t cap) {
   }
   snprintf(out, cap, "%s/../scripts", dir);
 }
+
+int cb_program_path(const char *name, const char *env_name, char *out, size_t cap) {
+  const char *env = getenv(env_name);
+  if (env && *env) {
+    snprintf(out, cap, "%s", env);
+    return 0;
+  }
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return -errno;
+  self[n] = '\0';
+  snprintf(out, cap, "%s/%s", dirname(self), name);
+  return 0;
+}

@@ -20,6 +20,10 @@ int cb_usage_error(const char *prog, const char *fmt, ...) __attribute__((format
 #define CB_FD_LIMIT_WANTED 262144
 void cb_raise_fd_limit(void);
 
+/* The path of one of the project's programs (delayd, loadgen): $ENV_NAME when set
+ * and not empty, else NAME next to this executable. 0 or negative errno. */
+int cb_program_path(const char *name, const char *env_name, char *out, size_t cap);
+
 /* The scripts folder: $CONCBENCH_SCRIPTS, else the scripts/ of the tree this
  * executable was built in (bin/.. or build/VARIANT/bin/../../..). */
 void cb_scripts_dir(char *out, size_t cap);

@@ -1,8 +1,10 @@
-/* job.c — the pieces every model shares: running one job into its record, and
- * recording errors and per-operation figures in the report. */
+/* job.c — the pieces every model shares: running one job into its record,
+ * recording errors and per-operation figures in the report, and a server's
+ * readiness. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtimes/runtime.h"
 #include "common/check.h"
@@ -42,4 +44,9 @@ void cb_job_execute(const cb_run_spec *spec, uint64_t i, cb_job_record *rec,
   rec->status = rc;
   rec->done = 1;
   if (rc != 0) cb_report_error(report, "job %llu: %s", (unsigned long long)i, err[0] ? err : strerror(-rc));
+}
+
+void cb_serve_ready(const cb_serve_spec *spec) {
+  char one = 1;
+  if (spec->ready_fd >= 0 && write(spec->ready_fd, &one, 1) != 1) return; /* the cell is gone: nothing to tell */
 }

@@ -41,7 +41,12 @@ typedef struct cb_serve_spec {
   uint64_t max_conns;   /* open connections at most; one beyond is accepted and closed */
   int64_t idle_ms;      /* a connection without a request for this long is closed */
   size_t stack_size;    /* green threads; 0 = the model's default */
+  int ready_fd;         /* -1, or where cb_serve_ready tells the cell the model serves */
 } cb_serve_spec;
+
+/* Called by a server model once it accepts connections (after its setup: workers
+ * forked, nginx started): the cell starts the load generator only then. */
+void cb_serve_ready(const cb_serve_spec *spec);
 
 /* What a server did, summed over its connections. */
 typedef struct cb_serve_totals {

@@ -110,12 +110,13 @@ Test(record, doc_class_table_is_the_list) {
   }
 }
 
-/* A record as cell.c writes it for a verified run (failed = 0) or a failed one. */
-static json_t *listed_record(int failed) {
+/* A record as cell.c writes it, what = CB_RECORD_* flags (failed, server). */
+static json_t *listed_record(unsigned what) {
   json_t *o = json_object();
   for (int k = 0; k < CB_NKEYS; k++) {
     const cb_run_key_def *d = &cb_run_keys[k];
-    if (strcmp(d->present, "failed") == 0 && !failed) continue;
+    if (strcmp(d->present, "failed") == 0 && !(what & CB_RECORD_FAILED)) continue;
+    if (strcmp(d->present, "server") == 0 && !(what & CB_RECORD_SERVER)) continue;
     json_t *v = strncmp(d->type, "string", 6) == 0    ? json_string("x")
                 : strncmp(d->type, "integer", 7) == 0 ? json_integer(1)
                 : strncmp(d->type, "number", 6) == 0  ? json_real(0.5)
@@ -129,15 +130,21 @@ static json_t *listed_record(int failed) {
 Test(record, writer_check_refuses_what_the_list_does_not_say) {
   char why[160];
   const char *extra[] = {"ns_per_switch"};
-  for (int failed = 0; failed <= 1; failed++) {
-    json_t *o = listed_record(failed);
-    cr_expect_eq(cb_run_record_check(o, failed, NULL, 0, why, sizeof why), 0, "as listed: %s", why);
+  for (unsigned what = 0; what <= (CB_RECORD_FAILED | CB_RECORD_SERVER); what++) {
+    json_t *o = listed_record(what);
+    cr_expect_eq(cb_run_record_check(o, what, NULL, 0, why, sizeof why), 0, "as listed (%u): %s", what, why);
     json_object_set_new(o, "ns_per_switch", json_real(12.5));
-    cr_expect_eq(cb_run_record_check(o, failed, extra, 1, why, sizeof why), 0, "with a figure: %s", why);
-    cr_expect_neq(cb_run_record_check(o, failed, NULL, 0, why, sizeof why), 0, "a key nobody listed passed");
+    cr_expect_eq(cb_run_record_check(o, what, extra, 1, why, sizeof why), 0, "with a figure: %s", why);
+    cr_expect_neq(cb_run_record_check(o, what, NULL, 0, why, sizeof why), 0, "a key nobody listed passed");
     json_decref(o);
   }
-  json_t *o = listed_record(0);
+  /* A server's keys belong to server cells only, and a server cell has them all. */
+  json_t *o = listed_record(CB_RECORD_SERVER);
+  cr_expect_neq(cb_run_record_check(o, 0, NULL, 0, why, sizeof why), 0, "server keys in a client cell passed");
+  json_object_del(o, "req_per_s");
+  cr_expect_neq(cb_run_record_check(o, CB_RECORD_SERVER, NULL, 0, why, sizeof why), 0, "a server cell without req_per_s passed");
+  json_decref(o);
+  o = listed_record(0);
   json_object_set_new(o, "failed_after_s", json_real(1));
   cr_expect_neq(cb_run_record_check(o, 0, NULL, 0, why, sizeof why), 0, "failed_after_s in a verified run");
   json_decref(o);

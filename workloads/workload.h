@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CB_MAX_PARAMS 8
+#define CB_MAX_PARAMS 12
 #define CB_ERR_LEN 160
 
 /* server: the model is the server and bin/loadgen the client (docs/DESIGN.md

@@ -230,7 +230,7 @@ int cb_cell_run(const cb_cell *cell) {
   set(o, CB_KEY_error, report.error[0] ? json_string(report.error) : json_null());
   set(o, CB_KEY_error_class, json_string(cb_class_name(cls)));
   char why[160];
-  if (cb_run_record_check(o, !ok, extra, report.nextra, why, sizeof why) != 0) {
+  if (cb_run_record_check(o, ok ? 0 : CB_RECORD_FAILED, extra, report.nextra, why, sizeof why) != 0) {
     fprintf(stderr, "concbench run: the record disagrees with record.h: %s\n", why);
     CB_CHECK(!"run record as listed in harness/run/record.h");
   }

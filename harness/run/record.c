@@ -44,11 +44,13 @@ static int type_ok(json_t *v, const char *type) {
          (strncmp(type, "object", n) == 0 && json_is_object(v));
 }
 
-int cb_run_record_check(json_t *o, int failed, const char *const *extra, int nextra, char *why, size_t cap) {
+int cb_run_record_check(json_t *o, unsigned what, const char *const *extra, int nextra, char *why, size_t cap) {
   for (int k = 0; k < CB_NKEYS; k++) {
     const cb_run_key_def *d = &cb_run_keys[k];
     json_t *v = json_object_get(o, d->key);
-    int want = strcmp(d->present, "always") == 0 || failed;
+    int want = strcmp(d->present, "always") == 0 ||
+               (strcmp(d->present, "failed") == 0 && (what & CB_RECORD_FAILED)) ||
+               (strcmp(d->present, "server") == 0 && (what & CB_RECORD_SERVER));
     if (!want != !v) {
       snprintf(why, cap, "key %s is %s, listed as present %s", d->key, v ? "there" : "missing", d->present);
       return -1;
@@ -97,8 +99,10 @@ void cb_run_record_help(FILE *f) {
   fprintf(f, "keys of the JSON object (docs/run-record.md); keys beyond these are the model's\n"
              "per-operation figures, such as ns_per_switch:\n");
   for (int k = 0; k < CB_NKEYS; k++)
-    fprintf(f, "  %-18s %-15s %s%s\n", cb_run_keys[k].key, cb_run_keys[k].type, cb_run_keys[k].meaning,
-            strcmp(cb_run_keys[k].present, "always") == 0 ? "" : " (only when the run did not verify)");
+    fprintf(f, "  %-22s %-15s %s%s\n", cb_run_keys[k].key, cb_run_keys[k].type, cb_run_keys[k].meaning,
+            strcmp(cb_run_keys[k].present, "failed") == 0   ? " (only when the run did not verify)"
+            : strcmp(cb_run_keys[k].present, "server") == 0 ? " (only for a server workload)"
+                                                            : "");
   fprintf(f, "error_class, with the exit code it goes with:\n");
   for (int c = 0; c < CB_NCLASSES; c++)
     if (cb_classes[c].exit >= 0 && c != CB_CLASS_USAGE) /* a usage error prints no JSON */

@@ -14,34 +14,46 @@
 #include "common/exit_codes.h"
 
 /* X(key, type, present, meaning). type is the JSON type ("number or null": null when
- * the run did not verify); present is "always" or "failed" (only in a run that did
- * not verify). Keys beyond these are a model's per-operation figures (numbers,
+ * the run did not verify); present is "always", "failed" (only in a run that did not
+ * verify) or "server" (only in a cell of a server workload, whose jobs are the load
+ * generator's requests and whose tasks are its connections: docs/DESIGN.md
+ * "Servers"). Keys beyond these are a model's per-operation figures (numbers,
  * cb_report_extra), null when the run did not verify. */
 #define CB_RUN_KEYS(X)                                                                                                \
   X(model, "string", "always", "the model that ran the cell")                                                         \
   X(workload, "string", "always", "the workload")                                                                     \
-  X(kind, "string", "always", "the workload's kind: cpu, io, mixed or coord")                                         \
-  X(tasks, "integer", "always", "N, the jobs run")                                                                    \
-  X(concurrency, "integer", "always", "what the model ran with: jobs in flight at most (1 for sync)")                 \
+  X(kind, "string", "always", "the workload's kind: cpu, io, mixed, coord or server")                                 \
+  X(tasks, "integer", "always", "N, the jobs run (server: the generator's connections)")                              \
+  X(concurrency, "integer", "always", "what the model ran with: jobs in flight at most (1 for sync; server: connections it serves at once)") \
   X(params, "object", "always", "every workload parameter, defaults included")                                        \
-  X(wall_s, "number or null", "always", "the job phase, s; null unless the run verified")                             \
+  X(wall_s, "number or null", "always", "the job phase, s (server: the generator's measurement window); null unless the run verified") \
   X(failed_after_s, "number", "failed", "how long the job phase ran before it failed, s")                             \
-  X(last_start_s, "number or null", "always", "from the start of the job phase until the last job began, s; null unless the run verified") \
-  X(user_s, "number", "always", "user CPU of the job phase, forked children included, s")                             \
-  X(sys_s, "number", "always", "system CPU of the job phase, forked children included, s")                            \
-  X(max_rss_kb, "integer", "always", "peak RSS of the largest process, KiB")                                          \
-  X(tree_rss_kb, "integer", "always", "peak RSS summed over the process and its children, KiB")                       \
+  X(last_start_s, "number or null", "always", "from the start of the job phase until the last job began, s; null unless the run verified (always null for a server)") \
+  X(user_s, "number", "always", "user CPU of the job phase, forked children included, s (server: the server's processes)") \
+  X(sys_s, "number", "always", "system CPU of the job phase, forked children included, s (server: the server's processes)") \
+  X(max_rss_kb, "integer", "always", "peak RSS of the largest process, KiB (server: of the server's)")                \
+  X(tree_rss_kb, "integer", "always", "peak RSS summed over the process and its children, KiB (server: the server's)") \
   X(ctx_voluntary, "integer", "always", "voluntary context switches of the job phase, children included")             \
   X(ctx_involuntary, "integer", "always", "involuntary context switches of the job phase, children included")         \
   X(created, "integer", "always", "execution units the model created")                                                \
   X(created_kind, "string", "always", "what they were: threads, processes, green threads, tasks")                     \
-  X(jobs_ok, "integer", "always", "jobs that completed and reported success")                                         \
-  X(jobs_failed, "integer", "always", "jobs that did not complete or reported an error")                              \
-  X(jobs_wrong, "integer", "always", "jobs that succeeded with a result other than the expected one")                 \
-  X(latency_ms, "object", "always", "p50, p90, p99 and max of the completed jobs' durations, ms ({} if none)")        \
-  X(checksum, "string", "always", "16 hex digits: the sum of every job's result folded with its index")               \
+  X(jobs_ok, "integer", "always", "jobs that completed and reported success (server: replies checked correct)")       \
+  X(jobs_failed, "integer", "always", "jobs that did not complete or reported an error (server: errors, timeouts and requests never sent)") \
+  X(jobs_wrong, "integer", "always", "jobs that succeeded with a result other than the expected one (server: replies with wrong bytes)") \
+  X(latency_ms, "object", "always", "p50, p90, p99 and max of the completed jobs' durations, ms ({} if none; server: of the requests, p999 too, from the intended send time in open loop)") \
+  X(checksum, "string", "always", "16 hex digits: the sum of every job's result folded with its index (server: the generator's, over every reply)") \
   X(expected_checksum, "string", "always", "the same over the workload's expected results")                           \
-  X(verified, "boolean", "always", "every job succeeded with its expected result")                                    \
+  X(mode, "string", "server", "closed (each connection sends when its reply is in) or open (a fixed offered rate)")   \
+  X(rate, "number or null", "server", "the offered rate, requests/s (null in closed loop)")                           \
+  X(req_per_s, "number or null", "server", "replies checked correct per second of the window; null unless the run verified") \
+  X(latency_uncorrected_ms, "object", "server", "latency_ms measured from the actual send (differs in open loop: coordinated omission)") \
+  X(timeouts, "integer", "server", "requests without their reply within the generator's timeout")                     \
+  X(generator_cpu, "number", "server", "the generator's CPU over the window, in cores (1 = one full core)")            \
+  X(generator_bound, "boolean", "server", "generator_cpu > 0.9: the figure is the generator's limit, not the server's") \
+  X(server_cpus, "string", "server", "the CPUs the server ran on (e.g. 0 or 0-2)")                                     \
+  X(generator_cpus, "string", "server", "the CPUs the generator ran on")                                              \
+  X(served, "object", "server", "the server's own count: accepted, refused, closed_idle, peak_open, requests, bad_requests") \
+  X(verified, "boolean", "always", "every job succeeded with its expected result (server: and the server answered every request the generator checked)") \
   X(error, "string or null", "always", "the first failure, one line; null when none")                                 \
   X(error_class, "string", "always", "how the run ended: ok, job_failed, wrong_result or resource_limit")
 
@@ -65,11 +77,14 @@ int cb_run_key_find(const char *key);
 /* Sets key k of the run record o: the writer names keys only through the list. */
 void cb_run_record_set(json_t *o, cb_run_key k, json_t *value);
 
+/* What a record is, for cb_run_record_check: a run that did not verify, a server cell. */
+#define CB_RECORD_FAILED 1u
+#define CB_RECORD_SERVER 2u
+
 /* Checks a run record against the list: every key present as listed and of its
  * type, and nothing else but the nextra per-operation figures in extra[] (numbers or
- * null). failed: the run did not verify. 0, or -1 with the first disagreement in
- * why. */
-int cb_run_record_check(json_t *o, int failed, const char *const *extra, int nextra, char *why, size_t cap);
+ * null). what: CB_RECORD_* flags. 0, or -1 with the first disagreement in why. */
+int cb_run_record_check(json_t *o, unsigned what, const char *const *extra, int nextra, char *why, size_t cap);
 
 typedef struct cb_exit_def {
   int code;

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
@@ -19,25 +18,11 @@
 #include "harness/run/server_child.h"
 #include "common/util.h"
 
-static int delayd_path(char *out, size_t cap) {
-  const char *env = getenv("CONCBENCH_DELAYD");
-  if (env && *env) {
-    snprintf(out, cap, "%s", env);
-    return 0;
-  }
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return -errno;
-  self[n] = '\0';
-  snprintf(out, cap, "%s/delayd", dirname(self));
-  return 0;
-}
-
 int cb_server_start(cb_server *s, char *err, size_t errlen) {
   char path[PATH_MAX + 16];
   int fds[2];
   s->pid = 0;
-  if (delayd_path(path, sizeof path) != 0 || access(path, X_OK) != 0) {
+  if (cb_program_path("delayd", "CONCBENCH_DELAYD", path, sizeof path) != 0 || access(path, X_OK) != 0) {
     snprintf(err, errlen, "cannot find the delayd binary (%s); build it with make", path);
     return -ENOENT;
   }
