@@ -1,5 +1,6 @@
 /* cell.c — runs one cell: prepares the workload (and delayd when it needs one),
- * times the model's job phase, verifies every job, prints one JSON object. */
+ * times the model's job phase, verifies every job, prints one JSON object. A
+ * server workload's cell continues in serve_cell.c. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -11,12 +12,11 @@
 #include <unistd.h>
 
 #include "harness/run/cell.h"
+#include "harness/run/cell_int.h"
 #include "common/check.h"
 #include "common/child.h"
 #include "harness/run/server_child.h"
 #include "common/util.h"
-
-static double tv_s(struct timeval t) { return (double)t.tv_sec + t.tv_usec / 1e6; }
 
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -54,21 +54,6 @@ static double last_start_s(const cb_job_record *jobs, uint64_t n, int64_t t0) {
   return (double)(last - t0) / 1e9;
 }
 
-static json_t *params_json(const cb_workload *w, const cb_params *p) {
-  json_t *o = json_object();
-  for (int k = 0; k < w->nparams; k++)
-    json_object_set_new(o, w->params[k].name, w->params[k].choices
-                                                   ? json_string(w->params[k].choices[p->v[k]])
-                                                   : json_integer(p->v[k]));
-  return o;
-}
-
-static json_t *hex64(uint64_t x) {
-  char b[24];
-  snprintf(b, sizeof b, "%016" PRIx64, x);
-  return json_string(b);
-}
-
 /* A job that failed for want of descriptors, memory or processes means the model
  * gave out at this size, not that it computed a wrong answer. */
 static int jobs_hit_resource_limit(const cb_job_record *jobs, uint64_t n) {
@@ -82,58 +67,12 @@ static int jobs_hit_resource_limit(const cb_job_record *jobs, uint64_t n) {
 /* Keys reach the record only through the list of record.h. */
 static void set(json_t *o, cb_run_key k, json_t *value) { cb_run_record_set(o, k, value); }
 
-static void emit(const cb_cell *cell, json_t *o) {
-  char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
-  CB_CHECK(line != NULL);
-  printf("%s\n", line);
-  fflush(stdout);
-  if (cell->out && (fprintf(cell->out, "%s\n", line) < 0 || fclose(cell->out) != 0))
-    fprintf(stderr, "concbench run: --out: cannot append to %s: %s\n", cell->out_path, strerror(errno));
-  free(line);
-}
-
-/* The process the cell runs in: forked workers inherit the handler below, and only
- * this one speaks. */
-static pid_t run_pid;
-
-/* SIGINT, SIGTERM or SIGHUP: a model's run cannot be interrupted cooperatively, so
- * end here (async-signal-safe calls only). Every child process (delayd, forked
- * workers) asked for SIGKILL at its parent's death (common/child.h), so the kernel
- * ends them as this process exits, as it would after a SIGKILL. */
-static void on_stop_signal(int sig) {
-  if (getpid() == run_pid) {
-    const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
-    const char *part[] = {"concbench run: stopped by ", name, " before the run ended: no record\n"};
-    for (int k = 0; k < 3; k++)
-      if (write(STDERR_FILENO, part[k], strlen(part[k])) < 0) break;
-  }
-  _exit(CB_EXIT_INTERRUPTED);
-}
-
-/* Catches the signals that ask a run to stop (one ignored by whoever started us, as
- * nohup does, stays ignored). Under a bench (CB_ENV_UNDER_BENCH) a run that does not
- * lead its process group was started by hyperfine, which leads the group the bench
- * made for the cell: it asks to die with hyperfine (hyperfine dies with the bench),
- * and ends now if hyperfine is already gone. */
-static void guard_process(void) {
-  run_pid = getpid();
-  struct sigaction sa = {.sa_handler = on_stop_signal}, old;
-  sigfillset(&sa.sa_mask);
-  const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-  for (int k = 0; k < 3; k++)
-    if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(sigs[k], &sa, NULL);
-  if (getenv(CB_ENV_UNDER_BENCH) && getpgrp() != run_pid && cb_die_with_parent(getpgrp()) != 0) {
-    fprintf(stderr, "concbench run: hyperfine, which started this run, is gone\n");
-    _exit(CB_EXIT_INTERRUPTED);
-  }
-}
-
 int cb_cell_run(const cb_cell *cell) {
   const cb_workload *w = cell->workload;
   char err[CB_ERR_LEN + 128] = "";
   cb_server server = {0};
   cb_job_env env = {.workload = w, .params = &cell->params};
-  guard_process();
+  cb__cell_guard();
   cb_raise_fd_limit();
   if (w->needs_server) {
     int rc = cell->server ? cb_server_use(&server, cell->server, err, sizeof err)
@@ -149,6 +88,13 @@ int cb_cell_run(const cb_cell *cell) {
     fprintf(stderr, "concbench run: workload %s: %s\n", w->name, err);
     cb_server_stop(&server);
     return CB_EXIT_USAGE;
+  }
+
+  if (w->kind == CB_KIND_SERVER) {
+    int code = cb__serve_cell_run(cell, &env);
+    cb_server_stop(&server);
+    if (w->release) w->release(&env);
+    return code;
   }
 
   cb_run_spec spec = {.workload = w, .env = &env, .tasks = cell->tasks,
@@ -202,13 +148,13 @@ int cb_cell_run(const cb_cell *cell) {
   set(o, CB_KEY_kind, json_string(cb_kind_name(w->kind)));
   set(o, CB_KEY_tasks, json_integer((json_int_t)cell->tasks));
   set(o, CB_KEY_concurrency, json_integer((json_int_t)report.concurrency));
-  set(o, CB_KEY_params, params_json(w, &cell->params));
+  set(o, CB_KEY_params, cb__params_json(w, &cell->params));
   /* A run that did not verify prints no speed: only how long it took to fail. */
   set(o, CB_KEY_wall_s, ok ? json_real((t1 - t0) / 1e9) : json_null());
   if (!ok) set(o, CB_KEY_failed_after_s, json_real((t1 - t0) / 1e9));
   set(o, CB_KEY_last_start_s, ok ? json_real(last_start_s(report.jobs, cell->tasks, t0)) : json_null());
-  set(o, CB_KEY_user_s, json_real(tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime) + report.child_user_s));
-  set(o, CB_KEY_sys_s, json_real(tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime) + report.child_sys_s));
+  set(o, CB_KEY_user_s, json_real(cb__tv_s(ru1.ru_utime) - cb__tv_s(ru0.ru_utime) + report.child_user_s));
+  set(o, CB_KEY_sys_s, json_real(cb__tv_s(ru1.ru_stime) - cb__tv_s(ru0.ru_stime) + report.child_sys_s));
   set(o, CB_KEY_max_rss_kb, json_integer(self_rss > report.child_max_rss_kb ? self_rss : report.child_max_rss_kb));
   set(o, CB_KEY_tree_rss_kb, json_integer(self_rss + report.child_rss_sum_kb));
   set(o, CB_KEY_ctx_voluntary, json_integer(ru1.ru_nvcsw - ru0.ru_nvcsw + report.child_ctx_voluntary));
@@ -219,8 +165,8 @@ int cb_cell_run(const cb_cell *cell) {
   set(o, CB_KEY_jobs_failed, json_integer((json_int_t)v.failed));
   set(o, CB_KEY_jobs_wrong, json_integer((json_int_t)v.wrong));
   set(o, CB_KEY_latency_ms, latency_json(report.jobs, cell->tasks));
-  set(o, CB_KEY_checksum, hex64(v.checksum));
-  set(o, CB_KEY_expected_checksum, hex64(v.expected_checksum));
+  set(o, CB_KEY_checksum, cb__hex64(v.checksum));
+  set(o, CB_KEY_expected_checksum, cb__hex64(v.expected_checksum));
   set(o, CB_KEY_verified, json_boolean(v.verified));
   const char *extra[CB_MAX_EXTRA];
   for (int k = 0; k < report.nextra; k++) {
@@ -234,7 +180,7 @@ int cb_cell_run(const cb_cell *cell) {
     fprintf(stderr, "concbench run: the record disagrees with record.h: %s\n", why);
     CB_CHECK(!"run record as listed in harness/run/record.h");
   }
-  emit(cell, o);
+  cb__cell_emit(cell, o);
   json_decref(o);
   if (report.error[0]) fprintf(stderr, "concbench run: %s\n", report.error);
   free(report.jobs);

@@ -1,0 +1,110 @@
+/* loadgen_child.c — see loadgen_child.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/child.h"
+#include "common/clock.h"
+#include "common/util.h"
+#include "harness/run/loadgen_child.h"
+
+#define MAX_ARGS 64
+
+int cb_loadgen_start(cb_loadgen *lg, char *const args[], const cpu_set_t *cpus, char *err, size_t errlen) {
+  memset(lg, 0, sizeof *lg);
+  lg->out_fd = -1;
+  char path[PATH_MAX + 16];
+  if (cb_program_path("loadgen", "CONCBENCH_LOADGEN", path, sizeof path) != 0 || access(path, X_OK) != 0) {
+    snprintf(err, errlen, "cannot find the loadgen binary (%s); build it with make", path);
+    return -ENOENT;
+  }
+  char *argv[MAX_ARGS + 2];
+  int n = 0;
+  argv[n++] = path;
+  for (int k = 0; args[k]; k++) {
+    if (n > MAX_ARGS) {
+      snprintf(err, errlen, "too many loadgen arguments");
+      return -E2BIG;
+    }
+    argv[n++] = args[k];
+  }
+  argv[n] = NULL;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    return -errno;
+  }
+  pid_t parent = getpid();
+  lg->start_ns = cb_now_ns();
+  lg->pid = fork();
+  if (lg->pid == 0) { /* the child: only async-signal-safe calls until exec */
+    if (cb_die_with_parent(parent) != 0) _exit(127);
+    if (cpus) sched_setaffinity(0, sizeof *cpus, cpus);
+    if (dup2(fds[1], STDOUT_FILENO) < 0) _exit(127);
+    execv(path, argv);
+    _exit(127);
+  }
+  int e = errno;
+  close(fds[1]);
+  if (lg->pid < 0) {
+    close(fds[0]);
+    lg->pid = 0;
+    snprintf(err, errlen, "cannot start %s: %s", path, strerror(e));
+    return -e;
+  }
+  lg->out_fd = fds[0];
+  return 0;
+}
+
+void cb_loadgen_wait(cb_loadgen *lg, double limit_s) {
+  int64_t deadline = lg->start_ns + (int64_t)(limit_s * 1e9);
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(lg->pid, &status, WNOHANG);
+    if (r == lg->pid || (r < 0 && errno != EINTR)) break;
+    if (r == 0 && cb_now_ns() > deadline) {
+      kill(lg->pid, SIGKILL);
+      while (waitpid(lg->pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  lg->ran_s = (double)(cb_now_ns() - lg->start_ns) / 1e9;
+  lg->exited = WIFEXITED(status);
+  lg->code = lg->exited ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+  lg->pid = 0;
+  /* Its record is one line of a few KiB; it ended, so the pipe holds all of it. */
+  char buf[16384];
+  size_t have = 0;
+  ssize_t got;
+  while (have < sizeof buf - 1 && (got = read(lg->out_fd, buf + have, sizeof buf - 1 - have)) != 0) {
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) break;
+    have += (size_t)got;
+  }
+  buf[have] = '\0';
+  close(lg->out_fd);
+  lg->out_fd = -1;
+  json_t *o = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+  lg->result = json_is_object(o) ? o : NULL;
+  if (!lg->result) json_decref(o);
+}
+
+void cb_loadgen_free(cb_loadgen *lg) {
+  if (lg->pid > 0) {
+    kill(lg->pid, SIGKILL);
+    waitpid(lg->pid, NULL, 0);
+  }
+  if (lg->out_fd >= 0) close(lg->out_fd);
+  json_decref(lg->result);
+  memset(lg, 0, sizeof *lg);
+}
