@@ -1,4 +1,5 @@
-/* delayd_request.c — libFuzzer target for delayd's request reader (request.h).
+/* delayd_request.c — libFuzzer target for the shared request reader
+ * (common/http_request.h) as delayd uses it (servers/delayd/request.h).
  *
  * The input is a byte stream a client sends; the first byte picks how it is cut
  * into reads. It is fed twice, in those pieces and in pieces as large as the
@@ -21,22 +22,23 @@
 /* Feeds data in pieces of at most `piece` bytes (0: as many as fit) and records
  * each answer (1 per request with its values folded in, or the error status). */
 static size_t feed(const uint8_t *data, size_t size, size_t piece, uint64_t *answers) {
-  static cb__dreq q;
+  static cb_http_reader q;
   size_t n_ans = 0, off = 0;
-  cb__dreq_init(&q);
+  cb_http_reader_init(&q);
   while (off < size) {
-    size_t room = sizeof q.buf - q.len, n = size - off;
+    size_t room, n = size - off;
+    char *at = cb_http_reader_room(&q, &room);
     CB_CHECK(room > 0);
     if (n > room) n = room;
     if (piece && n > piece) n = piece;
-    memcpy(q.buf + q.len, data + off, n);
-    q.len += n;
+    memcpy(at, data + off, n);
+    cb_http_reader_wrote(&q, n);
     off += n;
     for (;;) {
       cb__dreq_request r;
       int rc = cb__dreq_next(&q, &r);
       if (rc == 0) {
-        CB_CHECK(q.len < sizeof q.buf);
+        CB_CHECK(cb_http_reader_pending(&q) < sizeof q.buf);
         break;
       }
       if (rc == 1) {

@@ -79,7 +79,7 @@ typedef struct conn {
   uint64_t due_ns;  /* uv_hrtime at which the delayed response may go out */
   char *out;        /* response buffer, out_cap <= OUT_MAX bytes, reused */
   size_t out_cap;
-  cb__dreq rq;      /* the request reader and its buffer */
+  cb_http_reader rq; /* the request reader and its buffer */
 } conn;
 
 int cb_is_loopback_host(const char *host) {
@@ -143,7 +143,9 @@ static void on_spin_check(uv_check_t *h) {
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   conn *c = h->data;
-  *b = uv_buf_init(c->rq.buf + c->rq.len, (unsigned)(sizeof c->rq.buf - c->rq.len));
+  size_t room;
+  char *at = cb_http_reader_room(&c->rq, &room);
+  *b = uv_buf_init(at, (unsigned)room);
 }
 
 static void stop_reading(conn *c) {
@@ -153,7 +155,7 @@ static void stop_reading(conn *c) {
 
 /* Reads on unless the buffer is full or the peer is done. */
 static void keep_reading(conn *c) {
-  if (c->reading || c->peer_done || c->rq.len == sizeof c->rq.buf) return;
+  if (c->reading || c->peer_done || cb_http_reader_pending(&c->rq) == sizeof c->rq.buf) return;
   CB_CHECK(uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0);
   c->reading = 1;
 }
@@ -200,7 +202,7 @@ static void on_shutdown(uv_shutdown_t *s, int status) {
     return;
   }
   c->draining = 1;
-  c->rq.len = 0;
+  cb_http_reader_init(&c->rq); /* what still comes is read into it and discarded */
   guard(c, G_LINGER);
   keep_reading(c);
 }
@@ -225,10 +227,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     conn_close(c);
     return;
   }
-  if (c->draining) return; /* discarded: rq.len stays 0 */
+  if (c->draining) return; /* discarded: never added to the reader */
   note_event(s->loop);
-  c->rq.len += (size_t)nread;
-  if (c->rq.len == sizeof c->rq.buf) stop_reading(c);
+  cb_http_reader_wrote(&c->rq, (size_t)nread);
+  if (cb_http_reader_pending(&c->rq) == sizeof c->rq.buf) stop_reading(c);
   serve_next(c);
 }
 
@@ -328,7 +330,7 @@ static void serve_next(conn *c) {
       conn_close(c);
       return;
     }
-    guard(c, c->rq.len == 0 ? G_IDLE : G_HEAD);
+    guard(c, cb_http_reader_pending(&c->rq) == 0 ? G_IDLE : G_HEAD);
     keep_reading(c);
     return;
   }
@@ -404,7 +406,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   uv_timer_init(listener->loop, &c->guard);
   c->tcp.data = c->timer.data = c->guard.data = c;
   c->open_handles = 3;
-  cb__dreq_init(&c->rq);
+  cb_http_reader_init(&c->rq);
   if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
     conn_close(c);
     return;
