@@ -102,6 +102,37 @@ static void load_figures(json_t *rec, cb_cell_summary *c) {
   free(sorted), free(jw), free(cpu), free(rss), free(ls);
 }
 
+static double median_of(double *v, size_t n) {
+  cb_stats s;
+  cb_stats_of(v, n, &s);
+  return s.median;
+}
+
+/* A server cell's figures: medians over its runs' records (harness/run/serve_cell.c). */
+static void load_server_figures(json_t *rec, cb_cell_summary *c) {
+  json_t *runs = json_object_get(rec, "runs");
+  size_t m = json_array_size(runs);
+  double *v[7];
+  for (int k = 0; k < 7; k++) CB_CHECK((v[k] = malloc((m ? m : 1) * sizeof(double))) != NULL);
+  for (size_t k = 0; k < m; k++) {
+    json_t *o = json_array_get(runs, k), *lat = json_object_get(o, "latency_ms");
+    v[0][k] = num(o, "req_per_s");
+    v[1][k] = num(lat, "p50"), v[2][k] = num(lat, "p99"), v[3][k] = num(lat, "p999"), v[4][k] = num(lat, "max");
+    v[5][k] = num(json_object_get(o, "latency_uncorrected_ms"), "p99");
+    v[6][k] = num(o, "generator_cpu");
+    c->srv.generator_bound |= json_is_true(json_object_get(o, "generator_bound"));
+  }
+  json_t *first = json_array_get(runs, 0);
+  c->srv.rate = num(first, "rate");
+  copy_str(c->srv.server_cpus, sizeof c->srv.server_cpus, first, "server_cpus");
+  copy_str(c->srv.generator_cpus, sizeof c->srv.generator_cpus, first, "generator_cpus");
+  cb_stats_of(v[0], m, &c->srv.req_per_s);
+  c->srv.p50_ms = median_of(v[1], m), c->srv.p99_ms = median_of(v[2], m), c->srv.p999_ms = median_of(v[3], m);
+  c->srv.max_ms = median_of(v[4], m), c->srv.p99_uncorrected_ms = median_of(v[5], m);
+  c->srv.generator_cpu = median_of(v[6], m);
+  for (int k = 0; k < 7; k++) free(v[k]);
+}
+
 static void load_record(json_t *rec, cb_cell_summary *c) {
   memset(c, 0, sizeof *c);
   copy_str(c->id, sizeof c->id, rec, "id");
@@ -123,7 +154,9 @@ static void load_record(json_t *rec, cb_cell_summary *c) {
   if (c->eff_concurrency <= 0) c->eff_concurrency = c->concurrency > 0 ? c->concurrency : c->tasks;
   c->created = json_integer_value(json_object_get(first, "created"));
   copy_str(c->created_kind, sizeof c->created_kind, first, "created_kind");
+  c->server = strcmp(c->kind, "server") == 0;
   if (c->verified) load_figures(rec, c);
+  if (c->verified && c->server) load_server_figures(rec, c);
 }
 
 int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b) {

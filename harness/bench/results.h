@@ -37,6 +37,16 @@ typedef struct cb_cell_summary {
   char created_kind[32];
   char per_op[160];          /* a model's own per-operation figures (cell JSON keys beyond
                                 the contract's, e.g. ns_per_switch), medians, "k=v ..." */
+  int server;                /* a server workload's cell: the figures below, not times */
+  struct {
+    double rate;             /* offered requests/s; 0: closed loop */
+    cb_stats req_per_s;      /* over the runs */
+    double p50_ms, p99_ms, p999_ms, max_ms; /* medians over the runs (corrected in open loop) */
+    double p99_uncorrected_ms;
+    double generator_cpu;    /* median, cores */
+    int generator_bound;     /* in any run */
+    char server_cpus[32], generator_cpus[32];
+  } srv;
 } cb_cell_summary;
 
 typedef struct cb_run_results {

@@ -1,9 +1,10 @@
 /* cmd_report.c — `concbench report [--skip-damaged] [RUN]`: from a bench run folder (default
  * results/latest) writes tables.md, report.html, summary.csv and the charts
- * (bars, scaling, memory, cores; PNG and SVG). */
+ * (bars, scaling, memory, cores, hockey; PNG and SVG). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,17 @@ static FILE *open_out(const char *dir, const char *name) {
   FILE *f = fopen(path, "w");
   if (!f) fprintf(stderr, "concbench report: cannot write %s: %s\n", path, strerror(errno));
   return f;
+}
+
+/* The cells of r that are (server = 1) or are not server cells, as a view: its
+ * cells array is its own, the cells in it are r's (free only view->cells). */
+static void view_of(const cb_run_results *r, int server, cb_run_results *view) {
+  *view = *r;
+  view->cells = calloc(r->ncells ? r->ncells : 1, sizeof *view->cells);
+  view->ncells = 0;
+  if (!view->cells) return;
+  for (size_t k = 0; k < r->ncells; k++)
+    if (r->cells[k].server == server) view->cells[view->ncells++] = r->cells[k];
 }
 
 int cb_cmd_report(int argc, char **argv) {
@@ -38,16 +50,25 @@ int cb_cmd_report(int argc, char **argv) {
   }
   cb_run_results r;
   if (cb_results_load(dir, flags, &r) != 0) return 2;
-  cb__chart charts[4];
+  cb_run_results clients, servers;
+  view_of(&r, 0, &clients);
+  view_of(&r, 1, &servers);
+  if (!clients.cells || !servers.cells) {
+    fprintf(stderr, "concbench report: out of memory\n");
+    return 1;
+  }
+  cb__chart charts[CB_REPORT_MAX_CHARTS];
   int ncharts = 0;
-  int rc = cb__report_charts(&r, dir, charts, &ncharts) == 0 ? 0 : 1;
+  int rc = cb__report_charts(&clients, &servers, dir, charts, &ncharts) == 0 ? 0 : 1;
   cb__doc doc = {.md = open_out(dir, "tables.md"), .html = open_out(dir, "report.html")};
   FILE *csv = open_out(dir, "summary.csv");
-  if (doc.md && doc.html && csv) cb__report_write(&r, &doc, csv, charts, ncharts);
+  if (doc.md && doc.html && csv) cb__report_write(&clients, &servers, &doc, csv, charts, ncharts);
   else rc = 1;
   if (doc.md) fclose(doc.md);
   if (doc.html) fclose(doc.html);
   if (csv) fclose(csv);
+  free(clients.cells);
+  free(servers.cells);
   cb_results_free(&r);
   if (rc == 0) printf("report: %s/tables.md, report.html, summary.csv and %d charts\n", dir, ncharts);
   return rc;

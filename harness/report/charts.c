@@ -35,7 +35,7 @@ typedef struct chart_names {
       status[sizeof ((cb_cell_summary *)0)->status];
 } chart_names;
 
-static void safe_word(char *out, const char *in, size_t cap) {
+void cb__safe_word(char *out, const char *in, size_t cap) {
   size_t k = 0;
   for (; in[k] && k + 1 < cap; k++) {
     char ch = in[k];
@@ -48,9 +48,9 @@ static void safe_word(char *out, const char *in, size_t cap) {
 
 static chart_names names_of(const cb_cell_summary *c) {
   chart_names n;
-  safe_word(n.workload, c->workload, sizeof n.workload);
-  safe_word(n.model, c->model, sizeof n.model);
-  safe_word(n.status, c->status, sizeof n.status);
+  cb__safe_word(n.workload, c->workload, sizeof n.workload);
+  cb__safe_word(n.model, c->model, sizeof n.model);
+  cb__safe_word(n.status, c->status, sizeof n.status);
   return n;
 }
 
@@ -206,10 +206,14 @@ static int draw(const char *dir, const char *stem, int rows) {
   return 0;
 }
 
-int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *charts, int *ncharts) {
+int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const char *dir, cb__chart *charts,
+                      int *ncharts) {
+  FILE *hockey = open_dat(dir, "hockey", "");
+  int nh = hockey ? cb__report_hockey_data(servers, hockey) : 0;
+  if (hockey) fclose(hockey);
   FILE *bars = open_dat(dir, "bars", ""), *sc = open_dat(dir, "scaling", ""), *si = open_dat(dir, "scaling", "_ideal"),
        *sf = open_dat(dir, "scaling", "_fail"), *mem = open_dat(dir, "memory", ""), *cores = open_dat(dir, "cores", "");
-  int ok = bars && sc && si && sf && mem && cores;
+  int ok = hockey && bars && sc && si && sf && mem && cores;
   int nb = 0, ns = 0, nmem = 0, nc = 0;
   if (ok) {
     nb = write_bars(r, bars);
@@ -228,9 +232,11 @@ int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *chart
       {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", nmem,
        (np + 2) / 3},
       {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc, (panels(r, 1, 0) + 2) / 3},
+      {"hockey", "Servers: p99 latency against offered load (open loop, corrected), one line per model", nh,
+       (panels(servers, 0, 1) + 1) / 2},
   };
   *ncharts = 0;
-  for (size_t k = 0; k < 4; k++) {
+  for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
     if (want[k].rows == 0) continue;
     if (draw(dir, want[k].stem, want[k].height) != 0) return -EIO;
     cb__chart *c = &charts[(*ncharts)++];

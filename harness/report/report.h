@@ -16,11 +16,29 @@ typedef struct cb__chart {
 /* "k=v k=v" of a params object. */
 void cb__params_text(json_t *params, char *buf, size_t cap);
 
-/* Writes the whole document (summary, tables, the charts given) and summary.csv. */
-void cb__report_write(const cb_run_results *r, cb__doc *d, FILE *csv, const cb__chart *charts, int ncharts);
+/* The report reads a run as two views: the client cells (every kind but server)
+ * and the server cells; r holds the client cells, servers the server cells. */
 
+/* Writes the whole document (summary, tables, servers, the charts given) and
+ * summary.csv (client cells). */
+void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb__doc *d, FILE *csv,
+                      const cb__chart *charts, int ncharts);
+
+#define CB_REPORT_MAX_CHARTS 5
 /* Writes each chart's data (STEM.dat) and draws it with scripts/STEM.gp as PNG and
- * SVG; a chart without data is left out. Fills charts (cap 4). 0 or -EIO. */
-int cb__report_charts(const cb_run_results *r, const char *dir, cb__chart *charts, int *ncharts);
+ * SVG; a chart without data is left out. Fills charts (cap CB_REPORT_MAX_CHARTS).
+ * 0 or -EIO. */
+int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const char *dir, cb__chart *charts,
+                      int *ncharts);
+
+/* servers.c: the servers section of the document, and the hockey chart's data
+ * (workload model rate p99_ms req_per_s; names made safe for the script's awk).
+ * Returns the rows written. */
+void cb__report_servers(const cb_run_results *servers, cb__doc *d);
+int cb__report_hockey_data(const cb_run_results *servers, FILE *f);
+
+/* Keeps only [A-Za-z0-9._:+-] of in (others become '_'): names the charts' data
+ * passes to the gnuplot scripts' awk. */
+void cb__safe_word(char *out, const char *in, size_t cap);
 
 #endif
