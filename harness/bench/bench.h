@@ -27,6 +27,13 @@ typedef struct cb_bench_opts {
   int cores[CB_BENCH_MAX_LIST];        /* cores sweep (taskset) for cpu workloads */
   int ncores;
   long long cpu_tasks;                 /* N of cpu cells */
+  long long conns[CB_BENCH_MAX_LIST];  /* connections sweep of server workloads (closed loop) */
+  int nconns;
+  long long loads[CB_BENCH_MAX_LIST];  /* open loop: offered rates, in % of the best closed-loop
+                                          req/s of the workload at open_conns connections */
+  int nloads;
+  long long open_conns;                /* connections of the open-loop cells */
+  int server_runs;                     /* timed runs of a server cell (each one lasts its window) */
   long long concurrency;               /* C; 0 = one execution unit per job */
   const char *params[CB_BENCH_MAX_LIST]; /* "name=value", applied where a workload has name */
   int nparams;
@@ -49,6 +56,7 @@ typedef struct cb_plan_cell {
   int noverrides;
   long long tasks, concurrency;
   int cores;                           /* CPUs the cell may run on */
+  char rate_kv[40];                    /* open-loop cells: "rate=R", one of the overrides */
   char id[160];                        /* file name stem, unique in a run */
   char key[17];                        /* resume key, hex */
 } cb_plan_cell;
@@ -58,6 +66,12 @@ typedef struct cb_plan_cell {
  * first or last. Returns a malloc'd array (count in *n). binary and host go into
  * every key. */
 cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const char *host, size_t *n);
+
+/* The open-loop cells of the server workloads in plan: for each one with a verified
+ * closed-loop cell at o->open_conns connections in store, every model at each of
+ * o->loads % of the best such req/s. NULL with *n = 0 when there are none. */
+cb_plan_cell *cb_bench_plan_open(const cb_bench_opts *o, const cb_plan_cell *plan, size_t nplan, json_t *store,
+                                 const char *binary, const char *host, size_t *n);
 
 /* The resolved params as a JSON object (as `concbench run` prints them). */
 json_t *cb_plan_params_json(const cb_plan_cell *c);

@@ -25,13 +25,22 @@ static void cores_upto(cb_bench_opts *o, int ncpu) {
   for (int k = 1; k <= ncpu && o->ncores < CB_BENCH_MAX_LIST; k++) o->cores[o->ncores++] = k;
 }
 
+/* Server workloads: the sweep of connections (closed loop), then open loop at
+ * these % of the best closed-loop throughput at 100 connections. */
+static void servers(cb_bench_opts *o, const long long *conns, int nconns, const long long *loads, int nloads, int runs) {
+  for (int k = 0; k < nconns; k++) o->conns[o->nconns++] = conns[k];
+  for (int k = 0; k < nloads; k++) o->loads[o->nloads++] = loads[k];
+  o->open_conns = 100;
+  o->server_runs = runs;
+}
+
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
  * full: the sweeps, with each workload's own default parameters. */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
-                                             "leaves=100"};
+                                             "leaves=100", "duration_ms=300", "warmup_ms=100"};
   static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
-                                               "leaves=10000"};
+                                               "leaves=10000", "duration_ms=1000", "warmup_ms=200"};
   memset(o, 0, sizeof *o);
   o->results_dir = "results";
   o->runs = 5;
@@ -41,12 +50,14 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     o->limit_s = 5;
     o->cores[o->ncores++] = 1;
     if (ncpu > 1) o->cores[o->ncores++] = ncpu;
+    servers(o, (const long long[]){100}, 1, (const long long[]){50}, 1, 2);
     for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
   } else if (strcmp(name, "default") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
     o->cpu_tasks = 32;
     o->limit_s = 10;
     cores_upto(o, ncpu);
+    servers(o, (const long long[]){100, 1000}, 2, (const long long[]){50, 90}, 2, 2);
     for (size_t k = 0; k < sizeof default_params / sizeof *default_params; k++) o->params[o->nparams++] = default_params[k];
   } else if (strcmp(name, "full") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->tasks[4] = 100000, o->ntasks = 5;
@@ -54,6 +65,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     o->runs = 10;
     o->limit_s = 30;
     cores_upto(o, ncpu);
+    servers(o, (const long long[]){10, 100, 1000, 10000}, 4, (const long long[]){10, 25, 50, 75, 90, 100, 110}, 7, 5);
   } else {
     return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);
   }
@@ -151,7 +163,7 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
     }
     static const char *const valued[] = {"--profile", "--models", "--workloads", "--tasks", "--cores",
                                          "--cpu-tasks", "--concurrency", "--param", "--runs", "--limit",
-                                         "--run-id", "--results", NULL};
+                                         "--run-id", "--results", "--conns", "--loads", "--server-runs", NULL};
     int known = 0;
     for (int j = 0; valued[j]; j++) known |= strcmp(a, valued[j]) == 0;
     if (!known) return reject("unknown argument '%s'; see concbench help", a);
@@ -167,6 +179,13 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       if (check_names(a, o->workloads, o->nworkloads, 0) != 0) return -EINVAL;
     } else if (strcmp(a, "--tasks") == 0) {
       if (parse_int_list(a, v, o->tasks, &o->ntasks, 1, CB_MAX_TASKS) != 0) return -EINVAL;
+    } else if (strcmp(a, "--conns") == 0) {
+      if (parse_int_list(a, v, o->conns, &o->nconns, 1, CB_MAX_TASKS) != 0) return -EINVAL;
+    } else if (strcmp(a, "--loads") == 0) {
+      if (parse_int_list(a, v, o->loads, &o->nloads, 1, 1000) != 0) return -EINVAL;
+    } else if (strcmp(a, "--server-runs") == 0) {
+      if (cb_parse_int(v, 2, 1000, &x) != 0) return reject("--server-runs: must be an integer from 2 to 1000, got '%s'", v);
+      o->server_runs = (int)x;
     } else if (strcmp(a, "--cores") == 0) {
       long long c[CB_BENCH_MAX_LIST];
       if (parse_int_list(a, v, c, &o->ncores, 1, ncpu) != 0) return -EINVAL;

@@ -1,7 +1,9 @@
 /* plan.c — which cells a bench runs, in which order, under which key.
  *
  * cpu workloads: N = cpu_tasks, swept over cores (affinity to the first k CPUs);
- * io, mixed and coord workloads: swept over N on every core. Groups (workload ×
+ * io, mixed and coord workloads: swept over N on every core; server workloads:
+ * closed loop swept over connections on every core, then (cb_bench_plan_open) open
+ * loop at fractions of the best closed-loop throughput. Groups (workload ×
  * size) run smallest size first, so a model that gave out at a small N is known
  * before its larger cells; inside a group every model runs back to back in an
  * order that rotates from group to group. */
@@ -12,6 +14,7 @@
 
 #include "harness/bench/bench.h"
 #include "common/check.h"
+#include "harness/bench/results.h"
 
 static uint64_t fnv1a(const char *s) {
   uint64_t h = 1469598103934665603ULL;
@@ -86,20 +89,21 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
   if (o->nworkloads) nw = (size_t)o->nworkloads;
   int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
   int nsizes = o->ntasks > o->ncores ? o->ntasks : o->ncores;
+  if (o->nconns > nsizes) nsizes = o->nconns;
   size_t cap = (size_t)nsizes * nw * nm, n = 0, group = 0;
   cb_plan_cell *plan = calloc(cap ? cap : 1, sizeof *plan);
   CB_CHECK(plan != NULL);
   for (int s = 0; s < nsizes; s++) {
     for (size_t k = 0; k < nw; k++) {
       const cb_workload *w = nth_workload(o, k);
-      int cpu = w->kind == CB_KIND_CPU;
-      if (s >= (cpu ? o->ncores : o->ntasks)) continue;
+      int cpu = w->kind == CB_KIND_CPU, server = w->kind == CB_KIND_SERVER;
+      if (s >= (cpu ? o->ncores : server ? o->nconns : o->ntasks)) continue;
       for (size_t j = 0; j < nm; j++) {
         size_t mi = (j + group) % nm;
         cb_plan_cell *c = &plan[n++];
         c->model = o->nmodels ? cb_model_find(o->models[mi]) : all_models[mi];
         c->workload = w;
-        c->tasks = cpu ? o->cpu_tasks : o->tasks[s];
+        c->tasks = cpu ? o->cpu_tasks : server ? o->conns[s] : o->tasks[s];
         c->concurrency = o->concurrency;
         c->cores = cpu ? o->cores[s] : (ncpu > 0 ? ncpu : 1);
         resolve_params(o, c);
@@ -110,4 +114,55 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
   }
   *count = n;
   return plan;
+}
+
+/* The best verified closed-loop req/s of workload w at conns connections, 0 if none. */
+static double best_closed(json_t *store, const cb_workload *w, long long conns) {
+  double best = 0;
+  const char *key;
+  json_t *rec;
+  json_object_foreach(store, key, rec) {
+    const char *status = json_string_value(json_object_get(rec, "status"));
+    if (strcmp(json_string_value(json_object_get(rec, "workload")), w->name) != 0 ||
+        json_integer_value(json_object_get(rec, "tasks")) != conns || !status || strcmp(status, "ok") != 0 ||
+        json_integer_value(json_object_get(json_object_get(rec, "params"), "rate")) != 0)
+      continue;
+    json_t *runs = json_object_get(rec, "runs");
+    size_t m = json_array_size(runs);
+    double *v = calloc(m ? m : 1, sizeof *v);
+    CB_CHECK(v != NULL);
+    for (size_t k = 0; k < m; k++) v[k] = json_number_value(json_object_get(json_array_get(runs, k), "req_per_s"));
+    cb_stats s;
+    cb_stats_of(v, m, &s);
+    free(v);
+    if (s.median > best) best = s.median;
+  }
+  return best;
+}
+
+cb_plan_cell *cb_bench_plan_open(const cb_bench_opts *o, const cb_plan_cell *plan, size_t nplan, json_t *store,
+                                 const char *binary, const char *host, size_t *count) {
+  cb_plan_cell *open = calloc(nplan * (size_t)(o->nloads ? o->nloads : 1) + 1, sizeof *open);
+  CB_CHECK(open != NULL);
+  size_t n = 0;
+  /* Lowest load first; at each load every model back to back, as in the closed plan. */
+  for (int j = 0; j < o->nloads; j++) {
+    for (size_t k = 0; k < nplan; k++) {
+      const cb_plan_cell *c = &plan[k];
+      int rate = cb_param_index(c->workload, "rate");
+      if (c->workload->kind != CB_KIND_SERVER || c->tasks != o->open_conns || rate < 0 || c->params.v[rate] != 0)
+        continue;
+      double best = best_closed(store, c->workload, o->open_conns);
+      if (best <= 0) continue;
+      cb_plan_cell *e = &open[n++];
+      *e = *c;
+      e->params.v[rate] = (int64_t)(best * (double)o->loads[j] / 100.0 + 0.5);
+      if (e->params.v[rate] < 1) e->params.v[rate] = 1;
+      snprintf(e->rate_kv, sizeof e->rate_kv, "rate=%lld", (long long)e->params.v[rate]);
+      e->overrides[e->noverrides++] = e->rate_kv;
+      name_cell(e, binary, host);
+    }
+  }
+  *count = n;
+  return open;
 }

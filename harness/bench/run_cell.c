@@ -172,11 +172,12 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
     set_status(r, CB_CLASS_BAD_EXIT, "the cell's command line is too long for hyperfine");
     return 0;
   }
-  snprintf(runs, sizeof runs, "%d", ctx->opts->runs);
+  int nruns = c->workload->kind == CB_KIND_SERVER ? ctx->opts->server_runs : ctx->opts->runs;
+  snprintf(runs, sizeof runs, "%d", nruns);
   char *hf[] = {"hyperfine", "-N", "--style", "basic", "--warmup", "0", "--runs", runs, "--export-json", export,
                 "--command-name", (char *)c->id, cmd, NULL};
   cb_proc_result p;
-  double limit = ctx->opts->limit_s * ctx->opts->runs + 10; /* all timed runs together */
+  double limit = ctx->opts->limit_s * nruns + 10; /* all timed runs together */
   setenv(CB_ENV_UNDER_BENCH, "1", 1); /* each run dies with hyperfine, which dies with us */
   if (cb_proc_run(hf, log, log, c->cores, limit, ctx->stop, &p) != 0) {
     set_status(r, CB_CLASS_BAD_EXIT, "cannot run hyperfine");
@@ -223,13 +224,12 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
       cb_proc_result as_run = {.exited = 1, .code = k >= 0 && cb_classes[k].exit >= 0 ? cb_classes[k].exit : CB_EXIT_FAILED};
       classify(r, &as_run, last, log, limit);
     }
-  } else if (damaged || !json_is_array(times) || (int)json_array_size(times) != ctx->opts->runs ||
-             verified != ctx->opts->runs) {
+  } else if (damaged || !json_is_array(times) || (int)json_array_size(times) != nruns || verified != nruns) {
     char msg[400], where[256] = "";
     if (damaged) /* a run's record cut short or damaged: named, never dropped silently */
       snprintf(where, sizeof where, "cells/%s.jsonl:%zu: not a run's record (cut short or damaged); ", c->id, damaged);
     snprintf(msg, sizeof msg, "%shyperfine finished but %d of %d runs verified, %zu times exported", where, verified,
-             ctx->opts->runs, json_array_size(times));
+             nruns, json_array_size(times));
     set_status(r, CB_CLASS_BAD_EXIT, msg);
   } else {
     set_status(r, CB_CLASS_OK, NULL);

@@ -218,6 +218,7 @@ static cb_class skip_reason(json_t *store, const cb_plan_cell *c, double limit_s
     snprintf(why, cap, "the model gave out at N=%lld (%s)", best_n, status);
     return CB_CLASS_SKIPPED;
   }
+  if (c->workload->kind == CB_KIND_SERVER) return CB_CLASS_OK; /* a server's time is its window, whatever N */
   double predicted = cb_stats_median_json(json_object_get(best, "times")) * (double)c->tasks / (double)best_n;
   if (predicted > limit_s) {
     snprintf(why, cap, "predicted %.1f s from N=%lld (linear), over the %.1f s limit", predicted, best_n, limit_s);
@@ -236,6 +237,10 @@ static double eta_s(json_t *store, const cb_plan_cell *plan, size_t from, size_t
   for (size_t k = from; k < n; k++) {
     const cb_plan_cell *c = &plan[k];
     if (json_object_get(store, c->key)) continue;
+    if (c->workload->kind == CB_KIND_SERVER) {
+      total += per_cell;
+      continue;
+    }
     json_t *params = cb_plan_params_json(c), *rec, *best = NULL;
     const char *key;
     long long best_n = 0;
@@ -272,6 +277,58 @@ static void progress(size_t k, size_t n, const cb_plan_cell *c, double elapsed, 
 static int needs_server(const cb_plan_cell *plan, size_t n, json_t *store) {
   for (size_t k = 0; k < n; k++)
     if (plan[k].workload->needs_server && !json_object_get(store, plan[k].key)) return 1;
+  return 0;
+}
+
+/* A server cell's median req/s over its timed runs. */
+static double median_req_per_s(json_t *rec) {
+  json_t *runs = json_object_get(rec, "runs"), *per = json_array();
+  size_t k;
+  json_t *run;
+  json_array_foreach(runs, k, run) json_array_append(per, json_object_get(run, "req_per_s"));
+  double m = cb_stats_median_json(per);
+  json_decref(per);
+  return m;
+}
+
+typedef struct bench_progress {
+  int64_t t0;
+  size_t ran;
+} bench_progress;
+
+/* Runs the cells of plan not yet in store, appending each record. 0, or 1 when the
+ * store cannot be written; stops early when stop_flag is set. */
+static int run_plan(const cb_bench_ctx *ctx, const cb_plan_cell *plan, size_t n, json_t *store, const char *store_path,
+                    bench_progress *bp) {
+  const cb_bench_opts *o = ctx->opts;
+  for (size_t k = 0; k < n && !stop_flag; k++) {
+    const cb_plan_cell *c = &plan[k];
+    if (json_object_get(store, c->key)) continue;
+    double elapsed = (cb_now_ns() - bp->t0) / 1e9;
+    progress(k + 1, n, c, elapsed, bp->ran ? eta_s(store, plan, k, n, o->runs, o->limit_s, elapsed / (double)bp->ran) : -1,
+             NULL);
+    char why[256];
+    cb_class skip = skip_reason(store, c, o->limit_s, why, sizeof why);
+    json_t *rec = skip != CB_CLASS_OK ? cb_bench_record_skip(ctx, c, skip, why) : cb_bench_run_cell(ctx, c);
+    if (!rec) break; /* interrupted: the cell is not recorded and runs again next time */
+    if (cb_store_append(store_path, rec) != 0) {
+      fprintf(stderr, "\nconcbench bench: cannot append to %s: %s\n", store_path, strerror(errno));
+      json_decref(rec);
+      return 1;
+    }
+    json_object_set_new(store, c->key, rec);
+    bp->ran++;
+    char result[320];
+    const char *status = json_string_value(json_object_get(rec, "status"));
+    if (strcmp(status, cb_class_name(CB_CLASS_OK)) == 0 && c->workload->kind == CB_KIND_SERVER)
+      snprintf(result, sizeof result, "ok, median %.0f req/s", median_req_per_s(rec));
+    else if (strcmp(status, cb_class_name(CB_CLASS_OK)) == 0)
+      snprintf(result, sizeof result, "ok, median %.4f s", cb_stats_median_json(json_object_get(rec, "times")));
+    else
+      snprintf(result, sizeof result, "%s: %.250s", status, json_string_value(json_object_get(rec, "error")));
+    elapsed = (cb_now_ns() - bp->t0) / 1e9;
+    progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o->runs, o->limit_s, elapsed / (double)bp->ran), result);
+  }
   return 0;
 }
 
@@ -321,35 +378,17 @@ int cb_cmd_bench(int argc, char **argv) {
                       .binary = binary, .host = host, .stop = &stop_flag};
   cpu_sample cpu_start;
   sample_cpu(&cpu_start);
-  int64_t t0 = cb_now_ns();
-  size_t ran = 0;
-  int rc = 0;
-  for (size_t k = 0; k < n && !stop_flag; k++) {
-    const cb_plan_cell *c = &plan[k];
-    if (json_object_get(store, c->key)) continue;
-    double elapsed = (cb_now_ns() - t0) / 1e9;
-    progress(k + 1, n, c, elapsed, ran ? eta_s(store, plan, k, n, o.runs, o.limit_s, elapsed / (double)ran) : -1, NULL);
-    char why[256];
-    cb_class skip = skip_reason(store, c, o.limit_s, why, sizeof why);
-    json_t *rec = skip != CB_CLASS_OK ? cb_bench_record_skip(&ctx, c, skip, why) : cb_bench_run_cell(&ctx, c);
-    if (!rec) break; /* interrupted: the cell is not recorded and runs again next time */
-    if (cb_store_append(store_path, rec) != 0) {
-      fprintf(stderr, "\nconcbench bench: cannot append to %s: %s\n", store_path, strerror(errno));
-      json_decref(rec);
-      rc = 1;
-      break;
-    }
-    json_object_set_new(store, c->key, rec);
-    ran++;
-    char result[320];
-    const char *status = json_string_value(json_object_get(rec, "status"));
-    if (strcmp(status, cb_class_name(CB_CLASS_OK)) == 0)
-      snprintf(result, sizeof result, "ok, median %.4f s", cb_stats_median_json(json_object_get(rec, "times")));
-    else
-      snprintf(result, sizeof result, "%s: %.250s", status, json_string_value(json_object_get(rec, "error")));
-    elapsed = (cb_now_ns() - t0) / 1e9;
-    progress(k + 1, n, c, elapsed, eta_s(store, plan, k + 1, n, o.runs, o.limit_s, elapsed / (double)ran), result);
+  bench_progress bp = {.t0 = cb_now_ns()};
+  int rc = run_plan(&ctx, plan, n, store, store_path, &bp);
+  /* Open loop: offered rates from the closed-loop cells just measured. */
+  size_t nopen = 0;
+  cb_plan_cell *open = rc == 0 && !stop_flag ? cb_bench_plan_open(&o, plan, n, store, binary, host, &nopen) : NULL;
+  if (nopen > 0) {
+    fprintf(stderr, "bench: open loop, %zu cells at %d offered rates\n", nopen, o.nloads);
+    rc = run_plan(&ctx, open, nopen, store, store_path, &bp);
   }
+  free(open);
+  size_t ran = bp.ran;
   cb_server_stop(&server);
   note_end_load(meta_path, &cpu_start);
   json_decref(store);

@@ -38,7 +38,7 @@
   X(created, "integer", "always", "execution units the model created")                                                \
   X(created_kind, "string", "always", "what they were: threads, processes, green threads, tasks")                     \
   X(jobs_ok, "integer", "always", "jobs that completed and reported success (server: replies checked correct)")       \
-  X(jobs_failed, "integer", "always", "jobs that did not complete or reported an error (server: errors, timeouts and requests never sent)") \
+  X(jobs_failed, "integer", "always", "jobs that did not complete or reported an error (server: connection errors and timeouts)") \
   X(jobs_wrong, "integer", "always", "jobs that succeeded with a result other than the expected one (server: replies with wrong bytes)") \
   X(latency_ms, "object", "always", "p50, p90, p99 and max of the completed jobs' durations, ms ({} if none; server: of the requests, p999 too, from the intended send time in open loop)") \
   X(checksum, "string", "always", "16 hex digits: the sum of every job's result folded with its index (server: the generator's, over every reply)") \

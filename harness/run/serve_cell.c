@@ -309,7 +309,7 @@ static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_
   set(o, CB_KEY_created, json_integer((json_int_t)rep->created));
   set(o, CB_KEY_created_kind, json_string(rep->created_kind ? rep->created_kind : ""));
   set(o, CB_KEY_jobs_ok, json_integer((json_int_t)total_ok));
-  set(o, CB_KEY_jobs_failed, json_integer(gen_int(lg, "errors") + gen_int(lg, "timeouts") + gen_int(lg, "unsent")));
+  set(o, CB_KEY_jobs_failed, json_integer(gen_int(lg, "errors") + gen_int(lg, "timeouts")));
   set(o, CB_KEY_jobs_wrong, json_integer(gen_int(lg, "wrong")));
   set(o, CB_KEY_latency_ms, gen_copy(lg, "latency_ms", json_object()));
   set(o, CB_KEY_checksum, gen_copy(lg, "checksum", json_string("0000000000000000")));
