@@ -1,5 +1,5 @@
-/* cmd_list.c — `concbench list [--json]`: every model and workload with its
- * parameters, defaults and bounds; --json gives the same as one JSON object for
+/* cmd_list.c — `concbench list [--json]`: every model (a reference such as nginx
+ * marked so) and workload with its parameters, defaults and bounds; --json gives the same as one JSON object for
  * tools that discover what a binary offers. */
 #include <jansson.h>
 #include <stdio.h>
@@ -15,7 +15,8 @@ static int list_json(void) {
   json_t *out = json_object(), *models = json_array(), *workloads = json_array();
   const cb_model *const *ms = cb_model_all(&n);
   for (size_t k = 0; k < n; k++)
-    json_array_append_new(models, json_pack("{s:s, s:s}", "name", ms[k]->name, "summary", ms[k]->summary));
+    json_array_append_new(models, json_pack("{s:s, s:s, s:b, s:b}", "name", ms[k]->name, "summary", ms[k]->summary,
+                                            "reference", ms[k]->reference, "serves", ms[k]->serve != NULL));
   const cb_workload *const *ws = cb_workload_all(&n);
   for (size_t k = 0; k < n; k++) {
     const cb_workload *w = ws[k];
@@ -58,7 +59,8 @@ int cb_cmd_list(int argc, char **argv) {
   size_t n;
   const cb_model *const *models = cb_model_all(&n);
   printf("models:\n");
-  for (size_t k = 0; k < n; k++) printf("  %-8s %s\n", models[k]->name, models[k]->summary);
+  for (size_t k = 0; k < n; k++)
+    printf("  %-8s %s%s\n", models[k]->name, models[k]->reference ? "[reference] " : "", models[k]->summary);
   const cb_workload *const *ws = cb_workload_all(&n);
   printf("workloads:\n");
   for (size_t k = 0; k < n; k++) {

@@ -5,6 +5,7 @@
 
 int cb_cmd_list(int argc, char **argv);
 int cb_cmd_run(int argc, char **argv);
+int cb_cmd_serve(int argc, char **argv);
 int cb_cmd_report(int argc, char **argv);
 int cb_cmd_bench(int argc, char **argv);
 int cb_cmd_compare(int argc, char **argv);

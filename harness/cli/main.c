@@ -11,12 +11,15 @@ static void usage(FILE *f) {
           "usage: concbench COMMAND [ARGS]\n"
           "  list [--json]                 models and workloads with their parameters\n"
           "  run --model M --workload W [--tasks N] [--concurrency C] [--param k=v]...\n"
-          "      [--server URL] [--stack-size BYTES] [--out FILE]\n"
+          "      [--server URL] [--stack-size BYTES] [--out FILE] [--target HOST:PORT [--allow-remote]]\n"
           "                                run one cell, print one JSON object (run --help:\n"
           "                                the record's keys and error classes)\n"
+          "  serve --model M --workload W [--listen HOST:PORT [--allow-remote]] [--seconds S] ...\n"
+          "                                only serve a server workload, for a client elsewhere\n"
           "  bench [--profile quick|default|full] [--models M,..] [--workloads W,..]\n"
           "      [--tasks N,..] [--cores K,..] [--cpu-tasks N] [--concurrency C] [--param k=v]...\n"
           "      [--runs R] [--limit SECONDS] [--run-id ID] [--results DIR] [--fresh]\n"
+          "      [--conns N,..] [--loads PCT,..] [--server-runs R]\n"
           "                                time every cell with hyperfine into DIR/ID (default\n"
           "                                results/PROFILE), resumable; then report\n"
           "  report [--skip-damaged] [RUN] tables.md, summary.csv and charts for a bench run\n"
@@ -44,10 +47,11 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "report") == 0) return cb_cmd_report(argc - 2, argv + 2);
   if (strcmp(cmd, "microbench") == 0) return cb_cmd_microbench(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return cb_cmd_run(argc - 2, argv + 2);
+  if (strcmp(cmd, "serve") == 0) return cb_cmd_serve(argc - 2, argv + 2);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, bench, report, compare, advise, microbench, help\n", cmd);
+  fprintf(stderr, "concbench: unknown command '%s'; one of: list, run, serve, bench, report, compare, advise, microbench, help\n", cmd);
   return CB_EXIT_USAGE;
 }

@@ -7,6 +7,7 @@
 
 #include "harness/run/cell.h"
 #include "common/util.h"
+#include "servers/delayd/delayd.h"
 
 #define reject(...) cb_usage_error("concbench run", __VA_ARGS__)
 
@@ -77,7 +78,27 @@ static int set_param(cb_cell *cell, const char *kv, int *seen) {
   return 0;
 }
 
-int cb_cell_parse(int argc, char **argv, cb_cell *cell) {
+/* HOST:PORT with a numeric port; HOST must be loopback unless remote is allowed
+ * (checked by the caller once every argument is read). */
+static int check_hostport(const char *flag, const char *v) {
+  const char *colon = strrchr(v, ':');
+  int64_t port;
+  if (!colon || colon == v || cb_parse_int(colon + 1, 0, 65535, &port) != 0)
+    return reject("%s: expected HOST:PORT with a port from 0 to 65535, got '%s'", flag, v);
+  return 0;
+}
+
+static int is_loopback_hostport(const char *v) {
+  char host[256];
+  size_t n = (size_t)(strrchr(v, ':') - v);
+  if (n >= sizeof host) return 0;
+  memcpy(host, v, n);
+  host[n] = '\0';
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']') memmove(host, host + 1, n - 2), host[n - 2] = '\0';
+  return cb_is_loopback_host(host);
+}
+
+int cb_cell_parse(int argc, char **argv, int serve, cb_cell *cell) {
   memset(cell, 0, sizeof *cell);
   const char *model = NULL, *workload = NULL, *params[64];
   int nparams = 0;
@@ -86,11 +107,33 @@ int cb_cell_parse(int argc, char **argv, cb_cell *cell) {
   for (int k = 0; k < argc; k++) {
     const char *a = argv[k];
     const char *v = k + 1 < argc ? argv[k + 1] : NULL;
+    if (strcmp(a, "--allow-remote") == 0) {
+      cell->allow_remote = 1;
+      continue;
+    }
+    if (serve && (strcmp(a, "--listen") == 0 || strcmp(a, "--seconds") == 0)) {
+      if (!v) return reject("%s needs a value", a);
+      k++;
+      if (strcmp(a, "--listen") == 0) {
+        if (check_hostport(a, v) != 0) return -EINVAL;
+        cell->listen = v;
+      } else if (cb_parse_int(v, 1, 31 * 86400, &cell->seconds) != 0) {
+        return reject("--seconds: must be an integer from 1 to %d, got '%s'", 31 * 86400, v);
+      }
+      continue;
+    }
+    if (!serve && strcmp(a, "--target") == 0) {
+      if (!v) return reject("%s needs a value", a);
+      k++;
+      if (check_hostport(a, v) != 0) return -EINVAL;
+      cell->target = v;
+      continue;
+    }
     int takes_value = strcmp(a, "--model") == 0 || strcmp(a, "--workload") == 0 ||
                       strcmp(a, "--tasks") == 0 || strcmp(a, "--concurrency") == 0 ||
                       strcmp(a, "--param") == 0 || strcmp(a, "--server") == 0 ||
                       strcmp(a, "--stack-size") == 0 || strcmp(a, "--out") == 0;
-    if (!takes_value) return reject("unknown argument '%s'; see concbench run --help", a);
+    if (!takes_value) return reject("unknown argument '%s'; see concbench %s --help", a, serve ? "serve" : "run");
     if (!v) return reject("%s needs a value", a);
     k++;
     if (strcmp(a, "--model") == 0) model = v;
@@ -133,7 +176,16 @@ int cb_cell_parse(int argc, char **argv, cb_cell *cell) {
   int seen[CB_MAX_PARAMS] = {0};
   for (int j = 0; j < nparams; j++)
     if (set_param(cell, params[j], seen) != 0) return -EINVAL;
-  cell->tasks = tasks > 0 ? (uint64_t)tasks : 10;
+  cell->tasks = tasks > 0 ? (uint64_t)tasks : serve ? 10000 : 10;
+  if (serve && !cell->listen) cell->listen = "127.0.0.1:0";
+  if ((serve || cell->target) && w->kind != CB_KIND_SERVER)
+    return reject("%s: workload %s is not a server workload (see concbench list: kind server)",
+                  serve ? "--workload" : "--target", w->name);
+  const char *where = serve ? cell->listen : cell->target;
+  if (where && !cell->allow_remote && !is_loopback_hostport(where))
+    return reject("%s: %s is not a loopback address; add --allow-remote to %s another host", serve ? "--listen" : "--target",
+                  where, serve ? "serve" : "load");
+  if (cell->allow_remote && !where) return reject("--allow-remote: only with %s", serve ? "--listen" : "--target");
   cell->concurrency = (uint64_t)conc;
   if (cell->server && !w->needs_server)
     return reject("--server: workload %s makes no requests; drop --server", w->name);

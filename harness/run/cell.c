@@ -91,7 +91,7 @@ int cb_cell_run(const cb_cell *cell) {
   }
 
   if (w->kind == CB_KIND_SERVER) {
-    int code = cb__serve_cell_run(cell, &env);
+    int code = cell->listen ? cb__serve_only_run(cell, &env) : cb__serve_cell_run(cell, &env);
     cb_server_stop(&server);
     if (w->release) w->release(&env);
     return code;

@@ -21,19 +21,27 @@ typedef struct cb_cell {
   size_t stack_size;    /* 0 = model default */
   const char *server;   /* --server URL, or NULL to start delayd when needed */
   const char *out_path; /* --out FILE: also append the JSON line there */
+  /* Server workloads across two machines (docs/DESIGN.md "Servers"): */
+  const char *target;   /* run --target HOST:PORT: load a server already running there */
+  const char *listen;   /* serve --listen HOST:PORT: only serve, until stopped */
+  int allow_remote;     /* --allow-remote: HOST may be other than loopback */
+  int64_t seconds;      /* serve --seconds S: stop after S s (0: at SIGINT/SIGTERM) */
   FILE *out;            /* out_path, opened for appending by cb_cell_parse, or NULL */
 } cb_cell;
 
-/* Parses `run` arguments. On bad input prints one line naming the argument and
- * what is allowed to stderr and returns -EINVAL. */
-int cb_cell_parse(int argc, char **argv, cb_cell *cell);
+/* Parses `run` arguments (serve = 0) or `serve` arguments (serve = 1: --listen,
+ * --allow-remote, --seconds; --tasks is the connections to expect, default 10000).
+ * On bad input prints one line naming the argument and what is allowed to stderr and
+ * returns -EINVAL. */
+int cb_cell_parse(int argc, char **argv, int serve, cb_cell *cell);
 
 /* Set (to 1) in the environment of the runs a bench starts: a run started by
  * hyperfine then dies with it (docs/DESIGN.md, "Processes"). */
 #define CB_ENV_UNDER_BENCH "CONCBENCH_UNDER_BENCH"
 
 /* Runs the cell, prints its JSON to stdout (and appends to out), returns the
- * exit code. From its start until the process ends, SIGINT, SIGTERM and SIGHUP end
+ * exit code. With cell->listen set it only serves (concbench serve) and prints the
+ * server's totals when stopped. From its start until the process ends, SIGINT, SIGTERM and SIGHUP end
  * the process with one line on stderr and CB_EXIT_INTERRUPTED, its children with it. */
 int cb_cell_run(const cb_cell *cell);
 

@@ -22,5 +22,7 @@ void cb__cell_guard(void);
 /* The server cell: everything after the workload's prepare (env ready, delayd
  * started if needed). Returns the exit code. */
 int cb__serve_cell_run(const cb_cell *cell, const cb_job_env *env);
+/* concbench serve (cell->listen): serves until stopped, prints the totals. */
+int cb__serve_only_run(const cb_cell *cell, const cb_job_env *env);
 
 #endif

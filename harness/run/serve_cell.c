@@ -213,9 +213,10 @@ typedef struct gen_args {
   char wl[CB_LOADGEN_ARGS_MAX][CB_LOADGEN_ARG_LEN];
 } gen_args;
 
-static void make_gen_args(gen_args *g, const cb_cell *cell, const cb_job_env *env, int port) {
+/* target: HOST:PORT of the server. */
+static void make_gen_args(gen_args *g, const cb_cell *cell, const cb_job_env *env, const char *target) {
   int n = 0;
-  snprintf(g->nums[0], 64, "127.0.0.1:%d", port);
+  snprintf(g->nums[0], 64, "%s", target);
   snprintf(g->nums[1], 64, "%llu", (unsigned long long)cell->tasks);
   snprintf(g->nums[2], 64, "%lld", (long long)cb_param(env, "rate"));
   snprintf(g->nums[3], 64, "%.3f", cb_param(env, "duration_ms") / 1000.0);
@@ -227,6 +228,7 @@ static void make_gen_args(gen_args *g, const cb_cell *cell, const cb_job_env *en
   g->argv[n++] = "--duration", g->argv[n++] = g->nums[3];
   g->argv[n++] = "--warmup", g->argv[n++] = g->nums[4];
   g->argv[n++] = "--timeout-ms", g->argv[n++] = g->nums[5];
+  if (cell->allow_remote) g->argv[n++] = "--allow-remote";
   char *wargv[CB_LOADGEN_ARGS_MAX];
   int m = cell->workload->loadgen_args(env, wargv, g->wl);
   CB_CHECK(m >= 0 && m <= CB_LOADGEN_ARGS_MAX);
@@ -257,8 +259,12 @@ static json_t *gen_copy(const cb_loadgen *lg, const char *key, json_t *otherwise
 
 static int resource_errno(int rc) { return rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM || rc == -EAGAIN; }
 
-static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_proc *sp, const cb_loadgen *lg,
+/* sp: the server process, or NULL when the server runs elsewhere (--target): then
+ * only the generator's checks decide, and the server's own figures are zero. */
+static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_proc *sp_or_null, const cb_loadgen *lg,
                        const char *server_cpus, const char *gen_cpus, const char *err_in) {
+  static const server_proc remote = {.have_result = 1, .exited = 1};
+  const server_proc *sp = sp_or_null ? sp_or_null : &remote;
   const cb_run_report *rep = &sp->res.report;
   const cb_serve_totals *t = &rep->serve;
   char err[512];
@@ -275,7 +281,7 @@ static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_
   else if (!err[0] && !gen_ok)
     snprintf(err, sizeof err, "loadgen: %s", json_string_value(gen_get(lg, "error")) ? json_string_value(gen_get(lg, "error"))
                                                                                         : "the replies did not verify");
-  else if (!err[0] && t->counts.requests < total_ok)
+  else if (!err[0] && sp_or_null && t->counts.requests < total_ok)
     snprintf(err, sizeof err, "the server counted %llu requests answered, the generator checked %llu",
              (unsigned long long)t->counts.requests, (unsigned long long)total_ok);
   else if (!err[0] && t->counts.bad_requests > 0)
@@ -346,6 +352,27 @@ static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_
   return ok ? CB_EXIT_OK : cb_classes[cls].exit;
 }
 
+/* --target: the generator alone, against a server on HOST:PORT (concbench serve). */
+static int load_remote(const cb_cell *cell, const cb_job_env *env) {
+  cpu_set_t all;
+  CB_CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+  char gen_cpus[128], err[512] = "";
+  cpu_list(&all, gen_cpus, sizeof gen_cpus);
+  gen_args g;
+  make_gen_args(&g, cell, env, cell->target);
+  cb_loadgen lg;
+  if (cb_loadgen_start(&lg, g.argv, &all, err, sizeof err) != 0) {
+    fprintf(stderr, "concbench run: %s\n", err);
+    return CB_EXIT_USAGE;
+  }
+  cb_loadgen_wait(&lg, gen_limit_s(cell, env));
+  if (!lg.exited && lg.code == SIGKILL)
+    snprintf(err, sizeof err, "loadgen did not end within %.0f s: killed", gen_limit_s(cell, env));
+  int code = emit_record(cell, env, NULL, &lg, "remote", gen_cpus, err);
+  cb_loadgen_free(&lg);
+  return code;
+}
+
 /* serve returned before it served: unsupported, a size beyond the model, or it gave out. */
 static int early_end(const cb_cell *cell, const server_proc *sp) {
   if (!sp->have_result) {
@@ -364,6 +391,7 @@ static int early_end(const cb_cell *cell, const server_proc *sp) {
 }
 
 int cb__serve_cell_run(const cb_cell *cell, const cb_job_env *env) {
+  if (cell->target) return load_remote(cell, env);
   const cb_model *m = cell->model;
   if (!m->serve) {
     fprintf(stderr, "concbench run: --model: workload %s has no version for model %s (not a server)\n",
@@ -392,7 +420,9 @@ int cb__serve_cell_run(const cb_cell *cell, const cb_job_env *env) {
     return early_end(cell, &sp);
   }
   gen_args g;
-  make_gen_args(&g, cell, env, port);
+  char target[64];
+  snprintf(target, sizeof target, "127.0.0.1:%d", port);
+  make_gen_args(&g, cell, env, target);
   cb_loadgen lg;
   if (cb_loadgen_start(&lg, g.argv, &gen_set, err, sizeof err) != 0) {
     fprintf(stderr, "concbench run: %s\n", err);
