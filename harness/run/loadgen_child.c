@@ -63,12 +63,22 @@ int cb_loadgen_start(cb_loadgen *lg, char *const args[], const cpu_set_t *cpus, 
   return 0;
 }
 
-void cb_loadgen_wait(cb_loadgen *lg, double limit_s) {
+/* Whether pid has ended, without reaping it. */
+static int ended(pid_t pid) {
+  siginfo_t si = {0};
+  return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+int cb_loadgen_wait(cb_loadgen *lg, double limit_s, pid_t watch) {
   int64_t deadline = lg->start_ns + (int64_t)(limit_s * 1e9);
-  int status = 0;
+  int status = 0, watched_ended = 0;
   for (;;) {
     pid_t r = waitpid(lg->pid, &status, WNOHANG);
     if (r == lg->pid || (r < 0 && errno != EINTR)) break;
+    if (r == 0 && watch > 0 && !watched_ended && ended(watch)) {
+      watched_ended = 1;
+      kill(lg->pid, SIGINT);
+    }
     if (r == 0 && cb_now_ns() > deadline) {
       kill(lg->pid, SIGKILL);
       while (waitpid(lg->pid, &status, 0) < 0 && errno == EINTR) {
@@ -97,6 +107,7 @@ void cb_loadgen_wait(cb_loadgen *lg, double limit_s) {
   json_t *o = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
   lg->result = json_is_object(o) ? o : NULL;
   if (!lg->result) json_decref(o);
+  return watched_ended;
 }
 
 void cb_loadgen_free(cb_loadgen *lg) {

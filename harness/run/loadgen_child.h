@@ -21,8 +21,10 @@ typedef struct cb_loadgen {
 int cb_loadgen_start(cb_loadgen *lg, char *const args[], const cpu_set_t *cpus, char *err, size_t errlen);
 
 /* Waits for it to end, at most limit_s (then kills it: exited = 0, code = SIGKILL),
- * and parses what it printed. */
-void cb_loadgen_wait(cb_loadgen *lg, double limit_s);
+ * and parses what it printed. When the process `watch` (> 0, not reaped here) ends
+ * first, the generator is asked to stop (SIGINT: it prints what it measured so far)
+ * and 1 is returned; else 0. */
+int cb_loadgen_wait(cb_loadgen *lg, double limit_s, pid_t watch);
 
 void cb_loadgen_free(cb_loadgen *lg);
 

@@ -365,7 +365,7 @@ static int load_remote(const cb_cell *cell, const cb_job_env *env) {
     fprintf(stderr, "concbench run: %s\n", err);
     return CB_EXIT_USAGE;
   }
-  cb_loadgen_wait(&lg, gen_limit_s(cell, env));
+  cb_loadgen_wait(&lg, gen_limit_s(cell, env), 0);
   if (!lg.exited && lg.code == SIGKILL)
     snprintf(err, sizeof err, "loadgen did not end within %.0f s: killed", gen_limit_s(cell, env));
   int code = emit_record(cell, env, NULL, &lg, "remote", gen_cpus, err);
@@ -430,8 +430,10 @@ int cb__serve_cell_run(const cb_cell *cell, const cb_job_env *env) {
     close(listen_fd);
     return CB_EXIT_USAGE;
   }
-  cb_loadgen_wait(&lg, gen_limit_s(cell, env));
-  if (!lg.exited && lg.code == SIGKILL)
+  /* A server that dies under load stops the generator at once. */
+  if (cb_loadgen_wait(&lg, gen_limit_s(cell, env), sp.pid))
+    snprintf(err, sizeof err, "the server process ended during the load");
+  else if (!lg.exited && lg.code == SIGKILL)
     snprintf(err, sizeof err, "loadgen did not end within %.0f s: killed", gen_limit_s(cell, env));
   server_stop(&sp, err, sizeof err);
   close(listen_fd);
