@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/check.h"
 #include "tools/echobench/echo_loop.h"
@@ -74,9 +75,26 @@ static void print_side(const char *name, const cb_echo_load_result *r) {
          r->err);
 }
 
+/* --serve-uv S: only the libuv-callbacks echo server, for S seconds, its port on
+ * stdout: the floor a server model's echo is measured against under bin/loadgen
+ * (scripts/server-targets.sh). */
+static int serve_only(const char *seconds) {
+  int64_t s;
+  if (cb_parse_int(seconds, 1, 3600, &s)) usage("--serve-uv: seconds, 1 to 3600");
+  int port;
+  cb_echo_uv_server *us = cb_echo_uv_server_start(&port);
+  if (!us) usage("cannot start the libuv echo server");
+  printf("{\"port\":%d}\n", port);
+  fflush(stdout);
+  sleep((unsigned)s);
+  cb_echo_uv_server_stop(us);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   cb_echo_load_opts o = {.conns = 100, .size = 1024, .count = 200000, .seconds = 5};
   int64_t v, slices = 10;
+  if (argc == 3 && strcmp(argv[1], "--serve-uv") == 0) return serve_only(argv[2]);
   for (int k = 1; k < argc; k++) {
     const char *a = argv[k];
     if (k + 1 >= argc) usage("every option takes a value: --conns N --size B --count N --seconds S --slices K");
@@ -96,7 +114,7 @@ int main(int argc, char **argv) {
       if (cb_parse_int(argv[++k], 2, 1000, &v)) usage("--slices: 2 to 1000");
       slices = v;
     } else {
-      usage("unknown option; allowed: --conns N --size B --count N --seconds S --slices K");
+      usage("unknown option; allowed: --conns N --size B --count N --seconds S --slices K, or --serve-uv S alone");
     }
   }
   cb_echo_load_result base = {0}, loop = {0}, one;
