@@ -124,6 +124,7 @@ typedef struct cb__fdw {
   cb_list pending_link; /* on s->pending_fds while waited for beyond its registration */
   uint32_t checks;       /* batched checks it went through since it was last registered */
   int events;            /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
+  int64_t timeout_ns[2]; /* SO_RCVTIMEO, SO_SNDTIMEO noted by the setsockopt hook; 0 = none */
 } cb__fdw;
 
 typedef struct cb__fdwait {
@@ -217,10 +218,19 @@ size_t cb__io_check_pending(cb_green_sched *s, int before_block);
 /* Before blocking in libuv: stops every registered watcher nobody waits on, and
  * registers every fd still waited for, so that only those can wake the scheduler. */
 void cb__io_before_block(cb_green_sched *s);
-/* fd is being closed: wake its waiters, drop its registration. */
+/* The fd's socket timeout noted by the setsockopt hook (hooks.c): dir 0 = receive
+ * (SO_RCVTIMEO), 1 = send (SO_SNDTIMEO); ns 0 = none. set: 0 or -ENOMEM. */
+int cb__io_set_timeout(cb_green_sched *s, int fd, int dir, int64_t ns);
+static inline int64_t cb__io_timeout(const cb_green_sched *s, int fd, int dir) {
+  return fd >= 0 && (size_t)fd < s->nfds && s->fds[fd] ? s->fds[fd]->timeout_ns[dir] : 0;
+}
+/* fd is being closed: wake its waiters, drop its registration and its timeouts. */
 void cb__io_forget(cb_green_sched *s, int fd);
 void cb__io_destroy(cb_green_sched *s);
 
 int64_t cb__mono_ns(void);
+
+/* The model's server (serve.c): cb_model.serve of cb_model_green. */
+int cb__green_serve(const cb_serve_spec *spec, cb_run_report *report);
 
 #endif

@@ -12,8 +12,14 @@
  *          handle, e.g. libcurl, which then calls poll(), which parks).
  *          Sleeps park on a deadline of the scheduler (deadline.c).
  * close() is hooked too, so that a closed fd leaves the scheduler's epoll set.
- * Limits inside green threads: SO_RCVTIMEO/SO_SNDTIMEO are not honoured; signals do
- * not interrupt a parked call (no EINTR); sub-millisecond sleeps take >= 1 ms. */
+ * SO_RCVTIMEO/SO_SNDTIMEO: setsockopt() is hooked to note them (in any thread running
+ * a scheduler) beside the fd's watcher, so a parked read-type call (read, readv,
+ * recv, recvfrom, accept) or write-type one (write, writev, send, sendto) ends with
+ * EAGAIN (or the bytes moved so far) after that long, as the kernel's would; the
+ * note costs nothing until a call parks, and close() drops it. Timeouts set from
+ * another thread, or on another fd of the same socket (dup), are not seen.
+ * Limits inside green threads: signals do not interrupt a parked call (no EINTR);
+ * sub-millisecond sleeps take >= 1 ms. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +51,13 @@ static void nonblock_end(int fd, int fl) {
   }
 }
 
-/* Parks until fd is ready for `events`; -1 with errno on failure. */
-static int wait_fd(cb_green_sched *s, int fd, int events) {
+/* Parks until fd is ready for `events` or the deadline (< 0: none) passed; -1 with
+ * errno on failure (EAGAIN at the deadline, as a socket timeout reports it). */
+static int wait_fd(cb_green_sched *s, int fd, int events, int64_t deadline) {
   cb__fdwait w = {.fd = fd, .events = events};
-  int r = cb__io_wait(s, &w, 1, -1);
+  int r = cb__io_wait(s, &w, 1, deadline);
   if (r < 0) {
-    errno = -r;
+    errno = r == -ETIMEDOUT ? EAGAIN : -r;
     return -1;
   }
   return 0;
@@ -110,13 +117,20 @@ static int continues(const struct call *c) {
 }
 
 /* A call the caller expects to block, on an fd now non-blocking: park on EAGAIN,
- * go on after partial transfers that must complete. Returns bytes moved, or -1. */
+ * go on after partial transfers that must complete, until the fd's SO_RCVTIMEO /
+ * SO_SNDTIMEO (from its first park on). Returns bytes moved, or -1. */
 static long blocking(cb_green_sched *s, struct call *c) {
   long done = 0;
+  int64_t deadline = -2; /* not looked up yet */
   for (;;) {
     long r = raw(c);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (wait_fd(s, c->fd, op_events(c->op)) == 0) continue;
+      int events = op_events(c->op);
+      if (deadline == -2) {
+        int64_t t = cb__io_timeout(s, c->fd, events == UV_WRITABLE);
+        deadline = t > 0 ? cb__mono_ns() + t : -1;
+      }
+      if (wait_fd(s, c->fd, events, deadline) == 0) continue;
       return done ? done : -1;
     }
     if (r < 0) return done ? done : -1;
@@ -221,13 +235,30 @@ int connect(int fd, const struct sockaddr *addr, socklen_t alen) {
     /* the blocking connect the caller asked for: wait for the outcome */
     int err = 0;
     socklen_t len = sizeof err;
-    if (wait_fd(s, fd, UV_WRITABLE) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) {
+    if (wait_fd(s, fd, UV_WRITABLE, -1) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) {
       r = err ? -1 : 0;
       if (err) errno = err;
     }
   }
   nonblock_end(fd, fl);
   return r;
+}
+
+/* Not a blocking call: notes the socket timeouts the blocking calls above honour
+ * (the system call first; only a successful one is noted). */
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len) {
+  int r = (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+  cb_green_sched *s = cb__green_tls_sched();
+  if (__builtin_expect(s == NULL, 1) || r != 0 || level != SOL_SOCKET || (name != SO_RCVTIMEO && name != SO_SNDTIMEO) ||
+      len < sizeof(struct timeval))
+    return r;
+  const struct timeval *tv = val;
+  int64_t ns = (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
+  if (cb__io_set_timeout(s, fd, name == SO_SNDTIMEO, ns) != 0) {
+    errno = ENOMEM;
+    return -1;
+  }
+  return 0;
 }
 
 /* Not a blocking call, but the scheduler must drop its epoll registration of fd

@@ -247,6 +247,13 @@ void cb__io_before_block(cb_green_sched *s) {
   register_all_pending(s);
 }
 
+int cb__io_set_timeout(cb_green_sched *s, int fd, int dir, int64_t ns) {
+  cb__fdw *w;
+  int r = watcher(s, fd, &w);
+  if (r == 0) w->timeout_ns[dir] = ns < 0 ? 0 : ns;
+  return r;
+}
+
 void cb__io_forget(cb_green_sched *s, int fd) {
   if (fd < 0 || (size_t)fd >= s->nfds || !s->fds[fd]) return;
   cb__fdw *w = s->fds[fd];
@@ -258,6 +265,7 @@ void cb__io_forget(cb_green_sched *s, int fd) {
   }
   unpend(s, w);
   w->checks = 0; /* the number's next fd starts afresh */
+  w->timeout_ns[0] = w->timeout_ns[1] = 0;
   stop(w);
 }
 

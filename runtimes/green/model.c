@@ -8,14 +8,14 @@
  * let the others run.
  * pingpong: each pair is two green threads handing an int back and forth over two
  * unbuffered channels. spawn_tree: the skynet tree, each node a green thread that
- * spawns its children and joins them. */
+ * spawns its children and joins them. serve: a green thread per connection (serve.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "runtimes/green/green.h"
+#include "runtimes/green/green_int.h"
 #include "runtimes/runtime.h"
 
 /* Refuses to run without the hooks, or with a stack size the scheduler cannot use, with a message naming the flag. */
@@ -258,4 +258,5 @@ const cb_model cb_model_green = {
     .run = green_run,
     .pingpong = green_pingpong,
     .spawn_tree = green_spawn_tree,
+    .serve = cb__green_serve,
 };

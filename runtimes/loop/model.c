@@ -1,5 +1,6 @@
 /* model.c — the `loop` model: each job is a task running the workload's
- * coroutine on one cb_loop; at most C tasks in flight (0: all N at once). */
+ * coroutine on one cb_loop; at most C tasks in flight (0: all N at once). Server
+ * workloads: a task per connection (serve.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +95,14 @@ static int loop_run(const cb_run_spec *spec, cb_run_report *report) {
   return rc == -EDEADLK ? 0 : rc; /* the unfinished jobs carry the failure */
 }
 
+/* serve.c */
+int cb__loop_serve(const cb_serve_spec *spec, cb_run_report *report);
+
 const cb_model cb_model_loop = {
     .name = "loop",
     .summary = "stackless coroutine tasks on a libuv event loop (asyncio-style); CPU work via the executor",
     .run = loop_run,
     .pingpong = cb__loop_pingpong,
     .spawn_tree = cb__loop_spawn_tree,
+    .serve = cb__loop_serve,
 };

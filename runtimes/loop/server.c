@@ -1,6 +1,10 @@
-/* server.c — listening transports: create_server on TCP and Unix paths. */
+/* server.c — listening transports: create_server on TCP and Unix paths, or on a
+ * socket already listening. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtimes/loop/io_int.h"
 #include "runtimes/loop/transport_int.h"
@@ -21,8 +25,8 @@ static void on_connection(uv_stream_t *ls, int status) {
   cb__transport_made(t, proto, parg);
 }
 
-static int listen_on(cb_listener *s) {
-  int rc = uv_listen(&s->h.stream, 1024, on_connection);
+static int listen_on(cb_listener *s, int backlog) {
+  int rc = uv_listen(&s->h.stream, backlog, on_connection);
   if (rc) return rc;
   s->open = 1;
   return 0;
@@ -51,7 +55,7 @@ int cb_create_server(cb_loop *l, cb_listener *s, const char *host, int port, cb_
   if (rc) return rc;
   s->h.handle.data = s;
   rc = uv_tcp_bind(&s->h.tcp, (struct sockaddr *)&ss, 0);
-  if (!rc) rc = listen_on(s);
+  if (!rc) rc = listen_on(s, 1024);
   if (rc) uv_close(&s->h.handle, on_failed_close);
   return rc;
 }
@@ -62,7 +66,24 @@ int cb_create_unix_server(cb_loop *l, cb_listener *s, const char *path, cb_proto
   if (rc) return rc;
   s->h.handle.data = s;
   rc = uv_pipe_bind(&s->h.pipe, path);
-  if (!rc) rc = listen_on(s);
+  if (!rc) rc = listen_on(s, 1024);
+  if (rc) uv_close(&s->h.handle, on_failed_close);
+  return rc;
+}
+
+int cb_create_server_fd(cb_loop *l, cb_listener *s, int fd, cb_protocol_factory factory, void *arg) {
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return -errno;
+  init_server(l, s, CB_TRANSPORT_TCP, factory, arg);
+  int rc = uv_tcp_init(&l->uv, &s->h.tcp);
+  if (rc) {
+    close(own);
+    return rc;
+  }
+  s->h.handle.data = s;
+  rc = uv_tcp_open(&s->h.tcp, own);
+  if (rc) close(own); /* not the handle's then */
+  else rc = listen_on(s, INT_MAX); /* the kernel caps it at net.core.somaxconn */
   if (rc) uv_close(&s->h.handle, on_failed_close);
   return rc;
 }

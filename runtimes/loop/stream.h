@@ -105,5 +105,8 @@ int cb_start_server(cb_loop *loop, cb_stream_server *ss, cb_co_fn handler, size_
                     const char *host, int port);
 int cb_start_unix_server(cb_loop *loop, cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg,
                          const char *path);
+/* On a TCP socket the caller made listen (cb_create_server_fd: fd stays the
+ * caller's). */
+int cb_start_server_fd(cb_loop *loop, cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg, int fd);
 
 #endif

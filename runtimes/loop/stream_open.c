@@ -83,22 +83,26 @@ static int factory(void *arg, cb_transport *t, const cb_protocol **proto, void *
   return 0;
 }
 
-static int start_common(cb_loop *l, cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg,
-                        const char *host, int port, const char *path) {
+static void set_handler(cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg) {
   CB_CHECK(frame_size >= sizeof(cb_stream_handler_frame));
   ss->handler = handler;
   ss->frame_size = frame_size;
   ss->arg = arg;
-  return path ? cb_create_unix_server(l, &ss->srv, path, factory, ss)
-              : cb_create_server(l, &ss->srv, host, port, factory, ss);
 }
 
 int cb_start_server(cb_loop *l, cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg,
                     const char *host, int port) {
-  return start_common(l, ss, handler, frame_size, arg, host, port, NULL);
+  set_handler(ss, handler, frame_size, arg);
+  return cb_create_server(l, &ss->srv, host, port, factory, ss);
 }
 
 int cb_start_unix_server(cb_loop *l, cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg,
                          const char *path) {
-  return start_common(l, ss, handler, frame_size, arg, NULL, 0, path);
+  set_handler(ss, handler, frame_size, arg);
+  return cb_create_unix_server(l, &ss->srv, path, factory, ss);
+}
+
+int cb_start_server_fd(cb_loop *l, cb_stream_server *ss, cb_co_fn handler, size_t frame_size, void *arg, int fd) {
+  set_handler(ss, handler, frame_size, arg);
+  return cb_create_server_fd(l, &ss->srv, fd, factory, ss);
 }

@@ -112,6 +112,11 @@ int cb_create_server(cb_loop *loop, cb_listener *s, const char *host, int port, 
 /* Listens on a Unix-domain socket path (an existing file there is an error). */
 int cb_create_unix_server(cb_loop *loop, cb_listener *s, const char *path, cb_protocol_factory factory,
                           void *arg);
+/* Serves a TCP socket the caller has bound and made listen (e.g. one shared with
+ * other servers): the listener works on its own duplicate of fd (closed with the
+ * listener; fd stays the caller's) and listens again with the largest backlog the
+ * kernel allows. 0 or negative errno. */
+int cb_create_server_fd(cb_loop *loop, cb_listener *s, int fd, cb_protocol_factory factory, void *arg);
 /* The TCP port the server is bound to, or negative errno. */
 int cb_listener_port(cb_listener *s);
 /* Stops listening (connections already made stay open); s->closed completes
