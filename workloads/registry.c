@@ -12,6 +12,8 @@ static const cb_workload *const workloads[] = {
     &cb_workload_sleep,
     &cb_workload_pingpong,
     &cb_workload_spawn,
+    &cb_workload_echo,
+    &cb_workload_serve,
 };
 
 const cb_workload *const *cb_workload_all(size_t *count) {

@@ -208,10 +208,13 @@ static int procs_run(const cb_run_spec *spec, cb_run_report *report) {
   return rc;
 }
 
+int cb__procs_serve(const cb_serve_spec *spec, cb_run_report *report); /* serve.c */
+
 const cb_model cb_model_procs = {
     .name = "procs",
     .summary = "a fork()ed process per job, or a pool of C worker processes",
     .run = procs_run,
     .pingpong = cb__procs_pingpong,
     .spawn_tree = cb__procs_spawn_tree,
+    .serve = cb__procs_serve,
 };

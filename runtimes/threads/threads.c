@@ -78,10 +78,13 @@ static int threads_run(const cb_run_spec *spec, cb_run_report *report) {
   return -rc;
 }
 
+int cb__threads_serve(const cb_serve_spec *spec, cb_run_report *report); /* serve.c */
+
 const cb_model cb_model_threads = {
     .name = "threads",
     .summary = "a pthread per job, or a pool of C worker threads",
     .run = threads_run,
     .pingpong = cb__threads_pingpong,
     .spawn_tree = cb__threads_spawn_tree,
+    .serve = cb__threads_serve,
 };
