@@ -11,6 +11,7 @@
  * tightly: rates are checked within wide margins. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -492,6 +494,8 @@ Test(loadgen, sigterm_prints_what_was_measured_and_exits_130, .timeout = 60) {
   pid_t pid = fork();
   if (pid == 0) {
     dup2(po[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 2); /* the one line it writes there is not this test's output */
     close(po[0]);
     execl(CB_BIN_DIR "/loadgen", "loadgen", "--connect", hostport, "--proto", "http", "--connections", "4",
           "--duration", "30", "--path", "/?ms=1&bytes=10&seed=1", "--bytes", "10", (char *)NULL);
@@ -521,6 +525,26 @@ Test(loadgen, sigterm_prints_what_was_measured_and_exits_130, .timeout = 60) {
   json_decref(o);
   close(po[0]);
   cb_server_stop(&s);
+}
+
+/* Criterion runs each test in its own process, so the lowered limit stays here. A
+ * process that may raise its hard limit (CAP_SYS_RESOURCE) passes that on to
+ * loadgen, whose cb_raise_fd_limit would lift it: nothing to test then. */
+Test(loadgen, out_of_descriptors_exits_3, .timeout = 30) {
+  struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64}, more = {.rlim_cur = 64, .rlim_max = 65};
+  cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (setrlimit(RLIMIT_NOFILE, &more) == 0) cr_skip_test("this process may raise its descriptor hard limit");
+  tsrv *s = tsrv_new(SRV_ECHO);
+  tsrv_start(s);
+  const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "200", NULL};
+  cmd_result r;
+  loadgen(args, 20, &r);
+  cr_assert(r.exited && r.code == 3, "exit %d: %s", r.code, r.err);
+  json_t *o = json_of(&r);
+  cr_assert(json_is_false(json_object_get(o, "verified")));
+  cr_assert(strstr(str(o, "error"), "out of descriptors"), "%s", r.out);
+  json_decref(o);
+  cmd_result_free(&r);
 }
 
 /* Each: the arguments after a valid base, then what the one stderr line must hold. */
