@@ -7,8 +7,8 @@
  * looks at its head. A connection closed after an error reopens after a pause
  * (run->retry, same order argument), after a timeout or the server's close of a
  * keep-alive connection at once. The CONNECT phase opens the N connections with at
- * most LG_MAX_PENDING_CONNECTS in progress, all within a bound that grows with N,
- * or the run fails before any load. */
+ * most LG_MAX_PENDING_CONNECTS in progress, all within 2 × max(timeout, 1 s) plus
+ * 1 ms per connection, or the run fails before any load. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -263,7 +263,7 @@ int cb_loadgen_run(const cb_loadgen_opts *o, cb_loadgen_result *r) {
     uv_timer_start(&run->house_timer, on_house, (uint64_t)tick_ms, (uint64_t)tick_ms);
     int64_t per = o->timeout_ns > 1000000000 ? o->timeout_ns : 1000000000;
     run->t0 = cb_now_ns();
-    run->connect_deadline = run->t0 + per * (2 + o->connections / 5000);
+    run->connect_deadline = run->t0 + 2 * per + (int64_t)o->connections * 1000000; /* + 1 ms per connection */
     run->phase = PH_CONNECT;
     phase_at(run, run->connect_deadline);
     connect_more(run);

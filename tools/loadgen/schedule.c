@@ -12,8 +12,13 @@
  * intended time, so a server stall is charged to every request that should have
  * gone out during it, not only to the one that was in flight (coordinated
  * omission). The ticker is a timerfd (nanosecond deadlines, where libuv timers
- * have milliseconds) armed at the next global intended time: when it fires, every
- * request due by now is offered to its connection. */
+ * have milliseconds) armed at the next global intended time, but never sooner than
+ * LG_TICK_GAP_NS after the time it was last armed for: when it fires, every request due by now
+ * is offered to its connection. Above 1/LG_TICK_GAP_NS requests/s (20,000/s) they
+ * go out in small batches, up to 50 µs late, which the corrected latency shows;
+ * waking for each one costs a wake-up and two timerfd calls per request, which at
+ * 50,000/s took a whole core here (0.98 against 0.93 with the gap) and queued the
+ * requests behind the generator itself (p50 corrected 108 µs against 37 µs). */
 #include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -21,6 +26,8 @@
 #include <unistd.h>
 
 #include "tools/loadgen/loadgen_int.h"
+
+#define LG_TICK_GAP_NS 50000
 
 static int64_t intended_global(const cb__lg_run *run, uint64_t i) {
   return run->t0 + (int64_t)((unsigned __int128)i * 1000000000u / run->o->rate);
@@ -55,7 +62,9 @@ static void dispatch(cb__lg_run *run) {
     int64_t due = intended_global(run, run->cursor);
     if (due >= run->w_end) return;
     if (due > now) {
-      arm(run, due);
+      int64_t soonest = run->tick_at + LG_TICK_GAP_NS;
+      run->tick_at = due < soonest ? soonest : due;
+      arm(run, run->tick_at);
       return;
     }
     cb__lg_maybe_send(run, &run->conns[run->cursor % n], now);
