@@ -318,6 +318,22 @@ Test(loadgen, echo_closed_loop_verifies, .timeout = 60) {
   cmd_result_free(&r);
 }
 
+/* Messages far larger than the socket buffers: written a chunk at a time while the
+ * echo comes back. */
+Test(loadgen, large_echo_messages_verify, .timeout = 60) {
+  tsrv *s = tsrv_new(SRV_ECHO);
+  tsrv_start(s);
+  const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "3", "--duration", "0.5",
+                        "--bytes", "3000001", NULL};
+  cmd_result r;
+  loadgen(args, 30, &r);
+  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
+  json_t *o = json_of(&r);
+  assert_verified(o);
+  json_decref(o);
+  cmd_result_free(&r);
+}
+
 Test(loadgen, a_corrupted_echo_byte_is_wrong, .timeout = 60) {
   tsrv *s = tsrv_new(SRV_ECHO);
   s->corrupt_at = 5 * 512 + 100; /* a byte of the sixth message */

@@ -4,8 +4,9 @@
  * what happens around it; schedule.c decides when a request goes out.
  *
  * Writes go out with uv_try_write from bytes that outlive the call (the run's one
- * http request) or from scratch (the echo message); what the socket does not take
- * at once is queued with uv_write, copied when it came from scratch. Reads land in
+ * http request) or from scratch (an echo message, generated a chunk at a time);
+ * what the socket does not take at once is queued with uv_write, copied when it
+ * came from scratch. Reads land in
  * the run's one buffer and are checked as they stream in (cb_body_check); a reply
  * is never buffered. Bytes that arrive with no request in flight, or beyond the
  * reply, are a protocol error: we never pipeline, the server has nothing else to say. */
@@ -20,48 +21,75 @@
 
 typedef struct lg_write {
   uv_write_t req;
-  char data[]; /* the copied remainder, when it came from scratch */
+  uint64_t seq; /* the request it belongs to */
+  char data[];  /* the copied rest of an echo chunk */
 } lg_write;
 
 static uint64_t echo_seed(const cb__lg_run *run, const cb__lg_conn *c) {
   return cb_mix64(run->o->seed ^ ((uint64_t)c->index << 32) ^ c->seq);
 }
 
+static void echo_write_more(cb__lg_run *run, cb__lg_conn *c);
+
 static void on_written(uv_write_t *req, int status) {
   cb__lg_conn *c = req->data;
+  uint64_t seq = ((lg_write *)req)->seq;
   free(req); /* req is the first member of lg_write */
-  if (c->run->phase == PH_DONE) return;
-  if (status < 0 && status != UV_ECANCELED && c->state == LG_WAITING)
-    cb__lg_conn_fail(c->run, c, 0, status, "connection %" PRIu32 " request %" PRIu64 ": write: %s", c->index, c->seq,
+  cb__lg_run *run = c->run;
+  if (run->phase == PH_DONE || c->state != LG_WAITING || seq != c->seq) return; /* closed, or an older request's */
+  if (status < 0) {
+    cb__lg_conn_fail(run, c, 0, status, "connection %" PRIu32 " request %" PRIu64 ": write: %s", c->index, c->seq,
                      uv_strerror(status));
+    return;
+  }
+  if (run->o->proto == CB_LOADGEN_ECHO) echo_write_more(run, c);
 }
 
-/* Writes len bytes of data; copy: data is scratch that must be copied if queued. */
-static void write_bytes(cb__lg_run *run, cb__lg_conn *c, const char *data, size_t len, int copy) {
+/* Writes len bytes of data: what the socket does not take at once is queued, from
+ * data itself when it outlives the write (copy = 0), else from a copy. Returns 1
+ * when all of it was written now, 0 when some is queued, -1 after a failure. */
+static int write_bytes(cb__lg_run *run, cb__lg_conn *c, const char *data, size_t len, int copy) {
   uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
   int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
   if (w < 0 && w != UV_EAGAIN) {
     cb__lg_conn_fail(run, c, 0, w, "connection %" PRIu32 " request %" PRIu64 ": write: %s", c->index, c->seq,
                      uv_strerror(w));
-    return;
+    return -1;
   }
   size_t done = w > 0 ? (size_t)w : 0;
-  if (done == len) return;
+  if (done == len) return 1;
   size_t rest = len - done;
   lg_write *lw = malloc(sizeof *lw + (copy ? rest : 0));
   if (!lw) {
     run->r->out_of_resources = 1;
     cb__lg_conn_fail(run, c, 0, -ENOMEM, "out of memory for a write of %zu bytes", rest);
-    return;
+    return -1;
   }
   if (copy) memcpy(lw->data, data + done, rest);
   lw->req.data = c;
+  lw->seq = c->seq;
   b = uv_buf_init(copy ? lw->data : (char *)data + done, (unsigned)rest);
   int rc = uv_write(&lw->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
   if (rc != 0) {
     free(lw);
     cb__lg_conn_fail(run, c, 0, rc, "connection %" PRIu32 " request %" PRIu64 ": write: %s", c->index, c->seq,
                      uv_strerror(rc));
+    return -1;
+  }
+  return 0;
+}
+
+/* Echo: writes the message from c->wr_off on, one chunk of at most LG_ECHO_CHUNK
+ * bytes generated at a time (cb_body_fill at an offset), until the socket is full:
+ * then the rest of that chunk is queued and its completion writes on. A connection
+ * holds at most one chunk however large the message. */
+static void echo_write_more(cb__lg_run *run, cb__lg_conn *c) {
+  uint64_t seed = echo_seed(run, c), bytes = run->o->bytes;
+  while (c->wr_off < bytes) {
+    size_t n = bytes - c->wr_off < LG_ECHO_CHUNK ? (size_t)(bytes - c->wr_off) : LG_ECHO_CHUNK;
+    cb_body_fill(seed, c->wr_off, run->msg, n);
+    c->wr_off += n;
+    if (write_bytes(run, c, (const char *)run->msg, n, 1) != 1) return;
   }
 }
 
@@ -72,6 +100,7 @@ void cb__lg_conn_send(cb__lg_run *run, cb__lg_conn *c, int64_t intended, int64_t
   c->intended_ns = intended;
   c->sent_ns = c->since_ns = now;
   c->got = 0;
+  c->wr_off = 0;
   c->msg_done = 0;
   c->perr = 0;
   c->state = LG_WAITING;
@@ -84,10 +113,8 @@ void cb__lg_conn_send(cb__lg_run *run, cb__lg_conn *c, int64_t intended, int64_t
     cb_body_check_init(&c->check, o->seed);
     write_bytes(run, c, run->req, run->req_len, 0);
   } else {
-    uint64_t s = echo_seed(run, c);
-    cb_body_check_init(&c->check, s);
-    cb_body_fill(s, 0, run->msg, o->bytes);
-    write_bytes(run, c, (const char *)run->msg, o->bytes, 1);
+    cb_body_check_init(&c->check, echo_seed(run, c));
+    echo_write_more(run, c);
   }
 }
 
@@ -318,7 +345,7 @@ int cb__lg_proto_init(cb__lg_run *run) {
     run->req_len = (size_t)snprintf(run->req, cap, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", o->path, o->connect);
     run->http_digest = cb_body_digest(o->seed, o->bytes);
   } else {
-    run->msg = malloc(o->bytes);
+    run->msg = malloc(o->bytes < LG_ECHO_CHUNK ? o->bytes : LG_ECHO_CHUNK);
     if (!run->msg) return -ENOMEM;
   }
   return 0;

@@ -26,6 +26,7 @@ enum { REOPEN_NO, REOPEN_NOW, REOPEN_LATER }; /* what a closing connection does 
 
 #define LG_MAX_PENDING_CONNECTS 512 /* connects in progress at once in the CONNECT phase */
 #define LG_READ_BUF 65536
+#define LG_ECHO_CHUNK 65536 /* an echo message is generated and written this much at a time */
 
 struct cb__lg_run;
 
@@ -41,6 +42,7 @@ typedef struct cb__lg_conn {
   uint64_t next_k;            /* the next request's sequence number on this connection */
   uint64_t seq;               /* the one in flight */
   uint64_t got;               /* body (http) or message (echo) bytes of the reply so far */
+  uint64_t wr_off;            /* echo: bytes of the message generated for writing so far */
   cb_body_check check;
   http_parser parser;         /* parser.data = this */
   uint32_t index;
@@ -70,7 +72,7 @@ typedef struct cb__lg_run {
   struct rusage ru_start;
   char *req;                  /* http: the request every connection sends */
   size_t req_len;
-  unsigned char *msg;         /* echo: scratch for one message */
+  unsigned char *msg;         /* echo: scratch for one chunk of a message */
   uint64_t http_digest;       /* http: digest of the expected body */
   http_parser_settings settings;
   char rbuf[LG_READ_BUF];
