@@ -468,6 +468,25 @@ Test(loadgen, a_silent_server_times_out, .timeout = 60) {
   cmd_result_free(&r);
 }
 
+/* --max-requests reached and the last requests time out: the run still ends then,
+ * not at the end of its 60 s window. */
+Test(loadgen, max_requests_ending_in_timeouts_ends_the_run, .timeout = 60) {
+  tsrv *s = tsrv_new(SRV_SILENT);
+  tsrv_start(s);
+  const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "3", "--duration", "60",
+                        "--timeout-ms", "200", "--max-requests", "3", "--bytes", "10", NULL};
+  cmd_result r;
+  time_t t0 = time(NULL);
+  loadgen(args, 30, &r);
+  cr_assert_leq(time(NULL) - t0, 10, "took %ld s", (long)(time(NULL) - t0));
+  cr_assert(r.exited && r.code == 1, "exit %d: %s %s", r.code, r.out, r.err);
+  json_t *o = json_of(&r);
+  cr_assert_eq(ival(o, "timeouts"), 3, "%s", r.out);
+  cr_assert_eq(ival(o, "total_sent"), 3);
+  json_decref(o);
+  cmd_result_free(&r);
+}
+
 Test(loadgen, nothing_listening_fails_at_connect, .timeout = 60) {
   char hp[64];
   snprintf(hp, sizeof hp, "127.0.0.1:%d", unused_loopback_port());

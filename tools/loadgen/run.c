@@ -107,6 +107,7 @@ void cb__lg_on_connected(cb__lg_run *run, cb__lg_conn *c, int64_t now) { cb__lg_
 
 void cb__lg_on_closed(cb__lg_run *run, cb__lg_conn *c) {
   if (run->phase == PH_DRAIN && run->waiting == 0) finish(run);
+  if (run->phase == PH_RUN && run->capped && run->waiting == 0) cb__lg_end_window(run, cb_now_ns()); /* the last one failed */
   if (run->phase != PH_RUN || c->reopen == REOPEN_NO) return;
   int64_t now = cb_now_ns();
   if (c->reopen == REOPEN_LATER) {
