@@ -33,6 +33,7 @@
 #include "tests/helpers/ports.h"
 #include "tests/helpers/run_cmd.h"
 #include "tools/loadgen/hist.h"
+#include "workloads/body.h"
 
 /* ---- the histogram ---- */
 
@@ -220,7 +221,29 @@ Test(loadgen, a_wrong_seed_or_length_is_caught, .timeout = 60) {
 }
 
 /* ---- a small server of the test's own: a thread per connection, blocking ---- */
-enum { SRV_ECHO, SRV_SILENT };
+enum { SRV_ECHO, SRV_SILENT, SRV_HTTP };
+
+/* SRV_HTTP: answers each GET with the 1024 bytes of seed 7, by turns with
+ * Content-Length and chunked (in two chunks), and closes the connection after
+ * every fifth answer, which says Connection: close. */
+static int http_answer(int fd, long n) {
+  unsigned char body[1024];
+  cb_body_fill(7, 0, body, sizeof body);
+  char head[256];
+  int close_after = n % 5 == 4, len;
+  if (n % 2 == 0) {
+    len = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n%s\r\n",
+                   close_after ? "Connection: close\r\n" : "");
+    if (write(fd, head, (size_t)len) != len || write(fd, body, sizeof body) != (ssize_t)sizeof body) return -1;
+  } else {
+    len = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n%s\r\n100\r\n",
+                   close_after ? "Connection: close\r\n" : "");
+    if (write(fd, head, (size_t)len) != len || write(fd, body, 256) != 256) return -1;
+    if (write(fd, "\r\n300\r\n", 7) != 7 || write(fd, body + 256, 768) != 768) return -1;
+    if (write(fd, "\r\n0\r\n\r\n", 7) != 7) return -1;
+  }
+  return close_after ? -1 : 0;
+}
 
 typedef struct tsrv {
   int mode, lfd, port;
@@ -245,6 +268,10 @@ static void *tsrv_conn(void *arg) {
     ssize_t n = read(tc->fd, buf, sizeof buf);
     if (n <= 0) break;
     if (s->mode == SRV_SILENT) continue;
+    if (s->mode == SRV_HTTP) { /* one request per read is enough for a client that never pipelines */
+      if (!memmem(buf, (size_t)n, "\r\n\r\n", 4) || http_answer(tc->fd, atomic_fetch_add(&s->echoed, 1)) != 0) break;
+      continue;
+    }
     pthread_mutex_lock(&s->mu);
     long at = atomic_fetch_add(&s->echoed, n);
     if (s->corrupt_at >= 0 && at <= s->corrupt_at && s->corrupt_at < at + n) buf[s->corrupt_at - at] ^= 1;
@@ -301,6 +328,22 @@ static tsrv *tsrv_new(int mode) {
   s->mode = mode;
   s->corrupt_at = s->stall_after = -1;
   return s;
+}
+
+Test(loadgen, chunked_replies_and_connection_close_are_handled, .timeout = 60) {
+  tsrv *s = tsrv_new(SRV_HTTP);
+  tsrv_start(s);
+  const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "3", "--duration", "0.5",
+                        "--seed", "7", "--bytes", "1024", NULL};
+  cmd_result r;
+  loadgen(args, 30, &r);
+  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
+  json_t *o = json_of(&r);
+  assert_verified(o);
+  cr_assert_gt(ival(o, "total_ok"), 10);
+  cr_assert_geq(ival(o, "reconnects"), ival(o, "total_ok") / 5 - 3, "%s", r.out);
+  json_decref(o);
+  cmd_result_free(&r);
 }
 
 Test(loadgen, echo_closed_loop_verifies, .timeout = 60) {
