@@ -95,6 +95,20 @@ size_t cb_http_reader_feed(cb_http_reader *r, const void *data, size_t n) {
 
 size_t cb_http_reader_pending(const cb_http_reader *r) { return r->len - r->done; }
 
+/* After a parser error: had it read more than CB_HTTP_URL_MAX bytes of the target?
+ * The parser reports the target (on_url) only at its end or at the end of the
+ * bytes it was given, so an error inside a long target would otherwise be 414 or
+ * 400 depending on how the bytes were cut. The failed request starts at buf[0]
+ * (the one before it was dropped), after the line ends the parser skips. */
+static int target_too_long(const cb_http_reader *r) {
+  size_t k = 0, end = r->parsed;
+  while (k < end && (r->buf[k] == '\r' || r->buf[k] == '\n')) k++;
+  while (k < end && r->buf[k] != ' ') k++; /* the method */
+  size_t start = ++k;
+  while (k < end && r->buf[k] != ' ' && r->buf[k] != '\r' && r->buf[k] != '\n') k++;
+  return k > start && k - start > CB_HTTP_URL_MAX;
+}
+
 int cb_http_next(cb_http_reader *r, cb_http_request *out) {
   if (r->status) return r->status;
   drop_done(r);
@@ -103,7 +117,7 @@ int cb_http_next(cb_http_reader *r, cb_http_request *out) {
     r->parsed += http_parser_execute(&r->parser, &settings, r->buf + r->parsed, r->len - r->parsed);
     enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
     if (e != HPE_OK && e != HPE_PAUSED) {
-      if (!r->status) r->status = e == HPE_HEADER_OVERFLOW ? 431 : 400;
+      if (!r->status) r->status = e == HPE_HEADER_OVERFLOW ? 431 : target_too_long(r) ? 414 : 400;
       return r->status;
     }
   }
