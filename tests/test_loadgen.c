@@ -3,11 +3,13 @@
  * The histogram: bucket bounds within 1% everywhere from 1 µs to 100 s, percentiles
  * of known distributions. The program, against delayd and small servers of the
  * test's own (threads on blocking sockets): closed and open loop verify with equal
- * checksums, a wrong seed or a corrupted echo is caught (wrong > 0, exit 1), the open
- * loop keeps its rate, coordinated omission is corrected (a 500 ms stall shows in
- * the corrected latencies and not in the uncorrected p99), a killed server, a silent
- * server and bad input all end in bounded time with the right exit code, SIGTERM
- * prints what was measured with "interrupted": true. No test bounds wall time
+ * checksums (chunked replies, Connection: close and 3 MB echo messages too), a
+ * wrong seed or a corrupted echo is caught (wrong > 0, exit 1), the open loop keeps
+ * its rate, coordinated omission is corrected (a 500 ms stall shows in
+ * the corrected latencies and not in the uncorrected p99; a stall past the window's
+ * end leaves requests unsent), a killed server, a silent server, --max-requests,
+ * too few descriptors and bad input all end in bounded time with the right exit
+ * code, SIGTERM prints what was measured with "interrupted": true. No test bounds wall time
  * tightly: rates are checked within wide margins. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
