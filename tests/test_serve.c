@@ -455,15 +455,25 @@ typedef struct loop_test {
   cb_loop *loop;
   cb_stream_server ss;
   cb_handle stop;
+  cb_timer check;
   int port;
   void (*client)(struct loop_test *);
   pthread_t tid;
 } loop_test;
 
+/* Every connection's task has ended: the loop stops (a curl connection to delayd
+ * may keep it busy otherwise). */
+static void check_done(void *arg) {
+  loop_test *lt = arg;
+  if (cb_loop_tasks_alive(lt->loop) == 0) cb_loop_stop(lt->loop);
+  else cb_call_later(lt->loop, &lt->check, 10 * 1000000u, check_done, lt);
+}
+
 static void on_stop(void *arg) {
   loop_test *lt = arg;
   cb_listener_close(&lt->ss.srv);
   cb_loop_unhold(lt->loop);
+  check_done(lt);
 }
 
 static void *client_main(void *arg) {
@@ -476,10 +486,10 @@ static void *client_main(void *arg) {
 /* Serves with w's handler on a loop in this thread while client runs in another;
  * the loop runs until the client is done and every connection has ended. */
 static void loop_serve(const cb_workload *w, const char *const params[], int64_t idle_ms, void (*run_client)(loop_test *),
-                       cb_loop_serve_ctx *ctx, cb_params *p) {
+                       cb_loop_serve_ctx *ctx, cb_params *p, const char *server_url) {
   static cb_job_env env;
   inproc_params(w, p, params);
-  env = (cb_job_env){.workload = w, .params = p};
+  env = (cb_job_env){.workload = w, .params = p, .server_url = server_url};
   char err[CB_ERR_LEN];
   if (w->prepare) cr_assert_eq(w->prepare(&env, err), 0);
   *ctx = (cb_loop_serve_ctx){.env = &env, .idle_ms = idle_ms};
@@ -532,7 +542,7 @@ Test(serve, serve_async_on_a_loop) {
   static const char *const params[] = {"bytes=3000", "seed=7", NULL};
   cb_loop_serve_ctx ctx;
   cb_params p;
-  loop_serve(&cb_workload_serve, params, 1000, serve_client, &ctx, &p);
+  loop_serve(&cb_workload_serve, params, 1000, serve_client, &ctx, &p, NULL);
   cr_expect_eq(ctx.counts.requests, 2 * 5 + 1 + 1 + 1);
   cr_expect_eq(ctx.counts.bad_requests, 1);
 }
@@ -556,8 +566,29 @@ Test(serve, echo_async_on_a_loop) {
   static const char *const params[] = {"bytes=1000", NULL};
   cb_loop_serve_ctx ctx;
   cb_params p;
-  loop_serve(&cb_workload_echo, params, 0, echo_client, &ctx, &p);
+  loop_serve(&cb_workload_echo, params, 0, echo_client, &ctx, &p, NULL);
   cr_expect_eq(ctx.counts.requests, 12);
   cr_expect_eq(ctx.counts.bytes_in, 12000);
   cr_expect_eq(ctx.counts.bytes_out, 12000);
+}
+
+static void backend_client(loop_test *lt) {
+  client c;
+  cli_open(&c, lt->port);
+  cli_send_str(&c, "GET /?bytes=500&wait_ms=5&seed=1 HTTP/1.1\r\n\r\nGET /?wait_ms=1&seed=3 HTTP/1.1\r\n\r\n");
+  cr_assert_eq(cli_reply(&c, 1, 500, NULL), 200);
+  cr_assert_eq(cli_reply(&c, 3, 500, NULL), 200);
+  cli_close(&c);
+}
+
+/* The backend call in the async world: the loop's fetch to delayd. */
+Test(serve, backend_call_async_on_a_loop) {
+  cb_server d;
+  inproc_start_delayd(&d);
+  static const char *const params[] = {"bytes=500", "wait_ms=5", NULL};
+  cb_loop_serve_ctx ctx;
+  cb_params p;
+  loop_serve(&cb_workload_serve, params, 0, backend_client, &ctx, &p, d.url);
+  cb_server_stop(&d);
+  cr_expect_eq(ctx.counts.requests, 2);
 }
