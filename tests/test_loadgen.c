@@ -33,6 +33,7 @@
 #include "harness/run/server_child.h"
 #include "tests/helpers/inproc.h"
 #include "tests/helpers/ports.h"
+#include "tests/helpers/proctree.h"
 #include "tests/helpers/run_cmd.h"
 #include "tools/loadgen/hist.h"
 #include "workloads/body.h"
@@ -605,6 +606,48 @@ Test(loadgen, sigterm_prints_what_was_measured_and_exits_130, .timeout = 60) {
   json_decref(o);
   close(po[0]);
   cb_server_stop(&s);
+}
+
+/* Starts loadgen (a long run against a silent server) as the child of an
+ * intermediate process, which then exits; returns loadgen's pid. */
+static pid_t orphaned_loadgen(int die_with_parent) {
+  int p[2];
+  cr_assert_eq(pipe(p), 0);
+  pid_t mid = fork();
+  if (mid == 0) {
+    pid_t gen = fork();
+    if (gen == 0) {
+      if (die_with_parent) setenv("CONCBENCH_DIE_WITH_PARENT", "1", 1);
+      else unsetenv("CONCBENCH_DIE_WITH_PARENT");
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      execl(CB_BIN_DIR "/loadgen", "loadgen", "--connect", hostport, "--proto", "echo", "--connections", "1",
+            "--duration", "20", "--timeout-ms", "60000", (char *)NULL);
+      _exit(127);
+    }
+    if (write(p[1], &gen, sizeof gen) != sizeof gen) _exit(1);
+    usleep(300 * 1000); /* loadgen is running by now */
+    _exit(0);
+  }
+  pid_t gen;
+  cr_assert_eq(read(p[0], &gen, sizeof gen), (ssize_t)sizeof gen);
+  waitpid(mid, NULL, 0);
+  close(p[0]);
+  close(p[1]);
+  return gen;
+}
+
+Test(loadgen, dies_with_its_parent_only_when_asked, .timeout = 30) {
+  tsrv *s = tsrv_new(SRV_SILENT);
+  tsrv_start(s);
+  pid_t asked = orphaned_loadgen(1), not_asked = orphaned_loadgen(0);
+  usleep(300 * 1000);
+  int asked_alive = proc_alive(asked), not_asked_alive = proc_alive(not_asked);
+  kill(not_asked, SIGKILL);
+  kill(asked, SIGKILL);
+  cr_assert_not(asked_alive, "loadgen with CONCBENCH_DIE_WITH_PARENT=1 outlived its parent");
+  cr_assert(not_asked_alive, "loadgen without CONCBENCH_DIE_WITH_PARENT died with its parent");
 }
 
 /* Criterion runs each test in its own process, so the lowered limit stays here. A
