@@ -1,8 +1,8 @@
 /* serve_io.h — what the server workloads (echo.c, serve.c) share: the sync world's
  * blocking sends and receives on an accepted connection with the idle bound, and
  * the generator's argument vector.
- * Plain calls, so under green they go through the hooks (which do not honour
- * SO_RCVTIMEO / SO_SNDTIMEO yet: there an idle connection waits until stop). */
+ * Plain calls, so under green they go through the hooks (which honour
+ * SO_RCVTIMEO / SO_SNDTIMEO for the calls they park). */
 #ifndef CB_SERVE_IO_H
 #define CB_SERVE_IO_H
 
