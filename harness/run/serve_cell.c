@@ -398,6 +398,7 @@ int cb__serve_cell_run(const cb_cell *cell, const cb_job_env *env) {
             cell->workload->name, m->name);
     return CB_EXIT_UNSUPPORTED;
   }
+  signal(SIGPIPE, SIG_IGN); /* the stop byte to a server that died must not end the cell */
   cpu_set_t server_set, gen_set;
   split_cpus(&server_set, &gen_set);
   char server_cpus[128], gen_cpus[128], err[512] = "";

@@ -101,7 +101,7 @@ int cb__serve_only_run(const cb_cell *cell, const cb_job_env *env) {
     return CB_EXIT_UNSUPPORTED;
   }
   const cb_serve_totals *t = &report.serve;
-  json_t *o = json_pack("{ss ss ss sI ss sf sf sI s{sI sI sI sI sI sI} s?}", "model", cell->model->name, "workload",
+  json_t *o = json_pack("{ss ss ss sI ss sf sf sI s{sI sI sI sI sI sI} so}", "model", cell->model->name, "workload",
                         cell->workload->name, "listen", bound, "created", (json_int_t)report.created, "created_kind",
                         report.created_kind ? report.created_kind : "", "user_s",
                         cb__tv_s(ru.ru_utime) + report.child_user_s, "sys_s", cb__tv_s(ru.ru_stime) + report.child_sys_s,
