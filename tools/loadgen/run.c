@@ -203,6 +203,7 @@ static void on_signal(uv_signal_t *s, int signum) {
   cb__lg_run *run = s->data;
   run->r->interrupted = 1;
   cb__lg_set_error(run, "interrupted by %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  if (run->phase == PH_CONNECT) run->r->connected = run->open_now;
   cb__lg_end_window(run, cb_now_ns());
   finish(run);
 }
