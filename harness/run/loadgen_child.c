@@ -17,7 +17,7 @@
 
 #define MAX_ARGS 64
 
-int cb_loadgen_start(cb_loadgen *lg, char *const args[], const cpu_set_t *cpus, char *err, size_t errlen) {
+int cb_loadgen_child_start(cb_loadgen_child *lg, char *const args[], const cpu_set_t *cpus, char *err, size_t errlen) {
   memset(lg, 0, sizeof *lg);
   lg->out_fd = -1;
   char path[PATH_MAX + 16];
@@ -69,7 +69,7 @@ static int ended(pid_t pid) {
   return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
-int cb_loadgen_wait(cb_loadgen *lg, double limit_s, pid_t watch) {
+int cb_loadgen_child_wait(cb_loadgen_child *lg, double limit_s, pid_t watch) {
   int64_t deadline = lg->start_ns + (int64_t)(limit_s * 1e9);
   int status = 0, watched_ended = 0;
   for (;;) {
@@ -110,7 +110,7 @@ int cb_loadgen_wait(cb_loadgen *lg, double limit_s, pid_t watch) {
   return watched_ended;
 }
 
-void cb_loadgen_free(cb_loadgen *lg) {
+void cb_loadgen_child_free(cb_loadgen_child *lg) {
   if (lg->pid > 0) {
     kill(lg->pid, SIGKILL);
     waitpid(lg->pid, NULL, 0);

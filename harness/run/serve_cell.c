@@ -246,11 +246,11 @@ static double gen_limit_s(const cb_cell *cell, const cb_job_env *env) {
 
 static void set(json_t *o, cb_run_key k, json_t *value) { cb_run_record_set(o, k, value); }
 
-static json_t *gen_get(const cb_loadgen *lg, const char *key) { return json_object_get(lg->result, key); }
-static json_int_t gen_int(const cb_loadgen *lg, const char *key) { return json_integer_value(gen_get(lg, key)); }
-static double gen_num(const cb_loadgen *lg, const char *key) { return json_number_value(gen_get(lg, key)); }
+static json_t *gen_get(const cb_loadgen_child *lg, const char *key) { return json_object_get(lg->result, key); }
+static json_int_t gen_int(const cb_loadgen_child *lg, const char *key) { return json_integer_value(gen_get(lg, key)); }
+static double gen_num(const cb_loadgen_child *lg, const char *key) { return json_number_value(gen_get(lg, key)); }
 
-static json_t *gen_copy(const cb_loadgen *lg, const char *key, json_t *otherwise) {
+static json_t *gen_copy(const cb_loadgen_child *lg, const char *key, json_t *otherwise) {
   json_t *v = gen_get(lg, key);
   if (!v) return otherwise;
   json_decref(otherwise);
@@ -261,7 +261,7 @@ static int resource_errno(int rc) { return rc == -EMFILE || rc == -ENFILE || rc 
 
 /* sp: the server process, or NULL when the server runs elsewhere (--target): then
  * only the generator's checks decide, and the server's own figures are zero. */
-static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_proc *sp_or_null, const cb_loadgen *lg,
+static int emit_record(const cb_cell *cell, const cb_job_env *env, const server_proc *sp_or_null, const cb_loadgen_child *lg,
                        const char *server_cpus, const char *gen_cpus, const char *err_in) {
   static const server_proc remote = {.have_result = 1, .exited = 1};
   const server_proc *sp = sp_or_null ? sp_or_null : &remote;
@@ -360,16 +360,16 @@ static int load_remote(const cb_cell *cell, const cb_job_env *env) {
   cpu_list(&all, gen_cpus, sizeof gen_cpus);
   gen_args g;
   make_gen_args(&g, cell, env, cell->target);
-  cb_loadgen lg;
-  if (cb_loadgen_start(&lg, g.argv, &all, err, sizeof err) != 0) {
+  cb_loadgen_child lg;
+  if (cb_loadgen_child_start(&lg, g.argv, &all, err, sizeof err) != 0) {
     fprintf(stderr, "concbench run: %s\n", err);
     return CB_EXIT_USAGE;
   }
-  cb_loadgen_wait(&lg, gen_limit_s(cell, env), 0);
+  cb_loadgen_child_wait(&lg, gen_limit_s(cell, env), 0);
   if (!lg.exited && lg.code == SIGKILL)
     snprintf(err, sizeof err, "loadgen did not end within %.0f s: killed", gen_limit_s(cell, env));
   int code = emit_record(cell, env, NULL, &lg, "remote", gen_cpus, err);
-  cb_loadgen_free(&lg);
+  cb_loadgen_child_free(&lg);
   return code;
 }
 
@@ -424,21 +424,21 @@ int cb__serve_cell_run(const cb_cell *cell, const cb_job_env *env) {
   char target[64];
   snprintf(target, sizeof target, "127.0.0.1:%d", port);
   make_gen_args(&g, cell, env, target);
-  cb_loadgen lg;
-  if (cb_loadgen_start(&lg, g.argv, &gen_set, err, sizeof err) != 0) {
+  cb_loadgen_child lg;
+  if (cb_loadgen_child_start(&lg, g.argv, &gen_set, err, sizeof err) != 0) {
     fprintf(stderr, "concbench run: %s\n", err);
     server_stop(&sp, err, sizeof err);
     close(listen_fd);
     return CB_EXIT_USAGE;
   }
   /* A server that dies under load stops the generator at once. */
-  if (cb_loadgen_wait(&lg, gen_limit_s(cell, env), sp.pid))
+  if (cb_loadgen_child_wait(&lg, gen_limit_s(cell, env), sp.pid))
     snprintf(err, sizeof err, "the server process ended during the load");
   else if (!lg.exited && lg.code == SIGKILL)
     snprintf(err, sizeof err, "loadgen did not end within %.0f s: killed", gen_limit_s(cell, env));
   server_stop(&sp, err, sizeof err);
   close(listen_fd);
   int code = emit_record(cell, env, &sp, &lg, server_cpus, gen_cpus, err);
-  cb_loadgen_free(&lg);
+  cb_loadgen_child_free(&lg);
   return code;
 }
