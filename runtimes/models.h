@@ -7,5 +7,6 @@
 extern const cb_model cb_model_sync;
 extern const cb_model cb_model_threads;
 extern const cb_model cb_model_procs;
+extern const cb_model cb_model_nginx; /* runtimes/nginx: a reference server */
 
 #endif

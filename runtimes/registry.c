@@ -12,6 +12,7 @@ static const cb_model *const models[] = {
     &cb_model_procs,
     &cb_model_green,
     &cb_model_loop,
+    &cb_model_nginx, /* reference: serves only */
 };
 
 const cb_model *const *cb_model_all(size_t *count) {

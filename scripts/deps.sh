@@ -6,7 +6,8 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libgmp-dev \
-libjansson-dev libcriterion-dev libhttp-parser-dev hyperfine gnuplot-nox wrk valgrind procps util-linux"
+libjansson-dev libcriterion-dev libhttp-parser-dev hyperfine gnuplot-nox wrk valgrind procps util-linux \
+nginx-light"
 
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
