@@ -99,12 +99,15 @@ size_t cb_http_reader_pending(const cb_http_reader *r) { return r->len - r->done
  * The parser reports the target (on_url) only at its end or at the end of the
  * bytes it was given, so an error inside a long target would otherwise be 414 or
  * 400 depending on how the bytes were cut. The failed request starts at buf[0]
- * (the one before it was dropped), after the line ends the parser skips. */
+ * (the one before it was dropped), after the line ends the parser skips; the
+ * scan follows the parser's request line: METHOD, spaces, the target up to a
+ * space or a line end. */
 static int target_too_long(const cb_http_reader *r) {
   size_t k = 0, end = r->parsed;
   while (k < end && (r->buf[k] == '\r' || r->buf[k] == '\n')) k++;
   while (k < end && r->buf[k] != ' ') k++; /* the method */
-  size_t start = ++k;
+  while (k < end && r->buf[k] == ' ') k++;  /* the parser takes several spaces */
+  size_t start = k;
   while (k < end && r->buf[k] != ' ' && r->buf[k] != '\r' && r->buf[k] != '\n') k++;
   return k > start && k - start > CB_HTTP_URL_MAX;
 }

@@ -81,6 +81,8 @@ Test(http_request, too_long) {
   memcpy(bad, "GET /", 5);
   bad[5000] = '\x01';
   expect(bad, "E:414;");
+  memcpy(bad, "GET  /", 6); /* the parser takes two spaces before the target */
+  expect(bad, "E:414;");
   bad[3000] = '\x01'; /* within 4 KiB: 400 */
   expect(bad, "E:400;");
 }
