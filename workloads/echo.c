@@ -65,7 +65,6 @@ static int echo_co(cb_task *task, void *vf) {
     } else {
       CB_AWAIT_TRY(&f->h.stream->rd, f->e);
     }
-    s = f->h.stream;
     if (f->e.code || s->rd.result.u == 0) break;
     ctx->counts.bytes_in += s->rd.result.u;
     f->e.code = cb_stream_write(s, cb_stream_data(s), s->rd.result.u);
@@ -76,7 +75,6 @@ static int echo_co(cb_task *task, void *vf) {
     ctx->counts.bytes_out += s->rd.result.u;
     f->echoed += s->rd.result.u;
     CB_AWAIT_TRY(cb_stream_drain(f->h.stream), f->e);
-    s = f->h.stream;
     if (f->e.code) break;
   }
   ctx->counts.requests += f->echoed / (uint64_t)ctx->env->params->v[P_BYTES];
