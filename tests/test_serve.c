@@ -25,6 +25,7 @@
 #include "runtimes/loop/model.h"
 #include "runtimes/models.h"
 #include "tests/helpers/inproc.h"
+#include "tests/helpers/proctree.h"
 #include "workloads/body.h"
 #include "workloads/workloads.h"
 
@@ -354,6 +355,31 @@ static void refusal(const char *model) {
   cr_expect_eq(s.report.serve.peak_open, 2);
   cr_expect_eq(s.report.serve.counts.requests, 4);
   cr_expect_eq(s.report.concurrency, 2);
+}
+
+/* procs, a fork per connection: a child that dies mid-connection (a crash) has its
+ * connection closed at once, not at stop, and the death is in the report. */
+Test(serve, procs_child_killed) {
+  server s;
+  server_start(&s, "procs", &cb_workload_serve, serve_small, 0, 8, 0, NULL);
+  client c;
+  cli_open(&c, s.port);
+  cli_get(&c, 1, 10);
+  pid_t kids[8];
+  int n = proc_add_descendants(getpid(), kids, 0, 8);
+  cr_assert_eq(n, 1, "one child per open connection");
+  kill(kids[0], SIGTERM);
+  cr_assert(cli_closed(&c), "the dead child's connection stayed open");
+  cli_close(&c);
+  cli_open(&c, s.port); /* the server goes on */
+  cli_get(&c, 2, 10);
+  cli_close(&c);
+  char one = 1;
+  cr_assert_eq(write(s.stop_wr, &one, 1), 1);
+  pthread_join(s.tid, NULL);
+  cr_expect_eq(s.rc, 0);
+  cr_expect(strstr(s.report.error, "killed by signal 15") != NULL, "error: '%s'", s.report.error);
+  cr_expect_eq(s.report.serve.counts.requests, 1, "the killed child's request is lost with it");
 }
 
 Test(serve, refusal_threads) { refusal("threads"); }

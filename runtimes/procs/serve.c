@@ -6,10 +6,11 @@
  * own once stop_fd (inherited) is readable. A fork that fails while the pool is
  * made is the model giving out: -EAGAIN, error set, the workers made are killed.
  * C = 0: the parent accepts and forks a child per connection (at most max_conns at
- * once: one more is accepted and closed, counted refused; so is one whose fork
- * fails, and the server goes on). The parent keeps its copy of each connection in
- * its table until the child has ended, so at stop it shuts them all down and the
- * children finish; a child reports its end on a pipe, and the parent reaps it.
+ * once: one more is accepted and closed, counted refused; so is one whose fork or
+ * pidfd fails, and the server goes on). The parent keeps its copy of each
+ * connection in its table until the child has ended, so at stop it shuts them all
+ * down and the children finish; it learns of a child's end, however it ends, from
+ * the child's pidfd (Linux 5.3) in an epoll set, and reaps it.
  * Every child calls cb_die_with_parent. What the children served is summed in a
  * MAP_SHARED mapping with atomic adds. At stop: children are given STOP_GRACE_MS
  * to end, then SIGKILLed; every one is reaped (wait4: its usage goes into the
@@ -22,8 +23,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +46,7 @@ typedef struct shared {
 typedef struct slot {
   pid_t pid; /* 0: free */
   int fd;    /* the parent's copy of the child's connection */
+  int pidfd; /* readable once the child has ended */
 } slot;
 
 typedef struct pserve {
@@ -55,7 +59,7 @@ typedef struct pserve {
   uint32_t *free_slots;
   uint64_t nfree, running;
   cb_conn_table table;
-  int exit_rd, exit_wr;
+  int ep; /* epoll set of the children's pidfds, data.u32 = the slot */
 } pserve;
 
 /* Waits for pid (blocking, or not: 0 when it is still running) and adds its usage. */
@@ -186,20 +190,20 @@ static int pool(pserve *ps, uint64_t n) {
 
 /* ---- a process per connection ---- */
 
-/* In the child: serve fd and report the end on the exit pipe. The descriptors of
- * the parent's other connections are closed first: a child holding one would keep
- * that connection open after its own child has closed it. */
-static void conn_child(pserve *ps, uint32_t k, int fd) {
+/* In the child: serve fd, add what it did, end. The descriptors of the parent's
+ * other connections are closed first: a child holding one would keep that
+ * connection open after its own child has closed it. */
+static void conn_child(pserve *ps, int fd) {
   const cb_serve_spec *spec = ps->spec;
   for (uint64_t j = 0; j < ps->table.n; j++)
     if (ps->table.fds[j] != fd) close(ps->table.fds[j]);
   close(spec->listen_fd);
-  close(ps->exit_rd);
+  close(ps->ep);
   cb_serve_counts c = {0};
   int end = spec->workload->serve_conn(spec->env, fd, spec->idle_ms, &c);
   close(fd);
   cb_serve_totals_add(&ps->sh->t, &c, end == -ETIMEDOUT);
-  _exit(write(ps->exit_wr, &k, sizeof k) == (ssize_t)sizeof k ? 0 : 4);
+  _exit(0);
 }
 
 /* The child in slot k ended (or is killed): reap it, close the parent's copy. */
@@ -207,6 +211,10 @@ static void end_slot(pserve *ps, uint32_t k, int killed) {
   slot *s = &ps->slots[k];
   CB_CHECK(s->pid > 0);
   reap(ps, s->pid, 1, killed);
+  /* out of the set before closing: a sibling forked meanwhile holds a copy of the
+   * pidfd, which would keep it registered */
+  epoll_ctl(ps->ep, EPOLL_CTL_DEL, s->pidfd, NULL);
+  close(s->pidfd);
   cb_conn_table_remove(&ps->table, s->fd);
   close(s->fd);
   s->pid = 0;
@@ -214,16 +222,13 @@ static void end_slot(pserve *ps, uint32_t k, int killed) {
   ps->running--;
 }
 
-/* Reads the exit pipe's records (non-blocking) and ends those slots. */
-static void drain_exits(pserve *ps) {
-  uint32_t ks[256];
-  ssize_t r;
-  while ((r = read(ps->exit_rd, ks, sizeof ks)) > 0) {
-    CB_CHECK(r % (ssize_t)sizeof ks[0] == 0); /* records are written whole (< PIPE_BUF) */
-    for (ssize_t j = 0; j < r / (ssize_t)sizeof ks[0]; j++) {
-      CB_CHECK(ks[j] < ps->table.cap);
-      end_slot(ps, ks[j], 0);
-    }
+/* Ends the slots whose children have ended, waiting up to ms for one (0: none). */
+static void end_exited(pserve *ps, int ms) {
+  struct epoll_event ev[64];
+  int n;
+  while ((n = epoll_wait(ps->ep, ev, 64, ms)) > 0) {
+    for (int j = 0; j < n; j++) end_slot(ps, ev[j].data.u32, 0);
+    ms = 0;
   }
 }
 
@@ -233,20 +238,28 @@ static void start_child(pserve *ps, int fd) {
     close(fd);
     return;
   }
-  uint32_t k = ps->free_slots[--ps->nfree];
   pid_t parent = getpid(), pid = fork();
   if (pid == 0) {
     if (cb_die_with_parent(parent) != 0) _exit(127);
-    conn_child(ps, k, fd);
+    conn_child(ps, fd);
   }
-  if (pid < 0) {
-    ps->free_slots[ps->nfree++] = k;
+  int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+  uint32_t k = ps->free_slots[ps->nfree - 1];
+  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = k};
+  if (pidfd < 0 || epoll_ctl(ps->ep, EPOLL_CTL_ADD, pidfd, &ev) != 0) { /* no fork, or no way to see it end */
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      reap(ps, pid, 1, 1);
+      ps->report->created++;
+    }
+    if (pidfd >= 0) close(pidfd);
     cb_conn_table_remove(&ps->table, fd);
     ps->sh->t.refused++;
     close(fd);
     return;
   }
-  ps->slots[k] = (slot){.pid = pid, .fd = fd};
+  ps->nfree--;
+  ps->slots[k] = (slot){.pid = pid, .fd = fd, .pidfd = pidfd};
   ps->running++;
   ps->report->created++;
 }
@@ -254,25 +267,22 @@ static void start_child(pserve *ps, int fd) {
 static int per_connection(pserve *ps) {
   const cb_serve_spec *spec = ps->spec;
   uint64_t n = ps->table.cap;
-  int p[2];
   ps->slots = calloc(n, sizeof *ps->slots);
   ps->free_slots = malloc(n * sizeof *ps->free_slots);
-  if (!ps->slots || !ps->free_slots || n > UINT32_MAX || pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+  if (!ps->slots || !ps->free_slots || n > UINT32_MAX || (ps->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
     free(ps->slots);
     free(ps->free_slots);
     cb_report_error(ps->report, "procs: cannot set up for %llu connections", (unsigned long long)n);
     return -ENOMEM;
   }
-  ps->exit_rd = p[0];
-  ps->exit_wr = p[1];
   for (uint64_t k = 0; k < n; k++) ps->free_slots[ps->nfree++] = (uint32_t)(n - 1 - k);
   cb_serve_ready(spec);
   int result = 0;
   for (;;) {
-    int fd, rc = cb_serve_accept_or(spec, ps->exit_rd, &fd);
+    int fd, rc = cb_serve_accept_or(spec, ps->ep, &fd);
     if (rc == 0) break;
     if (rc == 2) {
-      drain_exits(ps);
+      end_exited(ps, 0);
       continue;
     }
     if (rc < 0) {
@@ -292,15 +302,13 @@ static int per_connection(pserve *ps) {
   while (ps->running > 0) {
     int64_t left_ms = (until - cb_now_ns()) / 1000000;
     if (left_ms <= 0) break;
-    struct pollfd pf = {.fd = ps->exit_rd, .events = POLLIN};
-    if (poll(&pf, 1, (int)left_ms) > 0) drain_exits(ps);
+    end_exited(ps, (int)left_ms);
   }
   for (uint64_t k = 0; k < n; k++)
     if (ps->slots[k].pid > 0) kill(ps->slots[k].pid, SIGKILL);
   for (uint64_t k = 0; k < n; k++)
     if (ps->slots[k].pid > 0) end_slot(ps, (uint32_t)k, 1);
-  close(ps->exit_rd);
-  close(ps->exit_wr);
+  close(ps->ep);
   free(ps->slots);
   free(ps->free_slots);
   return result;
@@ -311,7 +319,7 @@ int cb__procs_serve(const cb_serve_spec *spec, cb_run_report *report) {
   int per_conn = spec->concurrency == 0;
   report->concurrency = per_conn ? spec->max_conns : spec->concurrency;
   report->created_kind = "processes";
-  pserve ps = {.spec = spec, .report = report, .exit_rd = -1, .exit_wr = -1};
+  pserve ps = {.spec = spec, .report = report, .ep = -1};
   ps.sh = mmap(NULL, sizeof *ps.sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (ps.sh == MAP_FAILED) {
     cb_report_error(report, "procs: cannot map the shared totals: %s", strerror(errno));
