@@ -17,7 +17,6 @@
  * report's child_* figures) before serve returns. A child that ended otherwise
  * than by exit 0 or that SIGKILL is an error in the report. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>

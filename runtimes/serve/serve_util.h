@@ -20,8 +20,8 @@
  * another unit took the connection first, are retried here). Several units may
  * wait on one listen_fd at once (a pool). */
 int cb_serve_accept(const cb_serve_spec *spec, int *fd);
-/* The same, and 2 when extra_fd (a pipe a model's children report on) is readable;
- * stop_fd is looked at first, then extra_fd, then listen_fd. */
+/* The same, and 2 when extra_fd (e.g. procs' epoll set of its children's pidfds)
+ * is readable; stop_fd is looked at first, then extra_fd, then listen_fd. */
 int cb_serve_accept_or(const cb_serve_spec *spec, int extra_fd, int *fd);
 
 /* Waits ms milliseconds, or less when stop_fd becomes readable: 0 then, else 1.
