@@ -91,7 +91,7 @@ static int write_prefix(nginx_ctx *c) {
                    "events { worker_connections %llu; }\n"
                    "http {\n"
                    "  access_log off; server_tokens off; etag off;\n"
-                   "  default_type application/octet-stream; sendfile on; tcp_nodelay on;\n"
+                   "  default_type application/octet-stream; sendfile off; tcp_nodelay on;\n"
                    "  open_file_cache max=16;\n"
                    "  keepalive_requests 1000000000; keepalive_timeout %lldms;\n"
                    "  client_body_temp_path %s/client_body; proxy_temp_path %s/proxy;\n"
