@@ -143,7 +143,8 @@ static int find_nginx(nginx_ctx *c) {
 
 /* The keeper (a fork of this process that never returns): nginx's master and
  * worker run in a process group of their own under it, and it takes them down
- * with it. It asks for SIGTERM, not SIGKILL, when its parent ends, and is the
+ * with it. Only a SIGKILL of the keeper itself (by its pid) would orphan the
+ * worker. It asks for SIGTERM, not SIGKILL, when its parent ends, and is the
  * subreaper of nginx's processes, so a worker whose master died is still its child.
  * On SIGTERM (the model's stop, or the model's end) it sends nginx SIGTERM (fast
  * shutdown), waits STOP_WAIT_MS for it, then SIGKILLs the group; if nginx ends by
@@ -156,7 +157,11 @@ static __attribute__((noreturn)) void keeper(const nginx_ctx *c, pid_t parent, c
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &set, &old);
-  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) _exit(1);
+  /* its own process group: a kill of the cell's group ends the model, not the keeper,
+   * which then gets SIGTERM and stops nginx */
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0 ||
+      setpgid(0, 0) != 0)
+    _exit(1);
   pid_t me = getpid(), nginx = fork();
   if (nginx == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
