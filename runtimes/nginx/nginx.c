@@ -15,7 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,9 +110,29 @@ static int write_prefix(nginx_ctx *c) {
   return write_file(path, conf, (size_t)n);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f) { return remove(path); }
-
-static void remove_prefix(nginx_ctx *c) { nftw(c->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS); }
+/* Removes the folder `name` (in parent_fd) and everything in it, with system calls
+ * only: the keeper calls it too, where malloc is not safe. */
+static void remove_tree(int parent_fd, const char *name) {
+  int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[4096];
+    long n;
+    /* entries removed while listing: list again from the start until none is left */
+    while (lseek(fd, 0, SEEK_SET) == 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+      int removed = 0;
+      for (long off = 0; off < n;) {
+        struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+        off += d->d_reclen;
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0) continue;
+        if (unlinkat(fd, d->d_name, 0) != 0 && errno == EISDIR) remove_tree(fd, d->d_name);
+        removed = 1;
+      }
+      if (!removed) break;
+    }
+    close(fd);
+  }
+  unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
 
 /* The last line of nginx's error log into the report's error (after what). */
 static void report_log(nginx_ctx *c, const char *what) {
@@ -148,8 +169,10 @@ static int find_nginx(nginx_ctx *c) {
  * subreaper of nginx's processes, so a worker whose master died is still its child.
  * On SIGTERM (the model's stop, or the model's end) it sends nginx SIGTERM (fast
  * shutdown), waits STOP_WAIT_MS for it, then SIGKILLs the group; if nginx ends by
- * itself it SIGKILLs what is left of the group at once. It exits 0 when nginx was
- * stopped, 1 when nginx had ended first. Async-signal-safe calls only (it is a
+ * itself it SIGKILLs what is left of the group at once. A keeper that stopped nginx
+ * removes the prefix folder (so it goes also when the model is gone) and exits 0;
+ * one whose nginx ended first exits 1 and leaves the folder to the model, which
+ * reads nginx's error log from it. Async-signal-safe calls only (it is a
  * fork of a process that may have threads). */
 static __attribute__((noreturn)) void keeper(const nginx_ctx *c, pid_t parent, char **argv, char **envp) {
   sigset_t set, old;
@@ -185,6 +208,7 @@ static __attribute__((noreturn)) void keeper(const nginx_ctx *c, pid_t parent, c
   kill(-nginx, SIGKILL);
   while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
   }
+  if (stopped) remove_tree(AT_FDCWD, c->dir); /* else the model reads nginx's log first */
   _exit(stopped ? 0 : 1);
 }
 
@@ -402,7 +426,7 @@ static int nginx_serve(const cb_serve_spec *spec, cb_run_report *report) {
   }
   if (!rc) rc = read_counters(&c);
   stop_nginx(&c);
-  remove_prefix(&c);
+  remove_tree(AT_FDCWD, c.dir); /* if the keeper has not (it never started) */
   return rc;
 }
 
