@@ -67,7 +67,6 @@ typedef struct cb__lg_run {
   uint32_t connect_next, connect_pending, open_now;
   uint64_t waiting;           /* connections in WAITING */
   uint64_t cursor;            /* open loop: the next global request index the ticker visits */
-  int64_t tick_at;            /* open loop: the time the ticker was last armed for */
   cb_list timed, retry;
   struct rusage ru_start;
   char *req;                  /* http: the request every connection sends */

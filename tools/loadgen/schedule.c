@@ -12,13 +12,15 @@
  * intended time, so a server stall is charged to every request that should have
  * gone out during it, not only to the one that was in flight (coordinated
  * omission). The ticker is a timerfd (nanosecond deadlines, where libuv timers
- * have milliseconds) armed at the next global intended time, but never sooner than
- * LG_TICK_GAP_NS after the time it was last armed for: when it fires, every request due by now
- * is offered to its connection. Above 1/LG_TICK_GAP_NS requests/s (20,000/s) they
- * go out in small batches, up to 50 µs late, which the corrected latency shows;
- * waking for each one costs a wake-up and two timerfd calls per request, which at
- * 50,000/s took a whole core here (0.98 against 0.93 with the gap) and queued the
- * requests behind the generator itself (p50 corrected 108 µs against 37 µs). */
+ * have milliseconds); when it fires, every request due by now is offered to its
+ * connection. Up to LG_ONE_SHOT_RATE requests/s it is armed at each next intended
+ * time (exact); above, it fires every LG_TICK_GAP_NS from the start, armed once, so
+ * a request goes out at most 50 µs after its intended time, which the corrected
+ * latency shows. On this VM a timerfd_settime costs about 20 µs (an interrupt
+ * enable that traps to the hypervisor) and a wake-up about as much: re-arming at
+ * each tick took 42% of the generator's core at 80,000 requests/s, and the 50 µs
+ * ticker alone costs a third of a core, too much to pay at a few hundred
+ * requests/s. */
 #include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -28,6 +30,7 @@
 #include "tools/loadgen/loadgen_int.h"
 
 #define LG_TICK_GAP_NS 50000
+#define LG_ONE_SHOT_RATE 10000
 
 static int64_t intended_global(const cb__lg_run *run, uint64_t i) {
   return run->t0 + (int64_t)((unsigned __int128)i * 1000000000u / run->o->rate);
@@ -47,24 +50,28 @@ void cb__lg_maybe_send(cb__lg_run *run, cb__lg_conn *c, int64_t now) {
   if (due <= now && due < run->w_end) cb__lg_conn_send(run, c, due, now);
 }
 
-static void arm(cb__lg_run *run, int64_t at) {
-  struct itimerspec its = {.it_value = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000}};
+static int one_shot(const cb__lg_run *run) { return run->o->rate <= LG_ONE_SHOT_RATE; }
+
+static void arm(cb__lg_run *run, int64_t at, int64_t every) {
+  struct itimerspec its = {.it_value = {.tv_sec = at / 1000000000, .tv_nsec = at % 1000000000},
+                           .it_interval = {.tv_nsec = every}};
   if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1; /* 0 would disarm */
   timerfd_settime(run->tick_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* Offers every request due by now to its connection, then arms the ticker for the
- * next one (none after the window). */
+/* Offers every request due by now to its connection (then, one-shot, arms the
+ * ticker for the next); after the window the ticker stops. */
 static void dispatch(cb__lg_run *run) {
   int64_t now = cb_now_ns();
   uint32_t n = run->o->connections;
   while (run->phase == PH_RUN && !run->capped) {
     int64_t due = intended_global(run, run->cursor);
-    if (due >= run->w_end) return;
+    if (due >= run->w_end) {
+      cb__lg_sched_stop(run);
+      return;
+    }
     if (due > now) {
-      int64_t soonest = run->tick_at + LG_TICK_GAP_NS;
-      run->tick_at = due < soonest ? soonest : due;
-      arm(run, run->tick_at);
+      if (one_shot(run)) arm(run, due, 0);
       return;
     }
     cb__lg_maybe_send(run, &run->conns[run->cursor % n], now);
@@ -95,6 +102,7 @@ int cb__lg_sched_start(cb__lg_run *run) {
   }
   run->tick_poll.data = run;
   uv_poll_start(&run->tick_poll, UV_READABLE, on_tick);
+  if (!one_shot(run)) arm(run, cb_now_ns() + LG_TICK_GAP_NS, LG_TICK_GAP_NS);
   dispatch(run);
   return 0;
 }
