@@ -68,8 +68,8 @@ typedef struct cb_plan_cell {
 cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const char *host, size_t *n);
 
 /* The open-loop cells of the server workloads in plan: for each one with a verified
- * closed-loop cell at o->open_conns connections in store, every model at each of
- * o->loads % of the best such req/s. NULL with *n = 0 when there are none. */
+ * closed-loop cell at o->open_conns connections in store, every model whose own
+ * closed-loop cell there verified, at each of o->loads % of the best such req/s. */
 cb_plan_cell *cb_bench_plan_open(const cb_bench_opts *o, const cb_plan_cell *plan, size_t nplan, json_t *store,
                                  const char *binary, const char *host, size_t *n);
 

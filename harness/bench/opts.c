@@ -38,7 +38,8 @@ static void servers(cb_bench_opts *o, const long long *conns, int nconns, const 
  * full: the sweeps, with each workload's own default parameters. */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
-                                             "leaves=100", "duration_ms=300", "warmup_ms=100"};
+                                             "leaves=100", "duration_ms=300", "warmup_ms=100",
+                                             "timeout_ms=500"};
   static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
                                                "leaves=10000", "duration_ms=1000", "warmup_ms=200"};
   memset(o, 0, sizeof *o);

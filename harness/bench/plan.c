@@ -100,8 +100,10 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
       if (s >= (cpu ? o->ncores : server ? o->nconns : o->ntasks)) continue;
       for (size_t j = 0; j < nm; j++) {
         size_t mi = (j + group) % nm;
+        const cb_model *m = o->nmodels ? cb_model_find(o->models[mi]) : all_models[mi];
+        if (m->reference && !server) continue; /* a reference (nginx) only serves */
         cb_plan_cell *c = &plan[n++];
-        c->model = o->nmodels ? cb_model_find(o->models[mi]) : all_models[mi];
+        c->model = m;
         c->workload = w;
         c->tasks = cpu ? o->cpu_tasks : server ? o->conns[s] : o->tasks[s];
         c->concurrency = o->concurrency;
@@ -114,6 +116,12 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
   }
   *count = n;
   return plan;
+}
+
+/* Whether the closed-loop cell c (by its key) verified. */
+static int closed_ok(json_t *store, const cb_plan_cell *c) {
+  const char *status = json_string_value(json_object_get(json_object_get(store, c->key), "status"));
+  return status && strcmp(status, "ok") == 0;
 }
 
 /* The best verified closed-loop req/s of workload w at conns connections, 0 if none. */
@@ -153,7 +161,7 @@ cb_plan_cell *cb_bench_plan_open(const cb_bench_opts *o, const cb_plan_cell *pla
       if (c->workload->kind != CB_KIND_SERVER || c->tasks != o->open_conns || rate < 0 || c->params.v[rate] != 0)
         continue;
       double best = best_closed(store, c->workload, o->open_conns);
-      if (best <= 0) continue;
+      if (best <= 0 || !closed_ok(store, c)) continue; /* a model that gave out in closed loop is not offered more */
       cb_plan_cell *e = &open[n++];
       *e = *c;
       e->params.v[rate] = (int64_t)(best * (double)o->loads[j] / 100.0 + 0.5);

@@ -162,6 +162,7 @@ int cb__report_hockey_data(const cb_run_results *r, FILE *f) {
     if (!is_open(c) || !c->verified || !first_model(r, k, c->workload, 1)) continue;
     double cols[16];
     int nc = columns(r, c->workload, 1, cols, 16);
+    if (nc < 2) continue; /* one offered rate draws no curve */
     for (int j = 0; j < nc; j++) {
       const cb_cell_summary *e = cell_at(r, c->workload, c->model, 1, cols[j]);
       if (!e || !e->verified || !(e->srv.p99_ms > 0)) continue;
