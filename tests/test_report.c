@@ -281,3 +281,78 @@ Test(report, a_run_with_a_single_io_cell_is_reported) {
   snprintf(path, sizeof path, "%s/scaling.png", run_dir);
   cr_expect(access(path, R_OK) == 0, "the scaling chart of the one cell was not drawn");
 }
+
+/* ---- server cells (tests/fixtures/run-servers: see its README) ---- */
+
+static char srv_dir[256];
+
+static void copy_servers(void) {
+  snprintf(srv_dir, sizeof srv_dir, "/tmp/cb-test-report-srv-%d", (int)getpid());
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s/tests/fixtures/run-servers %s", srv_dir, CB_SRC_DIR, srv_dir);
+  cr_assert_eq(system(cmd), 0, "cannot copy the fixture: %s", cmd);
+}
+
+static void remove_servers(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", srv_dir);
+  system(cmd);
+}
+
+/* The line of md that starts with prefix inside the section that starts with head. */
+static char *line_in(const char *md, const char *head, const char *prefix) {
+  const char *sec = strstr(md, head);
+  cr_assert_not_null(sec, "no section '%s'", head);
+  const char *end = strstr(sec + 1, "\n#");
+  char key[128];
+  snprintf(key, sizeof key, "\n%s", prefix);
+  const char *row = strstr(sec, key);
+  cr_assert(row && (!end || row < end), "no line '%s' in section '%s'", prefix, head);
+  row++;
+  return strndup(row, strcspn(row, "\n"));
+}
+
+Test(report_servers, server_cells_get_their_own_tables_and_the_hockey_chart, .init = copy_servers,
+     .fini = remove_servers, .timeout = 60) {
+  char *argv[] = {CONCBENCH, "report", srv_dir, NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert_eq(r.code, 0, "report exit %d: %s", r.code, r.err);
+  cmd_result_free(&r);
+  char *md = slurp(srv_dir, "tables.md");
+  /* Closed loop: a figure for those that verified, the class for sync, and why. */
+  const char *closed = "### serve: closed loop";
+  char *loop = line_in(md, closed, "| loop |"), *ngx = line_in(md, closed, "| nginx |"),
+       *sync = line_in(md, closed, "| sync |");
+  cr_expect(strstr(loop, "/s ·") && strstr(loop, " ms"), "loop's closed-loop row: %s", loop);
+  cr_expect(strstr(ngx, "/s ·"), "nginx's closed-loop row: %s", ngx);
+  cr_expect(strstr(sync, "**job_failed**") && !strstr(sync, "/s"), "sync's row has a figure: %s", sync);
+  cr_expect(strstr(md, "sync at 10 connections: job_failed: loadgen:"), "sync's failure is not explained");
+  /* Open loop: two offered rates, loop and nginx at each; sync was not offered more. */
+  const char *open = "### serve: open loop";
+  char *head = line_in(md, open, "| model |"), *oloop = line_in(md, open, "| loop |");
+  cr_expect(strstr(head, "71.8K req/s") && strstr(head, "129.2K req/s"), "open-loop columns: %s", head);
+  cr_expect(strstr(oloop, "(") != NULL, "no uncorrected figure beside the corrected one: %s", oloop);
+  const char *sec = strstr(md, open);
+  cr_expect(!strstr(sec, "| sync |") || strstr(sec, "| sync |") > strstr(sec + 1, "\n## "),
+            "sync, which gave out in closed loop, has an open-loop row");
+  /* Server cells stay out of the client tables and charts. */
+  const char *summary = strstr(md, "## Which model for which workload"), *servers = strstr(md, "## Servers");
+  cr_assert(summary && servers);
+  cr_expect(!strstr(summary, "| serve |") || strstr(summary, "| serve |") > servers, "serve in the client summary");
+  char *bars = slurp(srv_dir, "bars.dat");
+  cr_expect(!strstr(bars, "serve"), "server cells in bars.dat: %s", bars);
+  /* The hockey chart: loop and nginx at both rates, p99 rising with the load. */
+  char *hockey = slurp(srv_dir, "hockey.dat");
+  cr_expect_eq(count_lines(hockey), 4, "hockey.dat: %s", hockey);
+  double r1, p1, r2, p2;
+  const char *l = strstr(hockey, "serve loop ");
+  cr_assert(l && sscanf(l, "serve loop %lf %lf", &r1, &p1) == 2);
+  l = strstr(l + 1, "serve loop ");
+  cr_assert(l && sscanf(l, "serve loop %lf %lf", &r2, &p2) == 2);
+  cr_expect(r1 < r2 && p1 < p2, "loop: p99 %.2f at %.0f, %.2f at %.0f", p1, r1, p2, r2);
+  char path[512];
+  snprintf(path, sizeof path, "%s/hockey.svg", srv_dir);
+  cr_expect_eq(access(path, R_OK), 0, "no hockey.svg");
+  free(loop), free(ngx), free(sync), free(head), free(oloop), free(md), free(bars), free(hockey);
+}

@@ -32,7 +32,8 @@ typedef struct cb_bench_opts {
   long long loads[CB_BENCH_MAX_LIST];  /* open loop: offered rates, in % of the best closed-loop
                                           req/s of the workload at open_conns connections */
   int nloads;
-  long long open_conns;                /* connections of the open-loop cells */
+  long long open_conns;                /* connections of the open-loop cells: the swept
+                                          value closest to this (100) */
   int server_runs;                     /* timed runs of a server cell (each one lasts its window) */
   long long concurrency;               /* C; 0 = one execution unit per job */
   const char *params[CB_BENCH_MAX_LIST]; /* "name=value", applied where a workload has name */
@@ -68,7 +69,7 @@ typedef struct cb_plan_cell {
 cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const char *host, size_t *n);
 
 /* The open-loop cells of the server workloads in plan: for each one with a verified
- * closed-loop cell at o->open_conns connections in store, every model whose own
+ * closed-loop cell at the swept connections closest to o->open_conns in store, every model whose own
  * closed-loop cell there verified, at each of o->loads % of the best such req/s. */
 cb_plan_cell *cb_bench_plan_open(const cb_bench_opts *o, const cb_plan_cell *plan, size_t nplan, json_t *store,
                                  const char *binary, const char *host, size_t *n);

@@ -153,14 +153,17 @@ cb_plan_cell *cb_bench_plan_open(const cb_bench_opts *o, const cb_plan_cell *pla
   cb_plan_cell *open = calloc(nplan * (size_t)(o->nloads ? o->nloads : 1) + 1, sizeof *open);
   CB_CHECK(open != NULL);
   size_t n = 0;
+  long long conns = 0; /* the swept connections closest to open_conns */
+  for (int k = 0; k < o->nconns; k++)
+    if (!conns || llabs(o->conns[k] - o->open_conns) < llabs(conns - o->open_conns)) conns = o->conns[k];
   /* Lowest load first; at each load every model back to back, as in the closed plan. */
   for (int j = 0; j < o->nloads; j++) {
     for (size_t k = 0; k < nplan; k++) {
       const cb_plan_cell *c = &plan[k];
       int rate = cb_param_index(c->workload, "rate");
-      if (c->workload->kind != CB_KIND_SERVER || c->tasks != o->open_conns || rate < 0 || c->params.v[rate] != 0)
+      if (c->workload->kind != CB_KIND_SERVER || c->tasks != conns || rate < 0 || c->params.v[rate] != 0)
         continue;
-      double best = best_closed(store, c->workload, o->open_conns);
+      double best = best_closed(store, c->workload, conns);
       if (best <= 0 || !closed_ok(store, c)) continue; /* a model that gave out in closed loop is not offered more */
       cb_plan_cell *e = &open[n++];
       *e = *c;
