@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "runtimes/runtime.h"
@@ -49,4 +50,13 @@ void cb_job_execute(const cb_run_spec *spec, uint64_t i, cb_job_record *rec,
 void cb_serve_ready(const cb_serve_spec *spec) {
   char one = 1;
   if (spec->ready_fd >= 0 && write(spec->ready_fd, &one, 1) != 1) return; /* the cell is gone: nothing to tell */
+}
+
+void cb_report_add_child(cb_run_report *report, const struct rusage *ru) {
+  report->child_user_s += (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
+  report->child_sys_s += (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+  if (ru->ru_maxrss > report->child_max_rss_kb) report->child_max_rss_kb = ru->ru_maxrss;
+  report->child_rss_sum_kb += ru->ru_maxrss;
+  report->child_ctx_voluntary += ru->ru_nvcsw;
+  report->child_ctx_involuntary += ru->ru_nivcsw;
 }

@@ -134,6 +134,10 @@ uint64_t cb_spec_concurrency(const cb_run_spec *spec);
 void cb_report_error(cb_run_report *report, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Adds a reaped child's usage (wait4) to the report's child_* figures. */
+struct rusage;
+void cb_report_add_child(cb_run_report *report, const struct rusage *ru);
+
 /* Adds a named per-operation figure to the run JSON. */
 void cb_report_extra(cb_run_report *report, const char *key, double value);
 

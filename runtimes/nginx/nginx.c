@@ -250,12 +250,7 @@ static int reap(nginx_ctx *c, int wait) {
   while (r < 0 && errno == EINTR);
   if (r != c->pid) return 0;
   cb_run_report *rep = c->report;
-  rep->child_user_s += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-  rep->child_sys_s += (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  if (ru.ru_maxrss > rep->child_max_rss_kb) rep->child_max_rss_kb = ru.ru_maxrss;
-  rep->child_rss_sum_kb += ru.ru_maxrss;
-  rep->child_ctx_voluntary += ru.ru_nvcsw;
-  rep->child_ctx_involuntary += ru.ru_nivcsw;
+  cb_report_add_child(rep, &ru);
   c->pid = 0;
   return 1;
 }

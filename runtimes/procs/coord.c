@@ -44,15 +44,6 @@ static int read_full(int fd, void *buf, size_t len) {
   return 0;
 }
 
-static void add_usage(cb_run_report *report, const struct rusage *ru) {
-  report->child_user_s += ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6;
-  report->child_sys_s += ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
-  if (ru->ru_maxrss > report->child_max_rss_kb) report->child_max_rss_kb = ru->ru_maxrss;
-  report->child_rss_sum_kb += ru->ru_maxrss;
-  report->child_ctx_voluntary += ru->ru_nvcsw;
-  report->child_ctx_involuntary += ru->ru_nivcsw;
-}
-
 /* One side of a pair: A (first = 1) sends first. Reports its count, then exits. */
 static void pp_side(int first, int rd, int wr, uint64_t rounds, uint64_t pair, int result_fd) {
   uint64_t seen = 0;
@@ -125,7 +116,7 @@ int cb__procs_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *
   for (uint64_t k = 0; k < forked; k++) {
     struct rusage ru;
     int st;
-    if (wait4(-1, &st, 0, &ru) > 0) add_usage(report, &ru);
+    if (wait4(-1, &st, 0, &ru) > 0) cb_report_add_child(report, &ru);
   }
   int64_t t1 = cb_now_ns();
   report->created = forked;
@@ -197,7 +188,7 @@ int cb__procs_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   int64_t t1 = cb_now_ns();
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
-  add_usage(report, &ru);
+  cb_report_add_child(report, &ru);
   report->created = created;
   report->created_kind = "processes";
   if (r != 0) {

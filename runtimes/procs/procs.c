@@ -150,12 +150,7 @@ static void reap_all(procs_ctx *c) {
     do r = wait4(c->pids[k], &status, 0, &ru);
     while (r < 0 && errno == EINTR);
     CB_CHECK(r == c->pids[k]);
-    rep->child_user_s += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-    rep->child_sys_s += (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    if (ru.ru_maxrss > rep->child_max_rss_kb) rep->child_max_rss_kb = ru.ru_maxrss;
-    rep->child_rss_sum_kb += ru.ru_maxrss;
-    rep->child_ctx_voluntary += ru.ru_nvcsw;
-    rep->child_ctx_involuntary += ru.ru_nivcsw;
+    cb_report_add_child(rep, &ru);
     if (WIFSIGNALED(status))
       cb_report_error(rep, "procs: child %d killed by signal %d (%s)", (int)c->pids[k],
                       WTERMSIG(status), strsignal(WTERMSIG(status)));

@@ -71,12 +71,7 @@ static int reap(pserve *ps, pid_t pid, int block, int killed) {
   while (r < 0 && errno == EINTR);
   if (r == 0) return 0;
   CB_CHECK(r == pid);
-  rep->child_user_s += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-  rep->child_sys_s += (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-  if (ru.ru_maxrss > rep->child_max_rss_kb) rep->child_max_rss_kb = ru.ru_maxrss;
-  rep->child_rss_sum_kb += ru.ru_maxrss;
-  rep->child_ctx_voluntary += ru.ru_nvcsw;
-  rep->child_ctx_involuntary += ru.ru_nivcsw;
+  cb_report_add_child(rep, &ru);
   if (WIFSIGNALED(status) && !(killed && WTERMSIG(status) == SIGKILL))
     cb_report_error(rep, "procs: child %d killed by signal %d (%s)", (int)pid, WTERMSIG(status),
                     strsignal(WTERMSIG(status)));
