@@ -2,6 +2,7 @@
 #ifndef CB_CHILD_H
 #define CB_CHILD_H
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -13,5 +14,10 @@
 static inline int cb_die_with_parent(pid_t parent) {
   return prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() == parent ? 0 : -1;
 }
+
+/* Starts path with argv (no shell) as a child that dies with the calling thread,
+ * pinned to cpus (NULL: inherited), its stdout a pipe whose read end (CLOEXEC)
+ * goes to *out_rd. 0 with *pid set, or a negative errno (nothing left open). */
+int cb_spawn_piped(const char *path, char *const argv[], const cpu_set_t *cpus, pid_t *pid, int *out_rd);
 
 #endif

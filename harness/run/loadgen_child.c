@@ -1,6 +1,5 @@
 /* loadgen_child.c — see loadgen_child.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,31 +35,10 @@ int cb_loadgen_child_start(cb_loadgen_child *lg, char *const args[], const cpu_s
     argv[n++] = args[k];
   }
   argv[n] = NULL;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    snprintf(err, errlen, "pipe: %s", strerror(errno));
-    return -errno;
-  }
-  pid_t parent = getpid();
   lg->start_ns = cb_now_ns();
-  lg->pid = fork();
-  if (lg->pid == 0) { /* the child: only async-signal-safe calls until exec */
-    if (cb_die_with_parent(parent) != 0) _exit(127);
-    if (cpus) sched_setaffinity(0, sizeof *cpus, cpus);
-    if (dup2(fds[1], STDOUT_FILENO) < 0) _exit(127);
-    execv(path, argv);
-    _exit(127);
-  }
-  int e = errno;
-  close(fds[1]);
-  if (lg->pid < 0) {
-    close(fds[0]);
-    lg->pid = 0;
-    snprintf(err, errlen, "cannot start %s: %s", path, strerror(e));
-    return -e;
-  }
-  lg->out_fd = fds[0];
-  return 0;
+  int rc = cb_spawn_piped(path, argv, cpus, &lg->pid, &lg->out_fd);
+  if (rc != 0) snprintf(err, errlen, "cannot start %s: %s", path, strerror(-rc));
+  return rc;
 }
 
 /* Whether pid has ended, without reaping it. */

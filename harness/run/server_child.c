@@ -20,49 +20,34 @@
 
 int cb_server_start(cb_server *s, char *err, size_t errlen) {
   char path[PATH_MAX + 16];
-  int fds[2];
+  int out_rd = -1;
   s->pid = 0;
   if (cb_program_path("delayd", "CONCBENCH_DELAYD", path, sizeof path) != 0 || access(path, X_OK) != 0) {
     snprintf(err, errlen, "cannot find the delayd binary (%s); build it with make", path);
     return -ENOENT;
   }
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    snprintf(err, errlen, "pipe: %s", strerror(errno));
-    return -errno;
-  }
   char *argv[] = {path, "--host", "127.0.0.1", "--port", "0", NULL};
-  pid_t parent = getpid();
-  s->pid = fork();
-  if (s->pid == 0) { /* the child: only async-signal-safe calls until exec */
-    /* delayd never exits by itself: it dies with the thread that started it, even
-     * when that is killed (checked against a parent already gone). */
-    if (cb_die_with_parent(parent) != 0) _exit(127);
-    if (dup2(fds[1], STDOUT_FILENO) < 0) _exit(127);
-    execv(path, argv);
-    _exit(127);
-  }
-  int e = errno;
-  close(fds[1]);
-  if (s->pid < 0) {
-    close(fds[0]);
-    s->pid = 0;
-    snprintf(err, errlen, "cannot start %s: %s", path, strerror(e));
-    return -e;
+  /* delayd never exits by itself: it dies with the thread that started it, even
+   * when that is killed (checked against a parent already gone). */
+  int rc = cb_spawn_piped(path, argv, NULL, &s->pid, &out_rd);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot start %s: %s", path, strerror(-rc));
+    return rc;
   }
   char line[256];
   size_t have = 0;
   int64_t waited_ms = 0;
   while (have < sizeof line - 1 && !memchr(line, '\n', have)) {
-    struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+    struct pollfd pf = {.fd = out_rd, .events = POLLIN};
     int n = poll(&pf, 1, 100);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0 && (waited_ms += 100) >= 5000) break;
     if (n <= 0) continue;
-    ssize_t r = read(fds[0], line + have, sizeof line - 1 - have);
+    ssize_t r = read(out_rd, line + have, sizeof line - 1 - have);
     if (r <= 0) break;
     have += (size_t)r;
   }
-  close(fds[0]);
+  close(out_rd);
   line[have] = '\0';
   char *nl = strchr(line, '\n');
   if (!nl || strncmp(line, "http://", 7) != 0) {
