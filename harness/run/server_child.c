@@ -1,7 +1,6 @@
 /* server_child.c — see server_child.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
