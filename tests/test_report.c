@@ -15,13 +15,15 @@
 
 static char run_dir[256];
 
-/* A private copy of the fixture: the report writes into the run folder. */
-static void copy_fixture(void) {
+/* A private copy of a fixture run in run_dir: the report writes into the run folder. */
+static void copy_run(const char *fixture) {
   snprintf(run_dir, sizeof run_dir, "/tmp/cb-test-report-%d", (int)getpid());
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s", run_dir, FIXTURE, run_dir);
+  snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s", run_dir, fixture, run_dir);
   cr_assert_eq(system(cmd), 0, "cannot copy the fixture: %s", cmd);
 }
+
+static void copy_fixture(void) { copy_run(FIXTURE); }
 
 static void remove_copy(void) {
   char cmd[512];
@@ -284,20 +286,7 @@ Test(report, a_run_with_a_single_io_cell_is_reported) {
 
 /* ---- server cells (tests/fixtures/run-servers: see its README) ---- */
 
-static char srv_dir[256];
-
-static void copy_servers(void) {
-  snprintf(srv_dir, sizeof srv_dir, "/tmp/cb-test-report-srv-%d", (int)getpid());
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s/tests/fixtures/run-servers %s", srv_dir, CB_SRC_DIR, srv_dir);
-  cr_assert_eq(system(cmd), 0, "cannot copy the fixture: %s", cmd);
-}
-
-static void remove_servers(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", srv_dir);
-  system(cmd);
-}
+static void copy_servers(void) { copy_run(CB_SRC_DIR "/tests/fixtures/run-servers"); }
 
 /* The line of md that starts with prefix inside the section that starts with head. */
 static char *line_in(const char *md, const char *head, const char *prefix) {
@@ -313,13 +302,13 @@ static char *line_in(const char *md, const char *head, const char *prefix) {
 }
 
 Test(report_servers, server_cells_get_their_own_tables_and_the_hockey_chart, .init = copy_servers,
-     .fini = remove_servers, .timeout = 60) {
-  char *argv[] = {CONCBENCH, "report", srv_dir, NULL};
+     .fini = remove_copy, .timeout = 60) {
+  char *argv[] = {CONCBENCH, "report", run_dir, NULL};
   cmd_result r;
   run_cmd(argv, 60, &r);
   cr_assert_eq(r.code, 0, "report exit %d: %s", r.code, r.err);
   cmd_result_free(&r);
-  char *md = slurp(srv_dir, "tables.md");
+  char *md = slurp(run_dir, "tables.md");
   /* Closed loop: a figure for those that verified, the class for sync, and why. */
   const char *closed = "### serve: closed loop";
   char *loop = line_in(md, closed, "| loop |"), *ngx = line_in(md, closed, "| nginx |"),
@@ -340,10 +329,10 @@ Test(report_servers, server_cells_get_their_own_tables_and_the_hockey_chart, .in
   const char *summary = strstr(md, "## Which model for which workload"), *servers = strstr(md, "## Servers");
   cr_assert(summary && servers);
   cr_expect(!strstr(summary, "| serve |") || strstr(summary, "| serve |") > servers, "serve in the client summary");
-  char *bars = slurp(srv_dir, "bars.dat");
+  char *bars = slurp(run_dir, "bars.dat");
   cr_expect(!strstr(bars, "serve"), "server cells in bars.dat: %s", bars);
   /* The hockey chart: loop and nginx at both rates, p99 rising with the load. */
-  char *hockey = slurp(srv_dir, "hockey.dat");
+  char *hockey = slurp(run_dir, "hockey.dat");
   cr_expect_eq(count_lines(hockey), 4, "hockey.dat: %s", hockey);
   double r1, p1, r2, p2;
   const char *l = strstr(hockey, "serve loop ");
@@ -352,7 +341,7 @@ Test(report_servers, server_cells_get_their_own_tables_and_the_hockey_chart, .in
   cr_assert(l && sscanf(l, "serve loop %lf %lf", &r2, &p2) == 2);
   cr_expect(r1 < r2 && p1 < p2, "loop: p99 %.2f at %.0f, %.2f at %.0f", p1, r1, p2, r2);
   char path[512];
-  snprintf(path, sizeof path, "%s/hockey.svg", srv_dir);
+  snprintf(path, sizeof path, "%s/hockey.svg", run_dir);
   cr_expect_eq(access(path, R_OK), 0, "no hockey.svg");
   free(loop), free(ngx), free(sync), free(head), free(oloop), free(md), free(bars), free(hockey);
 }
