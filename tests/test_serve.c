@@ -26,6 +26,7 @@
 #include "runtimes/models.h"
 #include "tests/helpers/inproc.h"
 #include "tests/helpers/proctree.h"
+#include "tests/helpers/serve_thread.h"
 #include "workloads/body.h"
 #include "workloads/workloads.h"
 
@@ -36,64 +37,20 @@ static void setup(void) {
 
 TestSuite(serve, .timeout = 120, .init = setup);
 
-/* ---- a server under test ---- */
-typedef struct server {
-  const cb_model *model;
-  cb_params params;
-  cb_job_env env;
-  cb_serve_spec spec;
-  cb_run_report report;
-  int rc, port, stop_wr;
-  pthread_t tid;
-} server;
-
-static void *serve_main(void *arg) {
-  server *s = arg;
-  s->rc = s->model->serve(&s->spec, &s->report);
-  return NULL;
-}
+/* ---- a server under test: serve_thread, waited for until it serves ---- */
+typedef serve_thread server;
 
 static void server_start(server *s, const char *model, const cb_workload *w, const char *const params[],
                          uint64_t conc, uint64_t max_conns, int64_t idle_ms, const char *server_url) {
-  memset(s, 0, sizeof *s);
-  s->model = cb_model_find(model);
-  cr_assert_not_null(s->model);
-  inproc_params(w, &s->params, params);
-  s->env = (cb_job_env){.workload = w, .params = &s->params, .server_url = server_url};
-  char err[CB_ERR_LEN];
-  if (w->prepare) cr_assert_eq(w->prepare(&s->env, err), 0, "%s", err);
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
-  cr_assert_eq(listen(lfd, 128), 0);
-  cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
-  s->port = ntohs(a.sin_port);
-  int p[2], r[2];
-  cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
-  cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
-  s->stop_wr = p[1];
-  s->spec = (cb_serve_spec){.workload = w, .env = &s->env, .listen_fd = lfd, .stop_fd = p[0], .concurrency = conc,
-                            .max_conns = max_conns, .idle_ms = idle_ms, .ready_fd = r[1]};
-  cr_assert_eq(pthread_create(&s->tid, NULL, serve_main, s), 0);
-  char one;
-  cr_assert_eq(read(r[0], &one, 1), 1, "the model never said it serves");
-  close(r[0]);
-  close(r[1]);
-  s->spec.ready_fd = -1;
+  serve_thread_start(s, cb_model_find(model), w, params, server_url, conc, max_conns, idle_ms);
+  cr_assert(serve_thread_ready(s), "the model never said it serves: %s", s->report.error);
 }
 
-/* Stops the server and checks that serve returned 0. */
+/* Stops the server and checks that serve returned 0 with no error. */
 static void server_stop(server *s) {
-  char one = 1;
-  cr_assert_eq(write(s->stop_wr, &one, 1), 1);
-  pthread_join(s->tid, NULL);
+  serve_thread_stop(s);
   cr_assert_eq(s->rc, 0, "%s: serve returned %d: %s", s->model->name, s->rc, s->report.error);
   cr_expect_str_empty(s->report.error, "%s", s->model->name);
-  close(s->stop_wr);
-  close(s->spec.stop_fd);
-  close(s->spec.listen_fd);
-  if (s->env.workload->release) s->env.workload->release(&s->env);
 }
 
 /* ---- a blocking client ---- */
@@ -104,10 +61,7 @@ typedef struct client {
 } client;
 
 static void cli_open(client *c, int port) {
-  c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  cr_assert_eq(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0, "connect: %s", strerror(errno));
+  c->fd = loopback_connect(port);
   struct timeval tv = {.tv_sec = 30}; /* a hang guard, not a timing */
   setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   int one = 1;
@@ -122,9 +76,7 @@ static void cli_close(client *c) {
   free(c->buf);
 }
 
-static void cli_send(client *c, const void *data, size_t n) {
-  cr_assert_eq(send(c->fd, data, n, MSG_NOSIGNAL), (ssize_t)n);
-}
+static void cli_send(client *c, const void *data, size_t n) { send_all(c->fd, data, n); }
 
 static void cli_send_str(client *c, const char *s) { cli_send(c, s, strlen(s)); }
 
@@ -300,12 +252,7 @@ static void echo_scenario(const char *model, uint64_t conc) {
     for (int m = 0; m < 5; m++, msgs++) {
       cb_body_fill((uint64_t)(k * 10 + m), 0, (unsigned char *)msg, sizeof msg);
       cli_send(&c, msg, sizeof msg);
-      size_t got = 0;
-      while (got < sizeof back) {
-        ssize_t r = recv(c.fd, back + got, sizeof back - got, 0);
-        cr_assert_gt(r, 0);
-        got += (size_t)r;
-      }
+      cr_assert_eq(recv_all(c.fd, back, sizeof back), sizeof back);
       cr_assert_eq(memcmp(msg, back, sizeof msg), 0);
     }
     cli_close(&c);
@@ -374,9 +321,7 @@ Test(serve, procs_child_killed) {
   cli_open(&c, s.port); /* the server goes on */
   cli_get(&c, 2, 10);
   cli_close(&c);
-  char one = 1;
-  cr_assert_eq(write(s.stop_wr, &one, 1), 1);
-  pthread_join(s.tid, NULL);
+  serve_thread_stop(&s); /* not server_stop: the child's death is an error here */
   cr_expect_eq(s.rc, 0);
   cr_expect(strstr(s.report.error, "killed by signal 15") != NULL, "error: '%s'", s.report.error);
   cr_expect_eq(s.report.serve.counts.requests, 1, "the killed child's request is lost with it");

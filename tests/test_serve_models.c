@@ -1,8 +1,8 @@
 /* test_serve_models.c — the green and loop servers, and nginx the reference, served
  * in-process on a loopback listening socket: many connections at once with the right
  * bytes, stop with connections still open, max_conns refusal, idle connections
- * closed (with this file's own echo workload, so the models are tested on their
- * own, and with the echo and serve workloads); nginx serves serve's static reply,
+ * closed (with the echo workload, also without an idle bound, and with the serve
+ * workload); nginx serves serve's static reply,
  * leaves no process behind (also when its server process is killed) and refuses
  * what is not static. The green hooks' SO_RCVTIMEO is tested here too. */
 #include <arpa/inet.h>
@@ -28,158 +28,19 @@
 #include "runtimes/models.h"
 #include "tests/helpers/inproc.h"
 #include "tests/helpers/proctree.h"
+#include "tests/helpers/serve_thread.h"
 #include "workloads/body.h"
 #include "workloads/workloads.h"
 
 TestSuite(serve_models, .timeout = 120);
 
-/* ---- the test's echo workload: every byte read is written back ---- */
+/* ---- a server in a thread of this process (tests/helpers/serve_thread.h) ---- */
 
-static int echo_conn(const cb_job_env *env, int fd, int64_t idle_ms, cb_serve_counts *counts) {
-  struct timeval tv = {idle_ms / 1000, (idle_ms % 1000) * 1000};
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) return -errno;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n == 0) return 0;
-    if (n < 0) return errno == EAGAIN ? -ETIMEDOUT : -errno;
-    counts->bytes_in += (uint64_t)n;
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = send(fd, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-      if (w < 0) return -errno;
-      off += w;
-    }
-    counts->bytes_out += (uint64_t)n;
-    counts->requests++;
-  }
-}
-
-typedef struct echo_frame {
-  cb_stream_handler_frame h;
-  cb_wait_for wf;
-} echo_frame;
-
-static int echo_co(cb_task *task, void *vf) {
-  echo_frame *f = vf;
-  cb_loop_serve_ctx *ctx = f->h.arg;
-  cb_stream *s = f->h.stream;
-  CB_CO_BEGIN(task, &f->h);
-  for (;;) {
-    cb_stream_read(f->h.stream, 65536);
-    cb_wait_for_init(&f->wf, cb_task_loop(task), &f->h.stream->rd, (uint64_t)ctx->idle_ms * 1000000);
-    CB_AWAIT(&f->wf.fut);
-    if (s->rd.result.u == 0) break;
-    ctx->counts.bytes_in += s->rd.result.u;
-    if (cb_stream_write(s, cb_stream_data(s), s->rd.result.u) != 0) CB_RAISE(-EPIPE, "write failed");
-    ctx->counts.bytes_out += s->rd.result.u;
-    ctx->counts.requests++;
-    CB_AWAIT(cb_stream_drain(f->h.stream));
-  }
-  CB_CO_END();
-}
-
-static const struct cb_async_conn echo_async = {.fn = echo_co, .frame_size = sizeof(echo_frame)};
-
-static const cb_workload test_echo = {
-    .name = "test-echo",
-    .kind = CB_KIND_SERVER,
-    .serve_conn = echo_conn,
-    .serve_async = &echo_async,
-};
-
-/* ---- a server in a thread of this process ---- */
-
-typedef struct server {
-  const cb_model *model;
-  cb_params params;
-  cb_job_env env;
-  cb_serve_spec spec;
-  cb_run_report report;
-  int stop_wr, ready_rd, port, rc;
-  pthread_t tid;
-} server;
-
-static void *server_main(void *p) {
-  server *sv = p;
-  sv->rc = sv->model->serve(&sv->spec, &sv->report);
-  close(sv->spec.ready_fd); /* a server that failed before it served: the test sees EOF */
-  return NULL;
-}
-
-/* Serves w (parameters: its defaults, then overrides, NULL-ended or NULL) with m. */
-static void server_start(server *sv, const cb_model *m, const cb_workload *w, const char *const overrides[],
+/* Serves w (parameters: its defaults, then overrides, NULL-ended or NULL) with m;
+ * does not wait for it to serve (server_ready). */
+static void server_start(serve_thread *sv, const cb_model *m, const cb_workload *w, const char *const overrides[],
                          uint64_t max_conns, int64_t idle_ms) {
-  signal(SIGPIPE, SIG_IGN);
-  cb_raise_fd_limit();
-  memset(sv, 0, sizeof *sv);
-  sv->model = m;
-  inproc_params(w, &sv->params, overrides);
-  sv->env = (cb_job_env){.workload = w, .params = &sv->params};
-  char err[CB_ERR_LEN];
-  cr_assert(!w->prepare || w->prepare(&sv->env, err) == 0, "%s: prepare", w->name);
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  cr_assert(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4096) == 0 &&
-            getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
-  sv->port = ntohs(a.sin_port);
-  int stop[2], ready[2];
-  cr_assert(pipe2(stop, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0);
-  sv->stop_wr = stop[1];
-  sv->ready_rd = ready[0];
-  sv->spec = (cb_serve_spec){.workload = w, .env = &sv->env, .listen_fd = lfd, .stop_fd = stop[0],
-                             .max_conns = max_conns, .idle_ms = idle_ms, .ready_fd = ready[1]};
-  cr_assert(pthread_create(&sv->tid, NULL, server_main, sv) == 0);
-}
-
-/* 1 once the server said it serves, 0 if it ended first. */
-static int server_ready(server *sv) {
-  char b;
-  return read(sv->ready_rd, &b, 1) == 1;
-}
-
-/* Waits for the server thread and releases what server_start made. */
-static void server_end(server *sv) {
-  pthread_join(sv->tid, NULL);
-  close(sv->stop_wr);
-  close(sv->ready_rd);
-  close(sv->spec.stop_fd);
-  close(sv->spec.listen_fd);
-  if (sv->env.workload->release) sv->env.workload->release(&sv->env);
-}
-
-/* Tells the server to stop and waits for it (the suite's timeout catches a hang). */
-static void server_stop(server *sv) {
-  char b = 1;
-  cr_assert(write(sv->stop_wr, &b, 1) == 1);
-  server_end(sv);
-}
-
-static int client_connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  cr_assert(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
-  return fd;
-}
-
-static void send_all(int fd, const void *buf, size_t n) {
-  for (size_t off = 0; off < n;) {
-    ssize_t w = send(fd, (const char *)buf + off, n - off, MSG_NOSIGNAL);
-    cr_assert(w > 0, "send: %s", strerror(errno));
-    off += (size_t)w;
-  }
-}
-
-/* Reads exactly n bytes; returns how many came before EOF or an error. */
-static size_t recv_all(int fd, void *buf, size_t n) {
-  size_t off = 0;
-  while (off < n) {
-    ssize_t r = recv(fd, (char *)buf + off, n - off, 0);
-    if (r <= 0) break;
-    off += (size_t)r;
-  }
-  return off;
+  serve_thread_start(sv, m, w, overrides, NULL, 0, max_conns, idle_ms);
 }
 
 /* 1 when the server closed fd (EOF or reset), waiting as long as it takes. */
@@ -198,13 +59,14 @@ static void fill_msg(char *m, int conn, int round) {
 }
 
 /* conns connections open at once, each echoing rounds messages; then stop with all
- * of them still open: the server returns, every client sees its connection closed. */
-static void echo_many(const cb_model *m, const cb_workload *w, int conns, int rounds) {
-  server sv;
-  server_start(&sv, m, w, NULL, (uint64_t)conns + 10, 30000);
-  cr_assert(server_ready(&sv), "%s: %s", m->name, sv.report.error);
+ * of them still open: the server returns, every client sees its connection closed.
+ * idle_ms 0: no idle bound (stop alone ends the connections). */
+static void echo_many(const cb_model *m, int64_t idle_ms, int conns, int rounds) {
+  serve_thread sv;
+  server_start(&sv, m, &cb_workload_echo, NULL, (uint64_t)conns + 10, idle_ms);
+  cr_assert(serve_thread_ready(&sv), "%s: %s", m->name, sv.report.error);
   int *fds = calloc((size_t)conns, sizeof *fds);
-  for (int c = 0; c < conns; c++) fds[c] = client_connect(sv.port);
+  for (int c = 0; c < conns; c++) fds[c] = loopback_connect(sv.port);
   char out[MSG], in[MSG];
   for (int r = 0; r < rounds; r++) {
     for (int c = 0; c < conns; c++) {
@@ -217,7 +79,7 @@ static void echo_many(const cb_model *m, const cb_workload *w, int conns, int ro
       cr_assert(memcmp(in, out, MSG) == 0, "%s: connection %d round %d: wrong bytes", m->name, c, r);
     }
   }
-  server_stop(&sv);
+  serve_thread_stop(&sv);
   cr_assert_eq(sv.rc, 0, "%s: serve returned %d: %s", m->name, sv.rc, sv.report.error);
   for (int c = 0; c < conns; c++) {
     cr_assert(closed_by_server(fds[c]), "%s: connection %d still open after stop", m->name, c);
@@ -238,32 +100,32 @@ static void echo_many(const cb_model *m, const cb_workload *w, int conns, int ro
   cr_expect_str_empty(sv.report.error, "%s", m->name);
 }
 
-Test(serve_models, green_echo_many_connections) { echo_many(&cb_model_green, &test_echo, 200, 3); }
-Test(serve_models, loop_echo_many_connections) { echo_many(&cb_model_loop, &test_echo, 200, 3); }
-Test(serve_models, green_serves_the_echo_workload) { echo_many(&cb_model_green, &cb_workload_echo, 200, 3); }
-Test(serve_models, loop_serves_the_echo_workload) { echo_many(&cb_model_loop, &cb_workload_echo, 200, 3); }
+Test(serve_models, green_echo_many_connections) { echo_many(&cb_model_green, 0, 200, 3); }
+Test(serve_models, loop_echo_many_connections) { echo_many(&cb_model_loop, 0, 200, 3); }
+Test(serve_models, green_serves_the_echo_workload) { echo_many(&cb_model_green, 30000, 200, 3); }
+Test(serve_models, loop_serves_the_echo_workload) { echo_many(&cb_model_loop, 30000, 200, 3); }
 
 /* max_conns open: the next connection is accepted and closed at once, counted
  * refused; the open ones still echo. */
 static void refuses_beyond_max(const cb_model *m) {
   enum { MAX = 5 };
-  server sv;
-  server_start(&sv, m, &test_echo, NULL, MAX, 30000);
-  cr_assert(server_ready(&sv));
+  serve_thread sv;
+  server_start(&sv, m, &cb_workload_echo, NULL, MAX, 30000);
+  cr_assert(serve_thread_ready(&sv));
   int fds[MAX];
   char out[MSG], in[MSG];
   fill_msg(out, 1, 1);
   for (int c = 0; c < MAX; c++) { /* each one served before the next arrives */
-    fds[c] = client_connect(sv.port);
+    fds[c] = loopback_connect(sv.port);
     send_all(fds[c], out, MSG);
     cr_assert_eq(recv_all(fds[c], in, MSG), MSG, "%s: connection %d", m->name, c);
   }
-  int extra = client_connect(sv.port);
+  int extra = loopback_connect(sv.port);
   cr_assert(closed_by_server(extra), "%s: the connection beyond max_conns was served", m->name);
   close(extra);
   send_all(fds[0], out, MSG);
   cr_assert_eq(recv_all(fds[0], in, MSG), MSG, "%s: an open connection stopped echoing", m->name);
-  server_stop(&sv);
+  serve_thread_stop(&sv);
   for (int c = 0; c < MAX; c++) close(fds[c]);
   cr_expect_eq(sv.rc, 0, "%s: %s", m->name, sv.report.error);
   cr_expect_eq(sv.report.serve.refused, 1, "%s: refused %llu", m->name, (unsigned long long)sv.report.serve.refused);
@@ -278,16 +140,16 @@ Test(serve_models, loop_refuses_beyond_max_conns) { refuses_beyond_max(&cb_model
 /* A connection that sends nothing for idle_ms is closed and counted; one that
  * talks is served meanwhile. */
 static void closes_idle(const cb_model *m) {
-  server sv;
-  server_start(&sv, m, &test_echo, NULL, 10, 200);
-  cr_assert(server_ready(&sv));
-  int idle = client_connect(sv.port), busy = client_connect(sv.port);
+  serve_thread sv;
+  server_start(&sv, m, &cb_workload_echo, NULL, 10, 200);
+  cr_assert(serve_thread_ready(&sv));
+  int idle = loopback_connect(sv.port), busy = loopback_connect(sv.port);
   char out[MSG], in[MSG];
   fill_msg(out, 2, 2);
   send_all(busy, out, MSG);
   cr_assert_eq(recv_all(busy, in, MSG), MSG);
   cr_assert(closed_by_server(idle), "%s: the idle connection was not closed", m->name);
-  server_stop(&sv);
+  serve_thread_stop(&sv);
   close(idle);
   close(busy);
   cr_expect_eq(sv.rc, 0, "%s: %s", m->name, sv.report.error);
@@ -300,10 +162,10 @@ Test(serve_models, loop_closes_idle_connections) { closes_idle(&cb_model_loop); 
 
 /* Stop before any connection: the server returns at once, nothing accepted. */
 static void stops_unused(const cb_model *m) {
-  server sv;
-  server_start(&sv, m, &test_echo, NULL, 10, 30000);
-  cr_assert(server_ready(&sv));
-  server_stop(&sv);
+  serve_thread sv;
+  server_start(&sv, m, &cb_workload_echo, NULL, 10, 30000);
+  cr_assert(serve_thread_ready(&sv));
+  serve_thread_stop(&sv);
   cr_expect_eq(sv.rc, 0, "%s: %s", m->name, sv.report.error);
   cr_expect_eq(sv.report.serve.accepted, 0, "%s", m->name);
 }
@@ -375,16 +237,16 @@ static int get_static(int fd, const cb_static_reply *sr) {
 /* conns keep-alive connections, reqs requests each, replies checked; stop with the
  * connections open: every one is closed, the server counted every request. */
 static void serve_http(const cb_model *m, int conns, int reqs) {
-  server sv;
+  serve_thread sv;
   server_start(&sv, m, &cb_workload_serve, NULL, 100, 30000);
-  cr_assert(server_ready(&sv), "%s did not start: %s", m->name, sv.report.error);
+  cr_assert(serve_thread_ready(&sv), "%s did not start: %s", m->name, sv.report.error);
   cb_static_reply sr;
   cr_assert(cb_workload_serve.static_reply(&sv.env, &sr) == 0);
   int *fds = calloc((size_t)conns, sizeof *fds);
-  for (int c = 0; c < conns; c++) fds[c] = client_connect(sv.port);
+  for (int c = 0; c < conns; c++) fds[c] = loopback_connect(sv.port);
   for (int r = 0; r < reqs; r++)
     for (int c = 0; c < conns; c++) cr_assert(get_static(fds[c], &sr), "%s: connection %d request %d: wrong reply", m->name, c, r);
-  server_stop(&sv);
+  serve_thread_stop(&sv);
   cr_assert_eq(sv.rc, 0, "%s: serve returned %d: %s", m->name, sv.rc, sv.report.error);
   for (int c = 0; c < conns; c++) {
     cr_expect(closed_by_server(fds[c]), "%s: connection %d still open after stop", m->name, c);
@@ -425,12 +287,12 @@ Test(serve_models, nginx_serves_http_and_leaves_nothing) {
   pid_t pids[4];
   int n;
   /* serve_http asserts the replies and counters; the processes are looked at here */
-  server sv;
+  serve_thread sv;
   server_start(&sv, &cb_model_nginx, &cb_workload_serve, NULL, 100, 30000);
-  cr_assert(server_ready(&sv), "nginx did not start: %s", sv.report.error);
+  cr_assert(serve_thread_ready(&sv), "nginx did not start: %s", sv.report.error);
   cr_assert_eq(descendants(pids, 4, &n), 3, "the keeper, nginx's master and worker while serving");
   cr_assert_eq(n, 2);
-  server_stop(&sv);
+  serve_thread_stop(&sv);
   cr_assert_eq(sv.rc, 0, "serve returned %d: %s", sv.rc, sv.report.error);
   for (int k = 0; k < 2; k++) cr_expect_not(proc_alive(pids[k]), "nginx (pid %d) outlived serve", (int)pids[k]);
   cr_expect_eq(descendants(pids, 4, &n), 0, "a process is left after serve");
@@ -448,9 +310,9 @@ Test(serve_models, nginx_ends_with_a_killed_server) {
   pid_t parent = getpid(), child = fork();
   if (child == 0) {
     if (cb_die_with_parent(parent) != 0) _exit(1); /* a failed test leaves no server */
-    server sv;
+    serve_thread sv;
     server_start(&sv, &cb_model_nginx, &cb_workload_serve, NULL, 100, 30000);
-    char b = (char)server_ready(&sv);
+    char b = (char)serve_thread_ready(&sv);
     if (!b) fprintf(stderr, "nginx: %s\n", sv.report.error);
     if (write(ready[1], &b, 1) != 1) _exit(1);
     pause();
@@ -469,10 +331,10 @@ Test(serve_models, nginx_ends_with_a_killed_server) {
 }
 
 Test(serve_models, nginx_refuses_dynamic_replies_and_client_workloads) {
-  server sv;
+  serve_thread sv;
   server_start(&sv, &cb_model_nginx, &cb_workload_serve, (const char *const[]){"work_us=5", NULL}, 100, 30000);
-  cr_expect_not(server_ready(&sv), "nginx served work_us=5");
-  server_end(&sv);
+  cr_expect_not(serve_thread_ready(&sv), "nginx served work_us=5");
+  serve_thread_end(&sv);
   cr_expect_eq(sv.rc, -ENOTSUP, "rc %d", sv.rc);
   cr_expect_str_not_empty(sv.report.error);
   cr_expect(cb_model_nginx.reference);
