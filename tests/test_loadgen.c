@@ -148,11 +148,26 @@ static void loadgen(const char *const args[], int timeout_s, cmd_result *r) {
   run_cmd(argv, timeout_s, r);
 }
 
+/* Runs loadgen (args as for loadgen()), asserts its exit code and returns its one
+ * line of JSON; the caller ends with loadgen_free. */
+static json_t *loadgen_json(const char *const args[], int timeout_s, int want_code, cmd_result *r) {
+  loadgen(args, timeout_s, r);
+  cr_assert(r->exited && r->code == want_code, "exit %d, expected %d: %s %s", r->code, want_code, r->out, r->err);
+  return json_of(r);
+}
+
+static void loadgen_free(json_t *o, cmd_result *r) {
+  json_decref(o);
+  cmd_result_free(r);
+}
+
 static const char *const KEYS[] = {"tool", "mode", "proto", "connections", "connected", "rate", "duration_s",
                                    "requests", "req_per_s", "bytes_per_s", "errors", "timeouts", "wrong", "reconnects",
                                    "unsent", "total_sent", "total_ok", "latency_ms", "latency_uncorrected_ms",
                                    "generator_cpu", "generator_bound", "checksum", "expected_checksum", "verified",
                                    "error", NULL};
+
+static void assert_not_verified(json_t *o) { cr_assert(json_is_false(json_object_get(o, "verified"))); }
 
 static void assert_verified(json_t *o) {
   cr_assert(json_is_true(json_object_get(o, "verified")), "not verified: %s", str(o, "error"));
@@ -170,9 +185,7 @@ Test(loadgen, closed_loop_against_delayd_verifies, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "8", "--duration", "1",
                         "--warmup", "0.2", "--path", "/?ms=0&bytes=1024&seed=7", "--seed", "7", "--bytes", "1024", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   size_t nkeys = 0;
   for (; KEYS[nkeys]; nkeys++) cr_assert_not_null(json_object_get(o, KEYS[nkeys]), "key %s missing", KEYS[nkeys]);
   cr_assert_eq(json_object_size(o), nkeys, "unexpected keys: %s", r.out);
@@ -189,8 +202,7 @@ Test(loadgen, closed_loop_against_delayd_verifies, .timeout = 60) {
   cr_assert_leq(lat(o, "latency_ms", "p50"), lat(o, "latency_ms", "p99"));
   cr_assert_leq(lat(o, "latency_ms", "p99"), lat(o, "latency_ms", "max"));
   cr_assert_gt(num(o, "generator_cpu"), 0);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
   cb_server_stop(&s);
 }
 
@@ -200,26 +212,20 @@ Test(loadgen, a_wrong_seed_or_length_is_caught, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "2", "--duration", "0.3",
                         "--path", "/?ms=0&bytes=1024&seed=7", "--seed", "8", "--bytes", "1024", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 1, "exit %d: %s", r.code, r.err);
-  json_t *o = json_of(&r);
-  cr_assert(json_is_false(json_object_get(o, "verified")));
+  json_t *o = loadgen_json(args, 30, 1, &r);
+  assert_not_verified(o);
   cr_assert_gt(ival(o, "wrong"), 0);
   cr_assert_eq(ival(o, "total_ok"), 0);
   cr_assert_str_neq(str(o, "checksum"), str(o, "expected_checksum"));
   cr_assert(strstr(str(o, "error"), "differ"), "%s", r.out);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
   /* a body of another length: an error (the framing disagrees), not a wrong reply */
   const char *args2[] = {"--connect", hostport, "--proto", "http", "--connections", "2", "--duration", "0.3",
                          "--path", "/?ms=0&bytes=1000&seed=7", "--seed", "7", "--bytes", "1024", NULL};
-  loadgen(args2, 30, &r);
-  cr_assert(r.exited && r.code == 1, "exit %d: %s", r.code, r.err);
-  o = json_of(&r);
+  o = loadgen_json(args2, 30, 1, &r);
   cr_assert_gt(ival(o, "errors"), 0);
   cr_assert(strstr(str(o, "error"), "Content-Length 1000, not 1024"), "%s", r.out);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
   cb_server_stop(&s);
 }
 
@@ -307,8 +313,9 @@ static void *tsrv_accept(void *arg) {
   return NULL;
 }
 
-/* Starts s (its mode and options set); the threads end with the test's process. */
-static void tsrv_start(tsrv *s) {
+/* Starts s (its mode and options set) and returns it; the threads end with the
+ * test's process. */
+static tsrv *tsrv_start(tsrv *s) {
   pthread_mutex_init(&s->mu, NULL);
   s->lfd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET};
@@ -324,6 +331,7 @@ static void tsrv_start(tsrv *s) {
   pthread_t t;
   pthread_create(&t, NULL, tsrv_accept, s);
   pthread_detach(t);
+  return s;
 }
 
 static tsrv *tsrv_new(int mode) {
@@ -334,50 +342,38 @@ static tsrv *tsrv_new(int mode) {
 }
 
 Test(loadgen, chunked_replies_and_connection_close_are_handled, .timeout = 60) {
-  tsrv *s = tsrv_new(SRV_HTTP);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_HTTP));
   const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "3", "--duration", "0.5",
                         "--seed", "7", "--bytes", "1024", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
   cr_assert_gt(ival(o, "total_ok"), 10);
   cr_assert_geq(ival(o, "reconnects"), ival(o, "total_ok") / 5 - 3, "%s", r.out);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 Test(loadgen, echo_closed_loop_verifies, .timeout = 60) {
-  tsrv *s = tsrv_new(SRV_ECHO);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_ECHO));
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "4", "--duration", "0.5",
                         "--bytes", "3000", "--seed", "5", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
   cr_assert_str_eq(str(o, "proto"), "echo");
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 /* Messages far larger than the socket buffers: written a chunk at a time while the
  * echo comes back. */
 Test(loadgen, large_echo_messages_verify, .timeout = 60) {
-  tsrv *s = tsrv_new(SRV_ECHO);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_ECHO));
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "3", "--duration", "0.5",
                         "--bytes", "3000001", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 Test(loadgen, a_corrupted_echo_byte_is_wrong, .timeout = 60) {
@@ -387,16 +383,13 @@ Test(loadgen, a_corrupted_echo_byte_is_wrong, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "1", "--duration", "0.5",
                         "--bytes", "512", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 1, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
-  cr_assert(json_is_false(json_object_get(o, "verified")));
+  json_t *o = loadgen_json(args, 30, 1, &r);
+  assert_not_verified(o);
   cr_assert_eq(ival(o, "wrong"), 1, "%s", r.out);
   cr_assert_eq(ival(o, "errors"), 0);
   cr_assert_gt(ival(o, "total_ok"), 5);
   cr_assert_str_neq(str(o, "checksum"), str(o, "expected_checksum"));
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 Test(loadgen, open_loop_keeps_its_rate, .timeout = 60) {
@@ -405,9 +398,7 @@ Test(loadgen, open_loop_keeps_its_rate, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "5", "--rate", "400",
                         "--duration", "2", "--path", "/?ms=1&bytes=100&seed=3", "--seed", "3", "--bytes", "100", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
   cr_assert_str_eq(str(o, "mode"), "open");
   cr_assert_eq(ival(o, "rate"), 400);
@@ -416,8 +407,7 @@ Test(loadgen, open_loop_keeps_its_rate, .timeout = 60) {
   /* a 1 ms server: no request can come back sooner */
   cr_assert_geq(lat(o, "latency_ms", "p50"), 0.9);
   cr_assert_geq(lat(o, "latency_ms", "p50"), lat(o, "latency_uncorrected_ms", "p50"));
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
   cb_server_stop(&s);
 }
 
@@ -433,9 +423,7 @@ Test(loadgen, coordinated_omission_is_corrected, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "2", "--rate", "200",
                         "--duration", "3", "--bytes", "64", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
   double cmax = lat(o, "latency_ms", "max"), cp99 = lat(o, "latency_ms", "p99");
   double ump99 = lat(o, "latency_uncorrected_ms", "p99"), umax = lat(o, "latency_uncorrected_ms", "max");
@@ -443,8 +431,7 @@ Test(loadgen, coordinated_omission_is_corrected, .timeout = 60) {
   cr_assert_geq(umax, 300, "uncorrected max %f ms: the request in flight saw the stall", umax);
   cr_assert_gt(cp99, 3 * ump99, "corrected p99 %f not far above uncorrected p99 %f (%s)", cp99, ump99, r.out);
   cr_assert_gt(cp99, 100, "corrected p99 %f ms", cp99);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 /* A server that stays stalled past the end of the window: the requests that could
@@ -457,14 +444,11 @@ Test(loadgen, requests_behind_a_stall_at_the_end_are_unsent, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "2", "--rate", "100",
                         "--duration", "1", "--timeout-ms", "3000", "--bytes", "64", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
   cr_assert_gt(ival(o, "unsent"), 50, "%s", r.out);
   cr_assert_geq(lat(o, "latency_ms", "p90"), 200, "%s", r.out);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 static void *kill_later(void *arg) {
@@ -481,56 +465,45 @@ Test(loadgen, a_server_killed_mid_run_is_errors_not_a_hang, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "10", "--duration", "2",
                         "--path", "/?ms=1&bytes=1024&seed=1", "--seed", "1", "--bytes", "1024", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
+  json_t *o = loadgen_json(args, 30, 1, &r);
   pthread_join(t, NULL);
-  cr_assert(r.exited && r.code == 1, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
-  cr_assert(json_is_false(json_object_get(o, "verified")));
+  assert_not_verified(o);
   cr_assert_gt(ival(o, "errors"), 0);
   cr_assert_gt(ival(o, "total_ok"), 0, "nothing ran before the kill: %s", r.out);
   cr_assert_not_null(json_string_value(json_object_get(o, "error")));
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
   waitpid(s.pid, NULL, 0);
 }
 
 Test(loadgen, a_silent_server_times_out, .timeout = 60) {
-  tsrv *s = tsrv_new(SRV_SILENT);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_SILENT));
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "3", "--duration", "1",
                         "--timeout-ms", "200", "--bytes", "100", NULL};
   cmd_result r;
   time_t t0 = time(NULL);
-  loadgen(args, 30, &r);
+  json_t *o = loadgen_json(args, 30, 1, &r);
   cr_assert_leq(time(NULL) - t0, 10, "took %ld s", (long)(time(NULL) - t0));
-  cr_assert(r.exited && r.code == 1, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
-  cr_assert(json_is_false(json_object_get(o, "verified")));
+  assert_not_verified(o);
   cr_assert_geq(ival(o, "timeouts"), 3, "%s", r.out);
   cr_assert_gt(ival(o, "reconnects"), 0, "a timed-out connection is reopened: %s", r.out);
   cr_assert_eq(ival(o, "total_ok"), 0);
   cr_assert(strstr(str(o, "error"), "no whole reply after 200 ms"), "%s", r.out);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 /* --max-requests reached and the last requests time out: the run still ends then,
  * not at the end of its 60 s window. */
 Test(loadgen, max_requests_ending_in_timeouts_ends_the_run, .timeout = 60) {
-  tsrv *s = tsrv_new(SRV_SILENT);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_SILENT));
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "3", "--duration", "60",
                         "--timeout-ms", "200", "--max-requests", "3", "--bytes", "10", NULL};
   cmd_result r;
   time_t t0 = time(NULL);
-  loadgen(args, 30, &r);
+  json_t *o = loadgen_json(args, 30, 1, &r);
   cr_assert_leq(time(NULL) - t0, 10, "took %ld s", (long)(time(NULL) - t0));
-  cr_assert(r.exited && r.code == 1, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
   cr_assert_eq(ival(o, "timeouts"), 3, "%s", r.out);
   cr_assert_eq(ival(o, "total_sent"), 3);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 Test(loadgen, nothing_listening_fails_at_connect, .timeout = 60) {
@@ -538,15 +511,12 @@ Test(loadgen, nothing_listening_fails_at_connect, .timeout = 60) {
   snprintf(hp, sizeof hp, "127.0.0.1:%d", unused_loopback_port());
   const char *args[] = {"--connect", hp, "--proto", "http", "--connections", "3", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 1, "exit %d: %s", r.code, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 1, &r);
   cr_assert_eq(ival(o, "connected"), 0);
   cr_assert_gt(ival(o, "errors"), 0);
   cr_assert_eq(ival(o, "total_sent"), 0);
   cr_assert(json_is_null(json_object_get(o, "req_per_s")));
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 Test(loadgen, max_requests_ends_the_run_early, .timeout = 60) {
@@ -555,15 +525,12 @@ Test(loadgen, max_requests_ends_the_run_early, .timeout = 60) {
   const char *args[] = {"--connect", hostport, "--proto", "http", "--connections", "4", "--duration", "60",
                         "--max-requests", "100", "--path", "/?ms=0&bytes=10&seed=1", "--bytes", "10", NULL};
   cmd_result r;
-  loadgen(args, 30, &r);
-  cr_assert(r.exited && r.code == 0, "exit %d: %s %s", r.code, r.out, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 30, 0, &r);
   assert_verified(o);
   cr_assert_eq(ival(o, "total_sent"), 100);
   cr_assert_eq(ival(o, "requests"), 100);
   cr_assert_lt(num(o, "duration_s"), 30);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
   cb_server_stop(&s);
 }
 
@@ -639,8 +606,7 @@ static pid_t orphaned_loadgen(int die_with_parent) {
 }
 
 Test(loadgen, dies_with_its_parent_only_when_asked, .timeout = 30) {
-  tsrv *s = tsrv_new(SRV_SILENT);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_SILENT));
   pid_t asked = orphaned_loadgen(1), not_asked = orphaned_loadgen(0);
   usleep(300 * 1000);
   int asked_alive = proc_alive(asked), not_asked_alive = proc_alive(not_asked);
@@ -657,17 +623,13 @@ Test(loadgen, out_of_descriptors_exits_3, .timeout = 30) {
   struct rlimit rl = {.rlim_cur = 64, .rlim_max = 64}, more = {.rlim_cur = 64, .rlim_max = 65};
   cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
   if (setrlimit(RLIMIT_NOFILE, &more) == 0) cr_skip_test("this process may raise its descriptor hard limit");
-  tsrv *s = tsrv_new(SRV_ECHO);
-  tsrv_start(s);
+  tsrv_start(tsrv_new(SRV_ECHO));
   const char *args[] = {"--connect", hostport, "--proto", "echo", "--connections", "200", NULL};
   cmd_result r;
-  loadgen(args, 20, &r);
-  cr_assert(r.exited && r.code == 3, "exit %d: %s", r.code, r.err);
-  json_t *o = json_of(&r);
-  cr_assert(json_is_false(json_object_get(o, "verified")));
+  json_t *o = loadgen_json(args, 20, 3, &r);
+  assert_not_verified(o);
   cr_assert(strstr(str(o, "error"), "out of descriptors"), "%s", r.out);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
 
 /* Each: the arguments after a valid base, then what the one stderr line must hold. */
@@ -746,10 +708,7 @@ Test(loadgen, allow_remote_lifts_the_loopback_rule, .timeout = 30) {
   const char *args[] = {"--connect", "192.0.2.1:80", "--proto", "http", "--connections", "1", "--timeout-ms", "100",
                         "--allow-remote", NULL};
   cmd_result r;
-  loadgen(args, 20, &r);
-  cr_assert(r.exited && r.code == 1, "exit %d: %s", r.code, r.err);
-  json_t *o = json_of(&r);
+  json_t *o = loadgen_json(args, 20, 1, &r);
   cr_assert_eq(ival(o, "connected"), 0);
-  json_decref(o);
-  cmd_result_free(&r);
+  loadgen_free(o, &r);
 }
