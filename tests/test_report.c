@@ -343,5 +343,11 @@ Test(report_servers, server_cells_get_their_own_tables_and_the_hockey_chart, .in
   char path[512];
   snprintf(path, sizeof path, "%s/hockey.svg", run_dir);
   cr_expect_eq(access(path, R_OK), 0, "no hockey.svg");
+  /* servers.csv: a header and one row per server cell, figures only for verified ones. */
+  char *csv = slurp(run_dir, "servers.csv");
+  cr_expect_eq(count_lines(csv), 1 + 7, "servers.csv: %s", csv);
+  cr_expect(strstr(csv, "\nserve,sync,10,0,job_failed,0,,") != NULL, "sync's row: %s", csv);
+  cr_expect(strstr(csv, "\nserve,loop,10,0,ok,2,") != NULL, "loop's closed-loop row: %s", csv);
+  free(csv);
   free(loop), free(ngx), free(sync), free(head), free(oloop), free(md), free(bars), free(hockey);
 }

@@ -1,5 +1,5 @@
 /* cmd_report.c — `concbench report [--skip-damaged] [RUN]`: from a bench run folder (default
- * results/latest) writes tables.md, report.html, summary.csv and the charts
+ * results/latest) writes tables.md, report.html, summary.csv, servers.csv and the charts
  * (bars, scaling, memory, cores, hockey; PNG and SVG). */
 #include <errno.h>
 #include <limits.h>
@@ -61,15 +61,16 @@ int cb_cmd_report(int argc, char **argv) {
   int ncharts = 0;
   int rc = cb__report_charts(&clients, &servers, dir, charts, &ncharts) == 0 ? 0 : 1;
   cb__doc doc = {.md = open_out(dir, "tables.md"), .html = open_out(dir, "report.html")};
-  FILE *csv = open_out(dir, "summary.csv");
-  if (doc.md && doc.html && csv) cb__report_write(&clients, &servers, &doc, csv, charts, ncharts);
+  FILE *csv = open_out(dir, "summary.csv"), *servers_csv = open_out(dir, "servers.csv");
+  if (doc.md && doc.html && csv && servers_csv) cb__report_write(&clients, &servers, &doc, csv, servers_csv, charts, ncharts);
   else rc = 1;
   if (doc.md) fclose(doc.md);
   if (doc.html) fclose(doc.html);
   if (csv) fclose(csv);
+  if (servers_csv) fclose(servers_csv);
   free(clients.cells);
   free(servers.cells);
   cb_results_free(&r);
-  if (rc == 0) printf("report: %s/tables.md, report.html, summary.csv and %d charts\n", dir, ncharts);
+  if (rc == 0) printf("report: %s/tables.md, report.html, summary.csv, servers.csv and %d charts\n", dir, ncharts);
   return rc;
 }

@@ -22,7 +22,7 @@ static void usage(FILE *f) {
           "      [--conns N,..] [--loads PCT,..] [--server-runs R]\n"
           "                                time every cell with hyperfine into DIR/ID (default\n"
           "                                results/PROFILE), resumable; then report\n"
-          "  report [--skip-damaged] [RUN] tables.md, summary.csv and charts for a bench run\n"
+          "  report [--skip-damaged] [RUN] tables.md, report.html, summary.csv, servers.csv, charts\n"
           "                                (default results/latest)\n"
           "  compare [--skip-damaged] RUN_A RUN_B\n"
           "                                per cell: B / A with a 95%% bootstrap interval\n"

@@ -19,10 +19,10 @@ void cb__params_text(json_t *params, char *buf, size_t cap);
 /* The report reads a run as two views: the client cells (every kind but server)
  * and the server cells; r holds the client cells, servers the server cells. */
 
-/* Writes the whole document (summary, tables, servers, the charts given) and
- * summary.csv (client cells). */
+/* Writes the whole document (summary, tables, servers, the charts given),
+ * summary.csv (client cells) and servers.csv (server cells). */
 void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb__doc *d, FILE *csv,
-                      const cb__chart *charts, int ncharts);
+                      FILE *servers_csv, const cb__chart *charts, int ncharts);
 
 #define CB_REPORT_MAX_CHARTS 5
 /* Writes each chart's data (STEM.dat) and draws it with scripts/STEM.gp as PNG and
@@ -31,10 +31,10 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
 int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const char *dir, cb__chart *charts,
                       int *ncharts);
 
-/* servers.c: the servers section of the document, and the hockey chart's data
+/* servers.c: the servers section of the document (and servers.csv), and the hockey chart's data
  * (workload model rate p99_ms req_per_s; names made safe for the script's awk).
  * Returns the rows written. */
-void cb__report_servers(const cb_run_results *servers, cb__doc *d);
+void cb__report_servers(const cb_run_results *servers, cb__doc *d, FILE *csv);
 int cb__report_hockey_data(const cb_run_results *servers, FILE *f);
 
 /* Keeps only [A-Za-z0-9._:+-] of in (others become '_'): names the charts' data

@@ -127,7 +127,33 @@ static void failures(const cb_run_results *r, const char *workload, cb__doc *d) 
   cb__doc_list_end(d);
 }
 
-void cb__report_servers(const cb_run_results *r, cb__doc *d) {
+/* One servers.csv row per server cell. */
+static void csv_rows(const cb_run_results *r, FILE *csv) {
+  fprintf(csv, "workload,model,connections,rate,status,runs,req_per_s_median,req_per_s_min,req_per_s_max,p50_ms,p99_ms,"
+               "p999_ms,max_ms,p99_uncorrected_ms,generator_cpu,generator_bound,server_cpus,generator_cpus,error\n");
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (!c->server) continue;
+    fprintf(csv, "%s,%s,%lld,%.0f,%s,%zu,", c->workload, c->model, c->tasks,
+            json_number_value(json_object_get(c->params, "rate")), c->status, c->srv.req_per_s.n);
+    if (c->verified)
+      fprintf(csv, "%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.3f,%s,%s,%s,", c->srv.req_per_s.median,
+              c->srv.req_per_s.min, c->srv.req_per_s.max, c->srv.p50_ms, c->srv.p99_ms, c->srv.p999_ms, c->srv.max_ms,
+              c->srv.p99_uncorrected_ms, c->srv.generator_cpu, c->srv.generator_bound ? "true" : "false",
+              c->srv.server_cpus, c->srv.generator_cpus);
+    else
+      fprintf(csv, ",,,,,,,,,,,,");
+    fputc('"', csv);
+    for (const char *e = c->verified ? "" : c->error; *e; e++) {
+      if (*e == '"') fputc('"', csv);
+      fputc(*e, csv);
+    }
+    fprintf(csv, "\"\n");
+  }
+}
+
+void cb__report_servers(const cb_run_results *r, cb__doc *d, FILE *csv) {
+  csv_rows(r, csv);
   int any = 0;
   for (size_t k = 0; k < r->ncells; k++) any |= r->cells[k].server;
   if (!any) return;

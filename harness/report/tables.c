@@ -231,13 +231,13 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
 }
 
 void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb__doc *d, FILE *csv,
-                      const cb__chart *charts, int ncharts) {
+                      FILE *servers_csv, const cb__chart *charts, int ncharts) {
   csv_header(csv);
   cb__doc_begin(d, "concbench results");
   machine(r, d);
   summary(r, d);
   advice(r, d);
-  cb__report_servers(servers, d);
+  cb__report_servers(servers, d, servers_csv);
   cb__doc_heading(d, 2, "How to read the tables");
   cb__doc_para(d, "Wall = the whole `concbench run` command timed by hyperfine over the timed runs (median, min–max "
                   "and CV; a CV over 5%% is flagged **noisy**). Speedup = sync's median wall / this one, same workload, "
