@@ -82,6 +82,22 @@ typedef struct cb_run_report {
   struct { const char *key; double value; } extra[CB_MAX_EXTRA];
 } cb_run_report;
 
+/* The pipeline workload's shape (workloads/pipeline.c), for cb_model.pipeline: per
+ * pipeline, a source emits items k = 0..items-1 (source(p, i, k)), each passes
+ * through stages 0..stages-1 in order (v = stage(p, s, v): a mix plus the work),
+ * and a sink folds them in arrival order (acc = fold(acc, v) from fold_init). The
+ * functions are pure and safe to call from any thread or process. */
+typedef struct cb_pipeline_spec {
+  uint64_t stages; /* >= 1 */
+  uint64_t queue;  /* capacity of each bounded queue between two units, items (>= 1) */
+  uint64_t items;  /* per pipeline, >= 1 */
+  uint64_t (*source)(const struct cb_pipeline_spec *p, uint64_t i, uint64_t k);
+  uint64_t (*stage)(const struct cb_pipeline_spec *p, uint64_t s, uint64_t v);
+  uint64_t (*fold)(uint64_t acc, uint64_t v);
+  uint64_t fold_init;
+  const void *arg; /* the workload's own read-only state */
+} cb_pipeline_spec;
+
 typedef struct cb_model {
   const char *name;
   const char *summary;
@@ -103,6 +119,16 @@ typedef struct cb_model {
   int (*pingpong)(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report);
   int (*spawn_tree)(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout,
                     uint64_t *sum, cb_run_report *report);
+  /* pipeline: spec->tasks independent pipelines (at most C at once where the model
+   *   has a pool, else all at once), each a source, p->stages stages and a sink
+   *   connected in the model's own way (a push chain of calls for sync; bounded
+   *   queues of p->queue items between threads, green threads or tasks; pipes
+   *   between processes). Job i's result is pipeline i's fold, its start and end the
+   *   pipeline's. Adds the extras items_per_s (items through every sink / wall),
+   *   item_latency_us_p50 and _p99 (source to sink, a sample of the items) and
+   *   queue_items (the real capacity of a queue, items) through
+   *   cb__pipeline_report (runtimes/pipeline.h). Returns as run does. */
+  int (*pipeline)(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report);
 
   /* Server workloads; NULL where the model has none. Runs in the cell's server
    * process: serves until spec->stop_fd is readable, then stops accepting, closes

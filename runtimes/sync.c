@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "runtimes/models.h"
+#include "runtimes/pipeline.h"
 #include "runtimes/runtime.h"
 #include "runtimes/serve/serve_util.h"
 
@@ -77,5 +78,6 @@ const cb_model cb_model_sync = {
     .summary = "jobs one after another on the main thread; as a server, one connection at a time",
     .baseline = 1,
     .run = sync_run,
+    .pipeline = cb__sync_pipeline,
     .serve = sync_serve,
 };

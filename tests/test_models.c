@@ -25,6 +25,9 @@ static const struct {
 } unsupported[] = {
     {"sync", "pingpong"}, /* one task has no one to hand the token to */
     {"sync", "spawn"},    /* the main thread spawns nothing */
+    {"procs", "pipeline"},   /* not yet */
+    {"green", "pipeline"},   /* not yet */
+    {"loop", "pipeline"},   /* not yet */
 };
 
 static int expected_unsupported(const cb_model *m, const cb_workload *w) {
@@ -44,6 +47,7 @@ static const struct {
     {"sleep", {"ms=5", NULL}},
     {"pingpong", {"rounds=200", NULL}},
     {"spawn", {"leaves=20", "fanout=5", NULL}},
+    {"pipeline", {"stages=3", "items=200", "queue=4", NULL}},
 };
 
 static const char *const *small_params(const cb_workload *w) {

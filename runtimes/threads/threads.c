@@ -12,6 +12,7 @@
 #include "runtimes/runtime.h"
 #include "runtimes/coord.h"
 #include "runtimes/models.h"
+#include "runtimes/pipeline.h"
 
 typedef struct pool {
   const cb_run_spec *spec;
@@ -86,5 +87,6 @@ const cb_model cb_model_threads = {
     .run = threads_run,
     .pingpong = cb__threads_pingpong,
     .spawn_tree = cb__threads_spawn_tree,
+    .pipeline = cb__threads_pipeline,
     .serve = cb__threads_serve,
 };
