@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "runtimes/green/green_int.h"
+#include "runtimes/pipeline.h"
 #include "runtimes/runtime.h"
 
 /* Refuses to run without the hooks, or with a stack size the scheduler cannot use, with a message naming the flag. */
@@ -258,5 +259,6 @@ const cb_model cb_model_green = {
     .run = green_run,
     .pingpong = green_pingpong,
     .spawn_tree = green_spawn_tree,
+    .pipeline = cb__green_pipeline,
     .serve = cb__green_serve,
 };
