@@ -26,7 +26,6 @@ static const struct {
     {"sync", "pingpong"}, /* one task has no one to hand the token to */
     {"sync", "spawn"},    /* the main thread spawns nothing */
     {"procs", "pipeline"},   /* not yet */
-    {"loop", "pipeline"},   /* not yet */
 };
 
 static int expected_unsupported(const cb_model *m, const cb_workload *w) {

@@ -9,6 +9,7 @@
 #include "runtimes/loop/executor.h"
 #include "runtimes/loop/loop_int.h"
 #include "runtimes/loop/model.h"
+#include "runtimes/pipeline.h"
 
 typedef struct run_state {
   const cb_run_spec *spec;
@@ -104,5 +105,6 @@ const cb_model cb_model_loop = {
     .run = loop_run,
     .pingpong = cb__loop_pingpong,
     .spawn_tree = cb__loop_spawn_tree,
+    .pipeline = cb__loop_pipeline,
     .serve = cb__loop_serve,
 };
