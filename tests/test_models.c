@@ -25,7 +25,6 @@ static const struct {
 } unsupported[] = {
     {"sync", "pingpong"}, /* one task has no one to hand the token to */
     {"sync", "spawn"},    /* the main thread spawns nothing */
-    {"procs", "pipeline"},   /* not yet */
 };
 
 static int expected_unsupported(const cb_model *m, const cb_workload *w) {

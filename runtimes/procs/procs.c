@@ -19,6 +19,7 @@
 #include "common/child.h"
 #include "runtimes/coord.h"
 #include "runtimes/models.h"
+#include "runtimes/pipeline.h"
 #include "runtimes/runtime.h"
 
 typedef struct wire_record {
@@ -211,5 +212,6 @@ const cb_model cb_model_procs = {
     .run = procs_run,
     .pingpong = cb__procs_pingpong,
     .spawn_tree = cb__procs_spawn_tree,
+    .pipeline = cb__procs_pipeline,
     .serve = cb__procs_serve,
 };

@@ -34,11 +34,16 @@ void inproc_execute(inproc_run *r, const cb_model *m, const cb_workload *w,
   r->env = (cb_job_env){.workload = w, .params = &r->params, .server_url = server_url};
   r->spec = (cb_run_spec){.workload = w, .env = &r->env, .tasks = tasks, .concurrency = conc};
   r->report.jobs = calloc(tasks, sizeof *r->report.jobs);
+  char err[CB_ERR_LEN] = "";
+  if (w->prepare) cr_assert_eq(w->prepare(&r->env, err), 0, "%s: prepare: %s", w->name, err);
   r->rc = w->run_custom ? w->run_custom(m, &r->spec, &r->report) : m->run(&r->spec, &r->report);
   cb_verify(&r->spec, r->report.jobs, &r->verdict);
 }
 
-void inproc_free(inproc_run *r) { free(r->report.jobs); }
+void inproc_free(inproc_run *r) {
+  if (r->env.workload && r->env.workload->release) r->env.workload->release(&r->env);
+  free(r->report.jobs);
+}
 
 void inproc_start_delayd(cb_server *s) {
   setenv("CONCBENCH_DELAYD", CB_BIN_DIR "/delayd", 1);

@@ -17,7 +17,8 @@ typedef struct inproc_run {
 /* Sets the workload's defaults, then applies "name=value" overrides (NULL-ended). */
 void inproc_params(const cb_workload *w, cb_params *p, const char *const overrides[]);
 
-/* Runs and verifies; server_url may be NULL. Caller frees with inproc_free. */
+/* Prepares the workload (its prepare(), if any), runs and verifies; server_url may
+ * be NULL. Caller frees with inproc_free (which calls the workload's release). */
 void inproc_execute(inproc_run *r, const cb_model *m, const cb_workload *w,
                     const char *const overrides[], uint64_t tasks, uint64_t conc,
                     const char *server_url);
