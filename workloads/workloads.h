@@ -11,6 +11,7 @@ extern const cb_workload cb_workload_sleep;
 extern const cb_workload cb_workload_pingpong;
 extern const cb_workload cb_workload_spawn;
 extern const cb_workload cb_workload_pipeline;
+extern const cb_workload cb_workload_mixed;
 extern const cb_workload cb_workload_echo;
 extern const cb_workload cb_workload_serve;
 
