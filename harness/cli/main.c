@@ -28,6 +28,9 @@ static void usage(FILE *f) {
           "                                per cell: B / A with a 95%% bootstrap interval\n"
           "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN] [--skip-damaged]\n"
           "                                rank the models for N jobs of X ms CPU + Y ms wait\n"
+          "  advise --check [--run RUN] [--tasks N] [--shapes CPU_US:IO_MS,..] [--rounds R]\n"
+          "      [--models A,..] [--io delayd|sleep] [--limit S] [--runs K] [--json]\n"
+          "                                the prediction against the measured mixed workload\n"
           "  A damaged run (a line cut short, not JSON, not a record) is refused (exit 2),\n"
           "  each damaged line named; --skip-damaged reads the rest, listing what it skips.\n"
           "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n");

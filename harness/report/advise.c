@@ -1,17 +1,37 @@
 /* advise.c — see advise.h.
  *
- * The prediction is additive: wall = compute part + wait part, each scaled from
- * measured cells of the same model (job phase, so process start-up is left out).
- *   compute: N × cpu_ms × (model's time / sync's time) on each cpu workload at the
- *            most cores measured — the model's parallel speed-up on this machine;
- *   wait:    the model's measured time on each io workload at N (log–log between
- *            the measured sizes), scaled by io_ms / the workload's wait per job.
- * Several workloads of a kind are combined by geometric mean. A model that timed
- * out, crashed or gave out at the nearest measured size at or above N is not
- * usable for the job. Models are compared on the workloads every model has a
- * version of, when there is one of the kind; otherwise each on its own. Overlap of
- * compute with waiting is not credited, so for models that overlap them the
- * prediction is an upper bound. */
+ * Two predictions from the same measured cells of each model (job phase, so process
+ * start-up is left out):
+ *
+ * The overlap model (predicted_s, what the ranking uses). A job alternates CPU and
+ * waiting, so one job's waits overlap other jobs' CPU. Per model:
+ *   P  capacity: the model's speed-up over sync on each cpu workload at the most
+ *      cores measured (geometric mean over workloads, at most the cores): green ~1,
+ *      threads, procs and the loop's executor ~the cores, less their overheads;
+ *   W  concurrency: the concurrency the model reported on the io cells (sync 1,
+ *      one unit per job otherwise); the jobs run in ceil(N / W) waves of n = min(N, W);
+ *   O  overhead per round: the model's measured time on each io workload at N
+ *      (log–log between the measured sizes) less its waves' waits (mean over io
+ *      workloads): creating and switching N waiters, the requests' own CPU.
+ *   One round's CPU of a wave takes T = max(n × cpu / P, cpu) (a step is not split
+ *   across cores). The first round is every job's step, then the wait; each further
+ *   round is bound by whichever is slower, the CPU getting through every job's step
+ *   (T) or one job's own step and wait (cpu + io):
+ *     wave = T + io + (rounds − 1) × max(T, cpu + io)
+ *     wall = waves × wave + rounds × O
+ *   With rounds = 1 this is the additive form (all CPU, then the last wait); with
+ *   io = 0 it is N × rounds × cpu / P; for sync (W = 1) N × rounds × (cpu + io).
+ *
+ * The additive model (additive_s, the earlier one, kept for --check's before/after):
+ *   compute: N × rounds × cpu × (model's time / sync's) on the cpu cells at the most
+ *            cores; wait: the io cells' time at N scaled by rounds × io / their wait.
+ *   Overlap of compute with waiting is not credited.
+ *
+ * Several workloads of a kind are combined by geometric mean (times) or mean
+ * (overheads). A model that timed out, crashed or gave out at the nearest measured
+ * size at or above N is not usable for the job. Models are compared on the workloads
+ * every model has a version of, when there is one of the kind; otherwise each on
+ * its own. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +40,7 @@
 #include "harness/report/advise.h"
 
 static void add_basis(cb_advice *a, const char *id) {
+  if (strstr(a->basis, id)) return;
   size_t used = strlen(a->basis);
   snprintf(a->basis + used, sizeof a->basis - used, "%s%s", used ? ", " : "", id);
 }
@@ -55,8 +76,17 @@ static int first_of_workload(const cb_run_results *r, size_t k) {
   return 1;
 }
 
-/* Compute part: log of the geometric-mean factor in *logf, count of workloads used. */
-static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double *logf) {
+/* The jobs a cell's model runs at once for n jobs: its reported concurrency, or n
+ * when it ran one unit per job. */
+static double concurrency_at(const cb_cell_summary *c, long long n) {
+  if (c->eff_concurrency <= 0 || c->eff_concurrency >= c->tasks) return (double)n;
+  return (double)(c->eff_concurrency < n ? c->eff_concurrency : n);
+}
+
+/* Compute part: log of the geometric-mean factor (model / sync) in *logf, the
+ * fewest cores measured at the top in *cores, the least concurrency in *conc;
+ * returns the count of workloads used. */
+static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double *logf, int *cores_out, double *conc) {
   int used = 0, common = common_exists(r, "cpu");
   *logf = 0;
   for (size_t k = 0; k < r->ncells; k++) {
@@ -79,15 +109,20 @@ static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double
     if (!b || !b->verified) continue;
     *logf += log(m->job_wall.median / b->job_wall.median);
     used++;
+    if (*cores_out == 0 || cores < *cores_out) *cores_out = cores;
+    double w = concurrency_at(m, n);
+    if (*conc == 0 || w < *conc) *conc = w;
     add_basis(a, m->id);
     if (n < m->tasks / 4 || n > m->tasks * 4) a->extrapolated = 1;
   }
   return used;
 }
 
-/* Wait part for one io workload's series of this model: seconds per second of
- * wait at N, or -1 when the model gave out. */
-static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char *workload, long long n) {
+/* One io workload's series of this model at n: *t the time (s), *wait its wait per
+ * job, *conc the concurrency. 1 when set, 0 when there is nothing to predict from,
+ * -1 when the model gave out. */
+static int io_at(const cb_run_results *r, cb_advice *a, const char *workload, long long n, double *t, double *wait,
+                 double *conc) {
   int cores = max_cores(r, workload);
   const cb_cell_summary *pts[64];
   int np = 0;
@@ -106,20 +141,24 @@ static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char
     note(a, "gave out on %s at N=%lld: %s", workload, failed->tasks, failed->status);
     return -1;
   }
-  if (np == 0) return -2;
-  double wait = cb_results_wait_s(pts[0]);
-  if (wait <= 0) return -2;
+  if (np == 0) return 0;
+  *wait = cb_results_wait_s(pts[0]);
+  if (*wait <= 0) return 0;
   int hi = 0;
   while (hi < np && pts[hi]->tasks < n) hi++;
   if (hi < np && pts[hi]->tasks == n) {
     add_basis(a, pts[hi]->id);
-    return pts[hi]->job_wall.median / wait;
+    *t = pts[hi]->job_wall.median;
+    *conc = concurrency_at(pts[hi], n);
+    return 1;
   }
   if (hi == 0 || hi == np) a->extrapolated = 1;
   if (np == 1) { /* one size: linear in N above it, constant below */
     add_basis(a, pts[0]->id);
-    double t = pts[0]->job_wall.median / wait;
-    return n > pts[0]->tasks ? t * (double)n / (double)pts[0]->tasks : t;
+    *t = pts[0]->job_wall.median;
+    if (n > pts[0]->tasks) *t *= (double)n / (double)pts[0]->tasks;
+    *conc = concurrency_at(pts[0], n);
+    return 1;
   }
   int i = hi == 0 ? 0 : hi == np ? np - 2 : hi - 1;
   const cb_cell_summary *x = pts[i], *y = pts[i + 1];
@@ -127,22 +166,44 @@ static double io_time_per_wait(const cb_run_results *r, cb_advice *a, const char
   add_basis(a, y->id);
   double lx = log((double)x->tasks), ly = log((double)y->tasks);
   double tx = log(x->job_wall.median), ty = log(y->job_wall.median);
-  double t = exp(tx + (ty - tx) * (log((double)n) - lx) / (ly - lx));
-  return t / wait;
+  *t = exp(tx + (ty - tx) * (log((double)n) - lx) / (ly - lx));
+  *conc = concurrency_at(hi < np ? y : x, n);
+  return 1;
 }
 
-static int io_factor(const cb_run_results *r, cb_advice *a, long long n, double *logt) {
+/* Wait part over the io workloads: *logt the log of the geometric-mean time per
+ * second of wait (the additive model), *overhead the mean time beyond the waves'
+ * waits, *conc the least concurrency. Returns the count of workloads used. */
+static int io_factor(const cb_run_results *r, cb_advice *a, long long n, double *logt, double *overhead, double *conc) {
   int used = 0, common = common_exists(r, "io");
   *logt = 0;
+  *overhead = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->kind, "io") != 0 || !first_of_workload(r, k)) continue;
     if (common && partial(r, c->workload)) continue;
-    double t = io_time_per_wait(r, a, c->workload, n);
-    if (t == -1) a->usable = 0;
-    if (t > 0) *logt += log(t), used++;
+    double t = 0, wait = 0, w = 0;
+    int got = io_at(r, a, c->workload, n, &t, &wait, &w);
+    if (got < 0) a->usable = 0;
+    if (got <= 0 || t <= 0) continue;
+    *logt += log(t / wait);
+    double waves = ceil((double)n / w);
+    *overhead += fmax(0, t - waves * wait);
+    if (*conc == 0 || w < *conc) *conc = w;
+    used++;
   }
+  if (used) *overhead /= used;
   return used;
+}
+
+double cb_advise_wall(const cb_advise_terms *t, const cb_job_shape *s) {
+  double cpu = s->cpu_ms / 1000.0, io = s->io_ms / 1000.0, rounds = (double)(s->rounds > 0 ? s->rounds : 1);
+  double n = (double)s->n, w = t->concurrency > 0 && t->concurrency < n ? t->concurrency : n;
+  double p = t->capacity > 0 ? t->capacity : 1;
+  double waves = ceil(n / w);
+  double step = fmax(w * cpu / p, cpu); /* one round of the wave's CPU */
+  double wave = step + io + (rounds - 1) * fmax(step, cpu + io);
+  return waves * wave + (io > 0 ? rounds * t->overhead_s : 0);
 }
 
 static int cmp_advice(const void *x, const void *y) {
@@ -151,8 +212,9 @@ static int cmp_advice(const void *x, const void *y) {
   return (a->predicted_s > b->predicted_s) - (a->predicted_s < b->predicted_s);
 }
 
-size_t cb_advise(const cb_run_results *r, double cpu_ms, double io_ms, long long n, cb_advice *out, size_t cap) {
+size_t cb_advise_shape(const cb_run_results *r, const cb_job_shape *s, cb_advice *out, size_t cap) {
   size_t count = 0;
+  double rounds = (double)(s->rounds > 0 ? s->rounds : 1);
   for (size_t k = 0; k < r->ncells && count < cap; k++) {
     int seen = 0;
     for (size_t j = 0; j < count; j++) seen |= strcmp(out[j].model, r->cells[k].model) == 0;
@@ -161,27 +223,41 @@ size_t cb_advise(const cb_run_results *r, double cpu_ms, double io_ms, long long
     memset(a, 0, sizeof *a);
     snprintf(a->model, sizeof a->model, "%s", r->cells[k].model);
     a->usable = 1;
-    double logf, logt;
-    if (cpu_ms > 0) {
-      int used = cpu_factor(r, a, n, &logf);
+    a->terms.capacity = 1;
+    double logf, logt, cpu_conc = 0, io_conc = 0;
+    int cores = 0;
+    if (s->cpu_ms > 0) {
+      int used = cpu_factor(r, a, s->n, &logf, &cores, &cpu_conc);
       if (used == 0 && a->usable) {
         a->usable = 0;
         snprintf(a->note, sizeof a->note, "no verified cpu cell of this model to predict from");
       }
-      if (used > 0) a->predicted_s += (double)n * cpu_ms / 1000.0 * exp(logf / used);
+      if (used > 0) {
+        double f = exp(logf / used); /* model's time / sync's */
+        a->additive_s += (double)s->n * rounds * s->cpu_ms / 1000.0 * f;
+        a->terms.capacity = fmin(1 / f, cores > 0 ? cores : 1 / f);
+      }
     }
-    if (io_ms > 0) {
-      int used = io_factor(r, a, n, &logt);
+    if (s->io_ms > 0) {
+      int used = io_factor(r, a, s->n, &logt, &a->terms.overhead_s, &io_conc);
       if (used == 0 && a->usable) {
         a->usable = 0;
         snprintf(a->note, sizeof a->note, "no verified io cell of this model to predict from");
       }
-      if (used > 0) a->predicted_s += io_ms / 1000.0 * exp(logt / used);
+      if (used > 0) a->additive_s += rounds * s->io_ms / 1000.0 * exp(logt / used);
     }
+    a->terms.concurrency = s->io_ms > 0 ? io_conc : cpu_conc;
+    if (a->terms.concurrency <= 0) a->terms.concurrency = (double)s->n;
+    a->predicted_s = a->usable ? cb_advise_wall(&a->terms, s) : 0;
     if (a->usable && a->extrapolated && !a->note[0])
-      snprintf(a->note, sizeof a->note, "extrapolated: N=%lld lies outside the measured sizes", n);
+      snprintf(a->note, sizeof a->note, "extrapolated: N=%lld lies outside the measured sizes", s->n);
   }
   qsort(out, count, sizeof *out, cmp_advice);
   for (size_t k = 0; k < count; k++) out[k].behind = out[0].usable && out[0].predicted_s > 0 ? out[k].predicted_s / out[0].predicted_s : 0;
   return count;
+}
+
+size_t cb_advise(const cb_run_results *r, double cpu_ms, double io_ms, long long n, cb_advice *out, size_t cap) {
+  cb_job_shape s = {.cpu_ms = cpu_ms, .io_ms = io_ms, .rounds = 1, .n = n};
+  return cb_advise_shape(r, &s, out, cap);
 }
