@@ -272,3 +272,57 @@ Test(advise_check, bad_arguments_are_one_line_and_exit_2) {
   USAGE("unknown argument '?x'", "\nx");
   USAGE("--run", "--run", "/nonexistent");
 }
+
+/* ---- the map ---- */
+
+#include "harness/report/map.h"
+
+static void mixed_cell(const char *model, long long n, double cpu_us, double io_ms, double wall_s) {
+  char params[128];
+  snprintf(params, sizeof params, "{\"rounds\": 10, \"cpu_us\": %g, \"io_ms\": %g, \"io\": \"sleep\"}", cpu_us, io_ms);
+  cell(model, "mixed", "mixed", n, n, 2, params, wall_s);
+  cells[ncells - 1].wall.median = wall_s;
+  if (wall_s <= 0) {
+    snprintf(cells[ncells - 1].status, sizeof cells[ncells - 1].status, "timeout");
+    cells[ncells - 1].verified = 0;
+  }
+}
+
+Test(advise_map, each_square_names_the_winner_and_its_margin) {
+  ncells = 0;
+  mixed_cell("threads", 100, 1000, 10, 0.30);
+  mixed_cell("green", 100, 1000, 10, 0.40);
+  mixed_cell("loop", 100, 1000, 10, 0.25);
+  mixed_cell("green", 100, 0, 10, 0.11);
+  mixed_cell("threads", 100, 0, 10, 0.13);
+  mixed_cell("sync", 100, 10000, 0, 0);   /* failed: no figure */
+  mixed_cell("threads", 100, 10000, 0, 0.6);
+  mixed_cell("sync", 100, 100, 1, 0);     /* every model failed there */
+  mixed_cell("loop", 1000, 1000, 10, 0.01); /* another N: not on this map */
+  cb_run_results r = {.cells = cells, .ncells = ncells};
+  cb_map m;
+  cb_map_build(&r, &m);
+  cr_assert_eq(m.n, 100);
+  cr_assert_eq(m.ncpu, 4, "cpu_us 0, 100, 1000, 10000");
+  cr_assert_eq(m.nio, 3, "io_ms 0, 1, 10");
+  cr_expect_float_eq(m.cpu_us[2], 1000, 1e-9);
+  const cb_map_square *s = &m.sq[2][2];
+  cr_expect_str_eq(s->best, "loop");
+  cr_expect_str_eq(s->runner, "threads");
+  cr_expect_float_eq(s->margin, 0.30 / 0.25, 1e-9);
+  cr_expect_str_eq(m.sq[0][2].best, "green");
+  cr_expect_float_eq(m.sq[0][2].margin, 0.13 / 0.11, 1e-9);
+  cr_expect_str_eq(m.sq[3][0].best, "threads");
+  cr_expect_str_eq(m.sq[3][0].runner, "", "the only model that verified");
+  cr_expect_eq(m.sq[3][0].failed, 1);
+  cr_expect_eq(m.sq[1][1].measured, 0);
+  cr_expect_eq(m.present[1][1], 1);
+  char buf[1024] = "";
+  FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+  int rows = cb_map_data(&m, f);
+  fclose(f);
+  cr_expect_eq(rows, 3, "%s", buf);
+  cr_expect(strstr(buf, "2 2 1000 10 loop threads 1.200 ") != NULL, "%s", buf);
+  cr_expect(strstr(buf, "3 0 10000 0 threads - 0.000 ") != NULL, "%s", buf);
+  for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
+}

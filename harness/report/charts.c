@@ -3,7 +3,8 @@
  *            and the ideal; a model that failed there is labelled with its class;
  *   scaling: io/mixed/coord workloads, wall against N (log–log), the ideal, failures;
  *   memory:  tree RSS above the workload's leanest cell, per task, against N;
- *   cores:   cpu workloads, speedup over sync on one core against cores, linear ideal.
+ *   cores:   cpu workloads, speedup over sync on one core against cores, linear ideal;
+ *   map:     the winner of each mixed job shape (map.c).
  * Data files are whitespace-separated, one row per cell, workload first.
  *
  * No shell sees a path or a name from the run folder: gnuplot is spawned with an
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "harness/bench/bench.h"
+#include "harness/report/map.h"
 #include "harness/report/report.h"
 #include "common/util.h"
 
@@ -208,6 +210,11 @@ static int draw(const char *dir, const char *stem, int rows) {
 
 int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const char *dir, cb__chart *charts,
                       int *ncharts) {
+  static cb_map map; /* the map (map.c): the winner of each mixed job shape */
+  cb_map_build(r, &map);
+  FILE *mapf = open_dat(dir, "map", "");
+  int nmap = mapf ? cb_map_data(&map, mapf) : 0;
+  if (mapf) fclose(mapf);
   FILE *hockey = open_dat(dir, "hockey", "");
   int nh = hockey ? cb__report_hockey_data(servers, hockey) : 0;
   if (hockey) fclose(hockey);
@@ -232,6 +239,7 @@ int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, co
       {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", nmem,
        (np + 2) / 3},
       {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc, (panels(r, 1, 0) + 2) / 3},
+      {"map", "Which model wins each job shape (mixed cells): lowest median wall, margin over the runner-up", nmap, 2},
       {"hockey", "Servers: p99 latency against offered load (open loop, corrected), one line per model", nh,
        (panels(servers, 0, 1) + 1) / 2},
   };

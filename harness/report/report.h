@@ -24,7 +24,7 @@ void cb__params_text(json_t *params, char *buf, size_t cap);
 void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb__doc *d, FILE *csv,
                       FILE *servers_csv, const cb__chart *charts, int ncharts);
 
-#define CB_REPORT_MAX_CHARTS 5
+#define CB_REPORT_MAX_CHARTS 6
 /* Writes each chart's data (STEM.dat) and draws it with scripts/STEM.gp as PNG and
  * SVG; a chart without data is left out. Fills charts (cap CB_REPORT_MAX_CHARTS).
  * 0 or -EIO. */

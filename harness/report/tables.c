@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness/report/advise.h"
+#include "harness/report/map.h"
 #include "harness/report/report.h"
 
 #define NOISY_CV 0.05
@@ -237,6 +238,9 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
   machine(r, d);
   summary(r, d);
   advice(r, d);
+  cb_map map; /* the map's table (map.c); its chart is charts.c's */
+  cb_map_build(r, &map);
+  cb_map_section(&map, d);
   cb__report_servers(servers, d, servers_csv);
   cb__doc_heading(d, 2, "How to read the tables");
   cb__doc_para(d, "Wall = the whole `concbench run` command timed by hyperfine over the timed runs (median, min–max "
