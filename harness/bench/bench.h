@@ -35,6 +35,15 @@ typedef struct cb_bench_opts {
   long long open_conns;                /* connections of the open-loop cells: the swept
                                           value closest to this (100) */
   int server_runs;                     /* timed runs of a server cell (each one lasts its window) */
+  /* The map (docs/measuring.md): the mixed workload over a grid of job shapes,
+   * cpu_us x io_ms, at each of grid_tasks jobs and grid_cores cores, rounds each. */
+  long long grid_cpu_us[CB_BENCH_MAX_LIST], grid_io_ms[CB_BENCH_MAX_LIST];
+  int ngrid_cpu, ngrid_io;
+  long long grid_tasks[CB_BENCH_MAX_LIST];
+  int ngrid_tasks;
+  int grid_cores[CB_BENCH_MAX_LIST];   /* 0: every core */
+  int ngrid_cores;
+  long long grid_rounds;
   long long concurrency;               /* C; 0 = one execution unit per job */
   const char *params[CB_BENCH_MAX_LIST]; /* "name=value", applied where a workload has name */
   int nparams;
@@ -58,6 +67,7 @@ typedef struct cb_plan_cell {
   long long tasks, concurrency;
   int cores;                           /* CPUs the cell may run on */
   char rate_kv[40];                    /* open-loop cells: "rate=R", one of the overrides */
+  char grid_kv[3][40];                 /* map cells: "cpu_us=X", "io_ms=Y", "rounds=R" */
   char id[160];                        /* file name stem, unique in a run */
   char key[17];                        /* resume key, hex */
 } cb_plan_cell;

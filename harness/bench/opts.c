@@ -34,14 +34,26 @@ static void servers(cb_bench_opts *o, const long long *conns, int nconns, const 
   o->server_runs = runs;
 }
 
+/* The map: the mixed workload over cpu_us x io_ms, rounds per job, at these N and
+ * cores (0: every core). */
+static void grid(cb_bench_opts *o, const long long *cpu, int ncpu, const long long *io, int nio, const long long *tasks,
+                 int ntasks, const int *cores, int ncores, long long rounds) {
+  for (int k = 0; k < ncpu; k++) o->grid_cpu_us[o->ngrid_cpu++] = cpu[k];
+  for (int k = 0; k < nio; k++) o->grid_io_ms[o->ngrid_io++] = io[k];
+  for (int k = 0; k < ntasks; k++) o->grid_tasks[o->ngrid_tasks++] = tasks[k];
+  for (int k = 0; k < ncores; k++) o->grid_cores[o->ngrid_cores++] = cores[k];
+  o->grid_rounds = rounds;
+}
+
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
  * full: the sweeps, with each workload's own default parameters. */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
                                              "leaves=100", "duration_ms=300", "warmup_ms=100",
-                                             "timeout_ms=500"};
+                                             "timeout_ms=500", "items=1000", "mb=4", "passes=1"};
   static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
-                                               "leaves=10000", "duration_ms=1000", "warmup_ms=200"};
+                                               "leaves=10000", "duration_ms=1000", "warmup_ms=200",
+                                               "items=10000", "mb=16", "passes=2"};
   memset(o, 0, sizeof *o);
   o->results_dir = "results";
   o->runs = 5;
@@ -52,6 +64,8 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     o->cores[o->ncores++] = 1;
     if (ncpu > 1) o->cores[o->ncores++] = ncpu;
     servers(o, (const long long[]){100}, 1, (const long long[]){50}, 1, 2);
+    grid(o, (const long long[]){0, 1000}, 2, (const long long[]){0, 10}, 2, (const long long[]){20}, 1, (const int[]){0}, 1,
+         2);
     for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
   } else if (strcmp(name, "default") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
@@ -59,6 +73,8 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     o->limit_s = 10;
     cores_upto(o, ncpu);
     servers(o, (const long long[]){100, 1000}, 2, (const long long[]){50, 90}, 2, 2);
+    grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4, (const long long[]){100},
+         1, (const int[]){0}, 1, 2);
     for (size_t k = 0; k < sizeof default_params / sizeof *default_params; k++) o->params[o->nparams++] = default_params[k];
   } else if (strcmp(name, "full") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->tasks[4] = 100000, o->ntasks = 5;
@@ -67,6 +83,8 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     o->limit_s = 30;
     cores_upto(o, ncpu);
     servers(o, (const long long[]){10, 100, 1000, 10000}, 4, (const long long[]){10, 25, 50, 75, 90, 100, 110}, 7, 5);
+    grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4,
+         (const long long[]){100, 1000}, 2, (const int[]){0, 1}, 2, 5);
   } else {
     return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);
   }
@@ -164,7 +182,8 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
     }
     static const char *const valued[] = {"--profile", "--models", "--workloads", "--tasks", "--cores",
                                          "--cpu-tasks", "--concurrency", "--param", "--runs", "--limit",
-                                         "--run-id", "--results", "--conns", "--loads", "--server-runs", NULL};
+                                         "--run-id", "--results", "--conns", "--loads", "--server-runs",
+                                         "--grid-cpu-us", "--grid-io-ms", "--grid-tasks", NULL};
     int known = 0;
     for (int j = 0; valued[j]; j++) known |= strcmp(a, valued[j]) == 0;
     if (!known) return reject("unknown argument '%s'; see concbench help", a);
@@ -184,6 +203,12 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       if (parse_int_list(a, v, o->conns, &o->nconns, 1, CB_MAX_TASKS) != 0) return -EINVAL;
     } else if (strcmp(a, "--loads") == 0) {
       if (parse_int_list(a, v, o->loads, &o->nloads, 1, 1000) != 0) return -EINVAL;
+    } else if (strcmp(a, "--grid-cpu-us") == 0) {
+      if (parse_int_list(a, v, o->grid_cpu_us, &o->ngrid_cpu, 0, 10000000) != 0) return -EINVAL;
+    } else if (strcmp(a, "--grid-io-ms") == 0) {
+      if (parse_int_list(a, v, o->grid_io_ms, &o->ngrid_io, 0, 600000) != 0) return -EINVAL;
+    } else if (strcmp(a, "--grid-tasks") == 0) {
+      if (parse_int_list(a, v, o->grid_tasks, &o->ngrid_tasks, 1, CB_MAX_TASKS) != 0) return -EINVAL;
     } else if (strcmp(a, "--server-runs") == 0) {
       if (cb_parse_int(v, 2, 1000, &x) != 0) return reject("--server-runs: must be an integer from 2 to 1000, got '%s'", v);
       o->server_runs = (int)x;

@@ -3,7 +3,8 @@
  * cpu workloads: N = cpu_tasks, swept over cores (affinity to the first k CPUs);
  * io, mixed and coord workloads: swept over N on every core; server workloads:
  * closed loop swept over connections on every core, then (cb_bench_plan_open) open
- * loop at fractions of the best closed-loop throughput. Groups (workload ×
+ * loop at fractions of the best closed-loop throughput; mixed workloads (the map):
+ * a grid of job shapes, cpu_us x io_ms, at grid_tasks jobs on grid_cores cores. Groups (workload ×
  * size) run smallest size first, so a model that gave out at a small N is known
  * before its larger cells; inside a group every model runs back to back in an
  * order that rotates from group to group. */
@@ -75,6 +76,56 @@ static void name_cell(cb_plan_cell *c, const char *binary, const char *host) {
            c->concurrency, c->cores, (unsigned long long)(fnv1a(ptext) & 0xffffff));
 }
 
+/* Sets name=value on cell c, replacing a profile override of the same name (the
+ * cell's argv would give it twice). kv: storage in c that outlives the plan. */
+static void set_override(cb_plan_cell *c, char *kv, size_t cap, const char *name, long long value) {
+  int k = cb_param_index(c->workload, name);
+  CB_CHECK(k >= 0);
+  c->params.v[k] = value;
+  size_t len = strlen(name);
+  int out = 0;
+  for (int j = 0; j < c->noverrides; j++)
+    if (!(strncmp(c->overrides[j], name, len) == 0 && c->overrides[j][len] == '=')) c->overrides[out++] = c->overrides[j];
+  c->noverrides = out;
+  snprintf(kv, cap, "%s=%lld", name, value);
+  c->overrides[c->noverrides++] = kv;
+}
+
+/* Whether w is planned as the map's grid rather than swept over N. */
+static int is_grid(const cb_bench_opts *o, const cb_workload *w) {
+  return w->kind == CB_KIND_MIXED && o->ngrid_cpu > 0 && o->ngrid_io > 0 && cb_param_index(w, "cpu_us") >= 0 &&
+         cb_param_index(w, "io_ms") >= 0 && cb_param_index(w, "rounds") >= 0;
+}
+
+/* The map's cells of w: for each N and cores, shapes in order of cpu then io (small
+ * first, so a model that gave out is known before the larger shapes), every model
+ * back to back. Returns the cells added at plan + n. */
+static size_t plan_grid(const cb_bench_opts *o, const cb_workload *w, const cb_model *const *models, size_t nm,
+                        const char *binary, const char *host, cb_plan_cell *plan, size_t n, size_t *group) {
+  int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  size_t start = n;
+  for (int t = 0; t < o->ngrid_tasks; t++)
+    for (int k = 0; k < o->ngrid_cores; k++)
+      for (int a = 0; a < o->ngrid_cpu; a++)
+        for (int b = 0; b < o->ngrid_io; b++, (*group)++)
+          for (size_t j = 0; j < nm; j++) {
+            const cb_model *m = models[(j + *group) % nm];
+            if (m->reference) continue;
+            cb_plan_cell *c = &plan[n++];
+            c->model = m;
+            c->workload = w;
+            c->tasks = o->grid_tasks[t];
+            c->concurrency = o->concurrency;
+            c->cores = o->grid_cores[k] > 0 ? o->grid_cores[k] : (ncpu > 0 ? ncpu : 1);
+            resolve_params(o, c);
+            set_override(c, c->grid_kv[0], sizeof c->grid_kv[0], "cpu_us", o->grid_cpu_us[a]);
+            set_override(c, c->grid_kv[1], sizeof c->grid_kv[1], "io_ms", o->grid_io_ms[b]);
+            set_override(c, c->grid_kv[2], sizeof c->grid_kv[2], "rounds", o->grid_rounds);
+            name_cell(c, binary, host);
+          }
+  return n - start;
+}
+
 static const cb_workload *nth_workload(const cb_bench_opts *o, size_t k) {
   if (o->nworkloads) return cb_workload_find(o->workloads[k]);
   size_t n;
@@ -90,17 +141,25 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
   int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
   int nsizes = o->ntasks > o->ncores ? o->ntasks : o->ncores;
   if (o->nconns > nsizes) nsizes = o->nconns;
-  size_t cap = (size_t)nsizes * nw * nm, n = 0, group = 0;
+  size_t grid = (size_t)o->ngrid_tasks * (size_t)o->ngrid_cores * (size_t)o->ngrid_cpu * (size_t)o->ngrid_io;
+  size_t cap = ((size_t)nsizes + grid) * nw * nm, n = 0, group = 0;
   cb_plan_cell *plan = calloc(cap ? cap : 1, sizeof *plan);
   CB_CHECK(plan != NULL);
+  const cb_model *models[CB_BENCH_MAX_LIST + 16];
+  CB_CHECK(nm <= sizeof models / sizeof *models);
+  for (size_t j = 0; j < nm; j++) models[j] = o->nmodels ? cb_model_find(o->models[j]) : all_models[j];
   for (int s = 0; s < nsizes; s++) {
     for (size_t k = 0; k < nw; k++) {
       const cb_workload *w = nth_workload(o, k);
       int cpu = w->kind == CB_KIND_CPU, server = w->kind == CB_KIND_SERVER;
+      if (is_grid(o, w)) {
+        if (s == 0) n += plan_grid(o, w, models, nm, binary, host, plan, n, &group);
+        continue;
+      }
       if (s >= (cpu ? o->ncores : server ? o->nconns : o->ntasks)) continue;
       for (size_t j = 0; j < nm; j++) {
         size_t mi = (j + group) % nm;
-        const cb_model *m = o->nmodels ? cb_model_find(o->models[mi]) : all_models[mi];
+        const cb_model *m = models[mi];
         if (m->reference && !server) continue; /* a reference (nginx) only serves */
         cb_plan_cell *c = &plan[n++];
         c->model = m;

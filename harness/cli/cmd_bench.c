@@ -192,6 +192,39 @@ static int same_series(json_t *rec, const cb_plan_cell *c, json_t *params) {
          json_equal(json_object_get(rec, "params"), params);
 }
 
+/* The map's cells: a model that gave out at a smaller shape (cpu_us and io_ms both
+ * no larger, same N, cores and other parameters) gives out at this one too. */
+static cb_class grid_skip(json_t *store, const cb_plan_cell *c, char *why, size_t cap) {
+  int kc = cb_param_index(c->workload, "cpu_us"), ki = cb_param_index(c->workload, "io_ms");
+  if (c->workload->kind != CB_KIND_MIXED || kc < 0 || ki < 0) return CB_CLASS_OK;
+  json_t *mine = cb_plan_params_json(c), *rec;
+  const char *key;
+  cb_class out = CB_CLASS_OK;
+  json_object_foreach(store, key, rec) {
+    json_t *p = json_object_get(rec, "params");
+    const char *status = json_string_value(json_object_get(rec, "status"));
+    long long cpu = json_integer_value(json_object_get(p, "cpu_us")), io = json_integer_value(json_object_get(p, "io_ms"));
+    if (!status || strcmp(status, "ok") == 0 || strcmp(status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0 ||
+        strcmp(json_string_value(json_object_get(rec, "model")), c->model->name) != 0 ||
+        strcmp(json_string_value(json_object_get(rec, "workload")), c->workload->name) != 0 ||
+        json_integer_value(json_object_get(rec, "tasks")) != c->tasks ||
+        json_integer_value(json_object_get(rec, "cores")) != c->cores ||
+        json_integer_value(json_object_get(rec, "concurrency")) != c->concurrency || cpu > c->params.v[kc] ||
+        io > c->params.v[ki] || (cpu == c->params.v[kc] && io == c->params.v[ki]))
+      continue;
+    json_t *a = json_deep_copy(p), *b = json_deep_copy(mine); /* the rest of the parameters must agree */
+    json_object_del(a, "cpu_us"), json_object_del(a, "io_ms"), json_object_del(b, "cpu_us"), json_object_del(b, "io_ms");
+    int same = json_equal(a, b);
+    json_decref(a), json_decref(b);
+    if (!same) continue;
+    snprintf(why, cap, "gave out at the smaller shape cpu_us=%lld io_ms=%lld (%s)", cpu, io, status);
+    out = CB_CLASS_SKIPPED;
+    break;
+  }
+  json_decref(mine);
+  return out;
+}
+
 /* Why a cell need not run, from the same series at the largest smaller N:
  * unsupported = the model has no version of the workload; skipped = it gave out
  * there, or its time scaled linearly to this N exceeds the limit; ok = run it. */
@@ -204,7 +237,7 @@ static cb_class skip_reason(json_t *store, const cb_plan_cell *c, double limit_s
     if (n < c->tasks && n > best_n && same_series(rec, c, params)) best = rec, best_n = n;
   }
   json_decref(params);
-  if (!best) return CB_CLASS_OK;
+  if (!best) return grid_skip(store, c, why, cap);
   const char *status = json_string_value(json_object_get(best, "status"));
   if (strcmp(status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) {
     snprintf(why, cap, "%s", json_string_value(json_object_get(best, "error")));

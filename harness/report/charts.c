@@ -57,6 +57,9 @@ static chart_names names_of(const cb_cell_summary *c) {
 }
 
 static int is_cpu(const cb_cell_summary *c) { return strcmp(c->kind, "cpu") == 0; }
+/* Mixed cells are the map's job shapes (many parameter sets at one N): they are drawn
+ * on the map, not as bars or scaling lines. */
+static int is_map(const cb_cell_summary *c) { return strcmp(c->kind, "mixed") == 0; }
 
 static int first_of_workload(const cb_run_results *r, size_t k) {
   for (size_t j = 0; j < k; j++)
@@ -90,14 +93,14 @@ static void panel_size(const cb_run_results *r, const char *w, long long *n, int
 static int panels(const cb_run_results *r, int cpu, int all) {
   int n = 0;
   for (size_t k = 0; k < r->ncells; k++)
-    n += first_of_workload(r, k) && (all || is_cpu(&r->cells[k]) == cpu);
+    n += first_of_workload(r, k) && !is_map(&r->cells[k]) && (all || is_cpu(&r->cells[k]) == cpu);
   return n;
 }
 
 static int write_bars(const cb_run_results *r, FILE *f) {
   int rows = 0;
   for (size_t k = 0; k < r->ncells; k++) {
-    if (!first_of_workload(r, k)) continue;
+    if (!first_of_workload(r, k) || is_map(&r->cells[k])) continue;
     long long n;
     int cores;
     panel_size(r, r->cells[k].workload, &n, &cores);
@@ -125,7 +128,7 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
   *mem_rows = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
-    if (is_cpu(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
+    if (is_cpu(c) || is_map(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
     chart_names nm = names_of(c);
     if (c->verified) {
       fprintf(f, "%s %s %lld %.6f\n", nm.workload, nm.model, c->tasks, c->job_wall.median);
