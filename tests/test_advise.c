@@ -326,3 +326,24 @@ Test(advise_map, each_square_names_the_winner_and_its_margin) {
   cr_expect(strstr(buf, "3 0 10000 0 threads - 0.000 ") != NULL, "%s", buf);
   for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
 }
+
+Test(advise_model, capacity_is_no_more_than_the_model_gains_from_cores) {
+  /* sync's 2-core cell was slowed by other work (1.3 s against 1.0 s on one core):
+   * green's speed-up over it, 1.3, is noise, since green gains nothing from the
+   * second core; threads gain 2× from it and are capped by the cores. */
+  ncells = 0;
+  const char *pow = "{\"base\": 7777, \"exp\": 200000}";
+  cell("sync", "pow", "cpu", 32, 1, 1, pow, 1.0);
+  cell("green", "pow", "cpu", 32, 32, 1, pow, 1.0);
+  cell("threads", "pow", "cpu", 32, 32, 1, pow, 1.0);
+  cell("sync", "pow", "cpu", 32, 1, 2, pow, 1.3);
+  cell("green", "pow", "cpu", 32, 32, 2, pow, 1.0);
+  cell("threads", "pow", "cpu", 32, 32, 2, pow, 0.5);
+  cb_run_results r = {.cells = cells, .ncells = ncells};
+  cb_advice a[8];
+  size_t na = cb_advise(&r, 10, 0, 100, a, 8);
+  cr_expect_float_eq(find(a, na, "green")->terms.capacity, 1, 1e-9);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 2, 1e-9);
+  cr_expect_float_eq(find(a, na, "sync")->terms.capacity, 1, 1e-9);
+  for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
+}

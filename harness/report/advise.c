@@ -8,6 +8,9 @@
  *   P  capacity: the model's speed-up over sync on each cpu workload at the most
  *      cores measured (geometric mean over workloads, at most the cores): green ~1,
  *      threads, procs and the loop's executor ~the cores, less their overheads;
+ *      and no more than the model's own scaling from its fewest cores to the most
+ *      (its time there / its time here, at least 1): a model that does not gain
+ *      from cores (green) keeps one core's worth however noisy sync's cells were;
  *   W  concurrency: the concurrency the model reported on the io cells (sync 1,
  *      one unit per job otherwise); the jobs run in ceil(N / W) waves of n = min(N, W);
  *   O  overhead per round: the model's measured time on each io workload at N
@@ -83,12 +86,28 @@ static double concurrency_at(const cb_cell_summary *c, long long n) {
   return (double)(c->eff_concurrency < n ? c->eff_concurrency : n);
 }
 
+/* The model's cell of a cpu workload on the fewest cores, or NULL. */
+static const cb_cell_summary *fewest_cores(const cb_run_results *r, const cb_cell_summary *m) {
+  const cb_cell_summary *best = NULL;
+  for (size_t j = 0; j < r->ncells; j++) {
+    const cb_cell_summary *d = &r->cells[j];
+    if (strcmp(d->workload, m->workload) == 0 && strcmp(d->model, m->model) == 0 && d->tasks == m->tasks &&
+        (!best || d->cores < best->cores))
+      best = d;
+  }
+  return best;
+}
+
 /* Compute part: log of the geometric-mean factor (model / sync) in *logf, the
- * fewest cores measured at the top in *cores, the least concurrency in *conc;
- * returns the count of workloads used. */
-static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double *logf, int *cores_out, double *conc) {
+ * fewest cores measured at the top in *cores, the least concurrency in *conc, and
+ * the log of the model's own scaling from its fewest cores to the most in *logs
+ * (*nscale workloads); returns the count of workloads used. */
+static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double *logf, int *cores_out, double *conc,
+                      double *logs, int *nscale) {
   int used = 0, common = common_exists(r, "cpu");
   *logf = 0;
+  *logs = 0;
+  *nscale = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->kind, "cpu") != 0 || !first_of_workload(r, k)) continue;
@@ -109,6 +128,12 @@ static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double
     if (!b || !b->verified) continue;
     *logf += log(m->job_wall.median / b->job_wall.median);
     used++;
+    const cb_cell_summary *one = fewest_cores(r, m);
+    if (one && one != m && one->cores < m->cores && one->verified) {
+      *logs += log(one->job_wall.median / m->job_wall.median);
+      ++*nscale;
+      add_basis(a, one->id);
+    }
     if (*cores_out == 0 || cores < *cores_out) *cores_out = cores;
     double w = concurrency_at(m, n);
     if (*conc == 0 || w < *conc) *conc = w;
@@ -224,10 +249,10 @@ size_t cb_advise_shape(const cb_run_results *r, const cb_job_shape *s, cb_advice
     snprintf(a->model, sizeof a->model, "%s", r->cells[k].model);
     a->usable = 1;
     a->terms.capacity = 1;
-    double logf, logt, cpu_conc = 0, io_conc = 0;
-    int cores = 0;
+    double logf, logt, logs, cpu_conc = 0, io_conc = 0;
+    int cores = 0, nscale = 0;
     if (s->cpu_ms > 0) {
-      int used = cpu_factor(r, a, s->n, &logf, &cores, &cpu_conc);
+      int used = cpu_factor(r, a, s->n, &logf, &cores, &cpu_conc, &logs, &nscale);
       if (used == 0 && a->usable) {
         a->usable = 0;
         snprintf(a->note, sizeof a->note, "no verified cpu cell of this model to predict from");
@@ -236,6 +261,7 @@ size_t cb_advise_shape(const cb_run_results *r, const cb_job_shape *s, cb_advice
         double f = exp(logf / used); /* model's time / sync's */
         a->additive_s += (double)s->n * rounds * s->cpu_ms / 1000.0 * f;
         a->terms.capacity = fmin(1 / f, cores > 0 ? cores : 1 / f);
+        if (nscale > 0) a->terms.capacity = fmin(a->terms.capacity, fmax(1, exp(logs / nscale)));
       }
     }
     if (s->io_ms > 0) {
