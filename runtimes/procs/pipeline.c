@@ -35,6 +35,11 @@ typedef struct shared_out {
   int32_t done;
 } shared_out;
 
+typedef struct pipe_failure {
+  uint64_t u;
+  int st;
+} pipe_failure;
+
 typedef struct run_ctx {
   const cb_run_spec *spec;
   const cb_pipeline_spec *p;
@@ -44,9 +49,11 @@ typedef struct run_ctx {
   size_t out_bytes;
   pid_t *pid;      /* N x (stages + 2); 0 once reaped */
   uint32_t *alive; /* per pipeline */
-  uint8_t *bad;    /* per pipeline: a unit failed */
+  uint8_t *bad;    /* per pipeline: 0 ok, 1 a unit failed as the echo of another's end, 2 of its own */
+  struct pipe_failure *why; /* per pipeline: the unit that failed first in rank, its wait status */
   uint64_t next, forked, in_flight, queue_items;
   int rc;
+  int launch_failed; /* the last launched pipeline is incomplete: its units' failures are echoes */
 } run_ctx;
 
 static int write_all(int fd, const void *buf, size_t len) {
@@ -160,7 +167,7 @@ static int launch(run_ctx *c) {
   close_all(fd, npipes);
   free(fd);
   if (c->alive[i]) c->in_flight++;
-  if (rc != 0) c->bad[i] = 1;
+  if (rc != 0) c->launch_failed = 1;
   return rc;
 }
 
@@ -181,15 +188,14 @@ static int reap_one(run_ctx *c) {
     uint64_t i = x / per, u = x % per;
     c->pid[x] = 0;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-      if (!c->bad[i] && c->rc == 0) { /* after a failed launch the rest die of EOF / EPIPE: not news */
-        if (WIFSIGNALED(st))
-          cb_report_error(c->report, "procs: pipeline %llu: %s process %llu killed by signal %d",
-                          (unsigned long long)i, unit_name(u, S), (unsigned long long)u, WTERMSIG(st));
-        else
-          cb_report_error(c->report, "procs: pipeline %llu: %s process %llu exited with %d", (unsigned long long)i,
-                          unit_name(u, S), (unsigned long long)u, WEXITSTATUS(st));
+      /* the cause outranks its echoes: a unit's death makes its neighbours see EOF
+       * (exit 2) or EPIPE (SIGPIPE, exit 3) */
+      int echo = WIFSIGNALED(st) ? WTERMSIG(st) == SIGPIPE : WEXITSTATUS(st) == 2 || WEXITSTATUS(st) == 3;
+      uint8_t rank = echo ? 1 : 2;
+      if (rank > c->bad[i]) {
+        c->bad[i] = rank;
+        c->why[i] = (pipe_failure){.u = u, .st = st};
       }
-      c->bad[i] = 1;
     }
     if (--c->alive[i] == 0) c->in_flight--;
     break;
@@ -208,7 +214,8 @@ int cb__procs_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
   c.pid = calloc(n * per, sizeof *c.pid);
   c.alive = calloc(n, sizeof *c.alive);
   c.bad = calloc(n, 1);
-  int rc = c.out && c.pid && c.alive && c.bad ? cb__pipe_lat_init(&c.lat, n, p->items, 1) : -ENOMEM;
+  c.why = calloc(n, sizeof *c.why);
+  int rc = c.out && c.pid && c.alive && c.bad && c.why ? cb__pipe_lat_init(&c.lat, n, p->items, 1) : -ENOMEM;
   if (rc != 0) {
     cb_report_error(report, "procs: out of memory for %llu pipelines", (unsigned long long)n);
   } else {
@@ -222,6 +229,18 @@ int cb__procs_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
     int64_t t1 = cb_now_ns();
     for (uint64_t i = 0; i < c.next; i++) {
       cb_job_record *rec = &report->jobs[i];
+      int incomplete = c.launch_failed && i + 1 == c.next; /* its error is reported */
+      if (c.bad[i] && !incomplete) {
+        int st = c.why[i].st;
+        uint64_t u = c.why[i].u;
+        if (WIFSIGNALED(st))
+          cb_report_error(report, "procs: pipeline %llu: %s process %llu killed by signal %d", (unsigned long long)i,
+                          unit_name(u, p->stages), (unsigned long long)u, WTERMSIG(st));
+        else
+          cb_report_error(report, "procs: pipeline %llu: %s process %llu exited with %d", (unsigned long long)i,
+                          unit_name(u, p->stages), (unsigned long long)u, WEXITSTATUS(st));
+      }
+      if (incomplete) c.bad[i] = 1;
       rec->start_ns = c.out[i].start_ns ? c.out[i].start_ns : t0;
       rec->end_ns = c.out[i].done ? c.out[i].end_ns : t1;
       rec->result = c.out[i].result;
@@ -237,5 +256,6 @@ int cb__procs_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
   free(c.pid);
   free(c.alive);
   free(c.bad);
+  free(c.why);
   return rc;
 }
