@@ -242,3 +242,25 @@ Test(pipeline, parameters_have_their_bounds) {
   }
   cr_expect_eq(w->kind, CB_KIND_COORD);
 }
+
+Test(pipeline, procs_waits_for_its_own_processes_only) {
+  int hold[2];
+  cr_assert_eq(pipe(hold), 0);
+  pid_t mine = fork(); /* a child of the caller's own (a test's delayd), alive throughout */
+  if (mine == 0) {
+    char b;
+    close(hold[1]);
+    _exit(read(hold[0], &b, 1) >= 0 ? 0 : 1);
+  }
+  close(hold[0]);
+  const char *const p[] = {"items=500", "stages=2", NULL};
+  inproc_run r;
+  inproc_execute(&r, &cb_model_procs, &cb_workload_pipeline, p, 3, 2, NULL);
+  cr_expect_eq(r.rc, 0);
+  cr_expect(r.verdict.verified, "%s", r.report.error);
+  cr_expect_eq(waitpid(mine, NULL, WNOHANG), 0, "the caller's child was reaped by the model");
+  close(hold[1]);
+  cr_expect_eq(waitpid(mine, NULL, 0), mine);
+  expect_no_children();
+  inproc_free(&r);
+}

@@ -8,8 +8,9 @@
  * one write, as a Unix filter does; the source writes batches of 128. The sink
  * writes the fold and times into a shared anonymous mapping (so do the source's
  * latency stamps). C = 0 (or C >= N): every pipeline at once; otherwise at most C
- * pipelines have processes alive: the parent starts the next when the last process
- * of one is reaped. Every fork dies with its parent (cb_die_with_parent) and is reaped
+ * pipelines have processes alive: the parent reaps them in the order they started
+ * (by pid, never wait(-1): the caller's own children are not ours) and starts the
+ * next once one is reaped whole. Every fork dies with its parent (cb_die_with_parent) and is reaped
  * with wait4 (its usage into the report); a unit that exits non-zero or by a signal
  * fails its pipeline; a fork or pipe that fails stops the model (-EAGAIN etc.): the
  * fds of that pipeline are closed, so its processes see EOF or EPIPE and end. */
@@ -173,20 +174,24 @@ static int launch(run_ctx *c) {
 
 static const char *unit_name(uint64_t u, uint64_t S) { return u == 0 ? "source" : u <= S ? "stage" : "sink"; }
 
-/* Reaps one child: its pipeline's count, its usage, a failure. 0, or -ECHILD. */
-static int reap_one(run_ctx *c) {
+/* Reaps every process of pipeline i (by pid: the caller may have children of its
+ * own, e.g. a test's delayd), adds their usage and ranks their failures. */
+static void reap_pipeline(run_ctx *c, uint64_t i) {
   uint64_t S = c->p->stages, per = S + 2;
-  struct rusage ru;
-  int st;
-  pid_t pid;
-  do pid = wait4(-1, &st, 0, &ru);
-  while (pid < 0 && errno == EINTR);
-  if (pid < 0) return -errno;
-  cb_report_add_child(c->report, &ru);
-  for (uint64_t x = 0; x < c->next * per; x++) {
-    if (c->pid[x] != pid) continue;
-    uint64_t i = x / per, u = x % per;
-    c->pid[x] = 0;
+  for (uint64_t u = 0; u < per; u++) {
+    pid_t pid = c->pid[i * per + u], got;
+    if (pid <= 0) continue;
+    struct rusage ru;
+    int st;
+    do got = wait4(pid, &st, 0, &ru);
+    while (got < 0 && errno == EINTR);
+    c->pid[i * per + u] = 0;
+    if (got != pid) { /* cannot happen: our own child */
+      c->bad[i] = 2;
+      c->why[i] = (pipe_failure){.u = u, .st = 127 << 8};
+      continue;
+    }
+    cb_report_add_child(c->report, &ru);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
       /* the cause outranks its echoes: a unit's death makes its neighbours see EOF
        * (exit 2) or EPIPE (SIGPIPE, exit 3) */
@@ -197,10 +202,11 @@ static int reap_one(run_ctx *c) {
         c->why[i] = (pipe_failure){.u = u, .st = st};
       }
     }
-    if (--c->alive[i] == 0) c->in_flight--;
-    break;
   }
-  return 0;
+  if (c->alive[i]) {
+    c->alive[i] = 0;
+    c->in_flight--;
+  }
 }
 
 int cb__procs_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
@@ -220,12 +226,14 @@ int cb__procs_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
     cb_report_error(report, "procs: out of memory for %llu pipelines", (unsigned long long)n);
   } else {
     int64_t t0 = cb_now_ns();
+    /* Pipelines are reaped in the order they started: all have the same shape, so
+     * that is about the order they end in, and only our own pids are waited for. */
+    uint64_t reaped = 0;
     while (c.next < n && c.rc == 0) {
       if (c.in_flight < report->concurrency) c.rc = launch(&c);
-      else if (reap_one(&c) != 0) break;
+      else reap_pipeline(&c, reaped++);
     }
-    while (reap_one(&c) == 0) { /* the rest, or after a failure whatever was forked */
-    }
+    while (reaped < c.next) reap_pipeline(&c, reaped++); /* the rest, or what a failure left */
     int64_t t1 = cb_now_ns();
     for (uint64_t i = 0; i < c.next; i++) {
       cb_job_record *rec = &report->jobs[i];
