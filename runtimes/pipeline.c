@@ -1,6 +1,7 @@
 /* pipeline.c — the pipeline versions' shared latency samples and report figures
  * (pipeline.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -69,4 +70,15 @@ void cb__pipeline_report(cb_run_report *report, const cb_run_spec *spec, const c
   }
   cb_report_extra(report, "queue_items", (double)queue_items);
   free(all);
+}
+
+int cb__pipeline_check_units(cb_run_report *report, const cb_run_spec *spec, const cb_pipeline_spec *p,
+                             const char *model, const char *units) {
+  uint64_t at_once = cb_spec_concurrency(spec), per = p->stages + 2;
+  if (at_once <= CB_PIPELINE_MAX_OS_UNITS / per) return 0;
+  cb_report_error(report,
+                  "--param stages: %s runs at most %d %s at once, min(--tasks, --concurrency) x (stages + 2), "
+                  "got %llu x %llu; lower --tasks or --param stages, or bound the pipelines with --concurrency",
+                  model, CB_PIPELINE_MAX_OS_UNITS, units, (unsigned long long)at_once, (unsigned long long)per);
+  return -ERANGE;
 }

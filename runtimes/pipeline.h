@@ -47,6 +47,15 @@ static inline void cb__pipe_arrive(const cb__pipe_lat *l, uint64_t i, uint64_t k
 void cb__pipeline_report(cb_run_report *report, const cb_run_spec *spec, const cb_pipeline_spec *p,
                          const cb__pipe_lat *l, int64_t t0, int64_t t1, uint64_t queue_items);
 
+/* Threads and processes a pipeline run of threads or procs may have alive at once:
+ * min(N, C) x (stages + 2). Beyond it the run is -ERANGE before any work (each unit
+ * is a pid: 60,000 of them would take the machine's pid space, 32768 by default). */
+#define CB_PIPELINE_MAX_OS_UNITS 10000
+/* 0, or -ERANGE with the report's error naming --param stages, --tasks and
+ * --concurrency and the limit. */
+int cb__pipeline_check_units(cb_run_report *report, const cb_run_spec *spec, const cb_pipeline_spec *p,
+                             const char *model, const char *units);
+
 /* The models' versions (runtimes/sync.c, threads/, procs/, green/, loop/). */
 int cb__sync_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report);
 int cb__threads_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report);

@@ -264,3 +264,22 @@ Test(pipeline, procs_waits_for_its_own_processes_only) {
   expect_no_children();
   inproc_free(&r);
 }
+
+Test(pipeline, threads_and_procs_refuse_more_units_at_once_than_their_limit) {
+  const cb_model *ms[] = {&cb_model_threads, &cb_model_procs};
+  const char *const p[] = {"stages=8", "items=10", NULL}; /* 10 units per pipeline */
+  for (int k = 0; k < 2; k++) {
+    inproc_run r;
+    inproc_execute(&r, ms[k], &cb_workload_pipeline, p, CB_PIPELINE_MAX_OS_UNITS / 10 + 1, 0, NULL);
+    cr_expect_eq(r.rc, -ERANGE, "%s: rc %d", ms[k]->name, r.rc);
+    cr_expect(strstr(r.report.error, "--param stages") != NULL, "%s: '%s'", ms[k]->name, r.report.error);
+    cr_expect_eq(r.report.created, 0);
+    inproc_free(&r);
+    /* the same N bounded by a pool runs */
+    inproc_execute(&r, ms[k], &cb_workload_pipeline, p, CB_PIPELINE_MAX_OS_UNITS / 10 + 1, 4, NULL);
+    cr_expect_eq(r.rc, 0, "%s: rc %d (%s)", ms[k]->name, r.rc, r.report.error);
+    cr_expect(r.verdict.verified, "%s: %s", ms[k]->name, r.report.error);
+    inproc_free(&r);
+  }
+  expect_no_children();
+}

@@ -212,6 +212,8 @@ static void reap_pipeline(run_ctx *c, uint64_t i) {
 int cb__procs_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
   report->created_kind = "processes";
+  int range = cb__pipeline_check_units(report, spec, p, "procs", "processes");
+  if (range != 0) return range;
   uint64_t n = spec->tasks, per = p->stages + 2;
   run_ctx c = {.spec = spec, .p = p, .report = report};
   c.out_bytes = n * sizeof *c.out;

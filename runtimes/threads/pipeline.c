@@ -214,6 +214,8 @@ static void *driver(void *arg) {
 int cb__threads_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
   report->created_kind = "threads";
+  int range = cb__pipeline_check_units(report, spec, p, "threads", "threads");
+  if (range != 0) return range;
   run_ctx c = {.spec = spec, .p = p, .report = report};
   if (cb__pipe_lat_init(&c.lat, spec->tasks, p->items, 0) != 0) {
     cb_report_error(report, "threads: out of memory for the latency samples");
