@@ -57,7 +57,8 @@ int cb_queue_put_nowait(cb_queue *q, uint64_t prio, cb_val v) {
   if (q->len == q->cap && grow(q) != 0) return -ENOMEM;
   cb_qitem it = {.prio = prio, .v = v, .seq = q->seq++};
   if (q->kind == CB_QUEUE_FIFO) {
-    q->buf[(q->head + q->len) % q->cap] = it;
+    size_t at = q->head + q->len; /* < 2 cap: a subtraction, not a division, wraps it */
+    q->buf[at >= q->cap ? at - q->cap : at] = it;
   } else if (q->kind == CB_QUEUE_LIFO) {
     q->buf[q->len] = it;
   } else {
@@ -78,7 +79,7 @@ int cb_queue_get_nowait(cb_queue *q, cb_qitem *out) {
   if (q->len == 0) return -EAGAIN;
   if (q->kind == CB_QUEUE_FIFO) {
     *out = q->buf[q->head];
-    q->head = (q->head + 1) % q->cap;
+    if (++q->head == q->cap) q->head = 0;
     q->len--;
   } else if (q->kind == CB_QUEUE_LIFO) {
     *out = q->buf[--q->len];
