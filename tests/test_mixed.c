@@ -219,3 +219,90 @@ Test(mixed, bad_mixed_parameters_are_one_line_and_exit_2) {
   RUN_BAD("mixed", "offload=gpu", "offload");
   RUN_BAD("mixed", "bytes=5", "bytes");
 }
+
+/* ---- membw ---- */
+
+Test(mixed, membw_verifies_under_every_model_and_reports_gb_per_s, .timeout = 180) {
+  static const char *const shapes[][4] = {
+      {"mb=1", "passes=1", NULL}, {"mb=1", "passes=2", NULL}, {"mb=2", "passes=3", NULL},
+      {"mb=3", "passes=5", NULL}, {"mb=4", "passes=4", NULL}, {"mb=1", "passes=2", "offload=inline", NULL},
+  };
+  size_t n;
+  const cb_model *const *all = cb_model_all(&n);
+  for (size_t k = 0; k < n; k++) {
+    if (!runnable(all[k])) continue;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+      if (shapes[s][2] && strcmp(all[k]->name, "loop") != 0) continue;
+      for (uint64_t conc = 0; conc <= 2; conc += 2) {
+        inproc_run r;
+        inproc_execute(&r, all[k], &cb_workload_membw, shapes[s], 3, conc, NULL);
+        cr_expect_eq(r.rc, 0, "%s %s %s: rc %d (%s)", all[k]->name, shapes[s][0], shapes[s][1], r.rc, r.report.error);
+        cr_expect(r.verdict.verified, "%s %s %s C=%llu: ok %llu wrong %llu failed %llu: %s", all[k]->name,
+                  shapes[s][0], shapes[s][1], (unsigned long long)conc, (unsigned long long)r.verdict.ok,
+                  (unsigned long long)r.verdict.wrong, (unsigned long long)r.verdict.failed, r.report.error);
+        cr_expect_eq(r.report.nextra, 1, "%s: %d figures", all[k]->name, r.report.nextra);
+        if (r.report.nextra == 1) {
+          cr_expect_str_eq(r.report.extra[0].key, "gb_per_s");
+          cr_expect_gt(r.report.extra[0].value, 0.0);
+        }
+        inproc_free(&r);
+      }
+    }
+  }
+}
+
+/* A job that runs one sweep fewer than it was asked for. */
+static int membw_short_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
+  cb_params p = *env->params;
+  p.v[cb_param_index(&cb_workload_membw, "passes")] -= 1;
+  cb_job_env e = *env;
+  e.params = &p;
+  return cb_workload_membw.job(&e, i, result, err);
+}
+
+Test(mixed, membw_a_skipped_sweep_fails_verification) {
+  cb_workload w = cb_workload_membw;
+  w.job = membw_short_job;
+  const char *const p[] = {"mb=1", "passes=4", NULL};
+  const cb_model *ms[] = {&cb_model_sync, &cb_model_threads, &cb_model_procs, &cb_model_green, &cb_model_loop};
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    inproc_run r;
+    inproc_execute(&r, ms[k], &w, p, 3, 0, NULL);
+    cr_expect_eq(r.rc, 0, "%s", ms[k]->name);
+    cr_expect_not(r.verdict.verified, "%s", ms[k]->name);
+    cr_expect_eq(r.verdict.wrong, 3, "%s: wrong %llu", ms[k]->name, (unsigned long long)r.verdict.wrong);
+    cr_expect_eq(r.report.nextra, 1, "%s: the figure is still computed, the cell prints it as null", ms[k]->name);
+    inproc_free(&r);
+  }
+}
+
+static uint64_t membw_expected_with(const char *const overrides[], uint64_t i) {
+  cb_params p;
+  inproc_params(&cb_workload_membw, &p, overrides);
+  cb_job_env env = {.workload = &cb_workload_membw, .params = &p};
+  return cb_workload_membw.expected(&env, i);
+}
+
+Test(mixed, membw_expected_changes_with_passes_size_and_job) {
+  const char *const base[] = {"mb=2", "passes=4", NULL};
+  const char *const others[][3] = {{"mb=2", "passes=3", NULL}, {"mb=2", "passes=5", NULL},
+                                   {"mb=2", "passes=7", NULL}, {"mb=3", "passes=4", NULL}};
+  for (uint64_t i = 0; i < 4; i++) {
+    uint64_t e = membw_expected_with(base, i);
+    cr_expect_neq(e, membw_expected_with(base, i + 1));
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++)
+      cr_expect_neq(e, membw_expected_with(others[k], i), "%s %s job %llu", others[k][0], others[k][1],
+                    (unsigned long long)i);
+  }
+  /* The largest size: the closed form's 128-bit sums stay exact. */
+  const char *const big[] = {"mb=4096", "passes=1000", NULL};
+  cr_expect_neq(membw_expected_with(big, 0), membw_expected_with(big, 1));
+}
+
+Test(mixed, bad_membw_parameters_are_one_line_and_exit_2) {
+  RUN_BAD("membw", "mb=0", "mb");
+  RUN_BAD("membw", "mb=4097", "mb");
+  RUN_BAD("membw", "passes=0", "passes");
+  RUN_BAD("membw", "passes=1001", "passes");
+  RUN_BAD("membw", "offload=gpu", "offload");
+}

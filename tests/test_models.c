@@ -46,6 +46,7 @@ static const struct {
     {"spawn", {"leaves=20", "fanout=5", NULL}},
     {"pipeline", {"stages=3", "items=200", "queue=4", NULL}},
     {"mixed", {"rounds=2", "cpu_us=100", "io_ms=2", NULL}},
+    {"membw", {"mb=1", "passes=2", NULL}},
 };
 
 static const char *const *small_params(const cb_workload *w) {

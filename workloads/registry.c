@@ -14,6 +14,7 @@ static const cb_workload *const workloads[] = {
     &cb_workload_spawn,
     &cb_workload_pipeline,
     &cb_workload_mixed,
+    &cb_workload_membw,
     &cb_workload_echo,
     &cb_workload_serve,
 };

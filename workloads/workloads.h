@@ -12,6 +12,7 @@ extern const cb_workload cb_workload_pingpong;
 extern const cb_workload cb_workload_spawn;
 extern const cb_workload cb_workload_pipeline;
 extern const cb_workload cb_workload_mixed;
+extern const cb_workload cb_workload_membw;
 extern const cb_workload cb_workload_echo;
 extern const cb_workload cb_workload_serve;
 
