@@ -11,12 +11,17 @@
  * a skipped or repeated sweep changes the coefficients, and one wrong element changes
  * the sum by an odd multiple of its error.
  *
+ * The arrays are mapped fresh for every job (mmap, not malloc, whose reuse of freed
+ * memory would spare a sequential model the page faults a concurrent one pays), so
+ * every model pays the same first touch.
+ *
  * The run adds gb_per_s: bytes the sweeps of all jobs moved over the job phase (the
  * allocation, touch and checksum read are inside the phase but not counted). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/clock.h"
 #include "runtimes/loop/offload.h" /* async world: the loop model */
@@ -54,13 +59,17 @@ static void triad(uint64_t *restrict dst, const uint64_t *restrict b, const uint
 
 static int membw_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
   uint64_t n = elems(env), passes = (uint64_t)env->params->v[P_PASSES];
+  size_t size = n * sizeof(uint64_t);
   uint64_t *x[3] = {0};
   for (int q = 0; q < 3; q++) {
-    if (posix_memalign((void **)&x[q], 64, n * sizeof(uint64_t)) != 0) {
-      for (int r = 0; r < q; r++) free(x[r]);
-      snprintf(err, CB_ERR_LEN, "cannot allocate %llu bytes", (unsigned long long)(n * sizeof(uint64_t)));
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+      int e = errno;
+      for (int r = 0; r < q; r++) munmap(x[r], size);
+      snprintf(err, CB_ERR_LEN, "cannot map %zu bytes: %s", size, strerror(e));
       return -ENOMEM;
     }
+    x[q] = m;
     uint64_t k0, k1;
     initial(i, q, &k0, &k1);
     for (uint64_t j = 0; j < n; j++) x[q][j] = k0 + k1 * j; /* the touch */
@@ -72,7 +81,7 @@ static int membw_job(const cb_job_env *env, uint64_t i, uint64_t *result, char e
   const uint64_t *last = x[(passes - 1) % 3];
   uint64_t sum = 0;
   for (uint64_t j = 0; j < n; j++) sum += last[j] * (2 * j + 1);
-  for (int q = 0; q < 3; q++) free(x[q]);
+  for (int q = 0; q < 3; q++) munmap(x[q], size);
   *result = cb_mix64(sum);
   return 0;
 }
