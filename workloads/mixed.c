@@ -76,8 +76,8 @@ uint64_t cb_mixed_kernel_jump(uint64_t x, uint64_t iters) {
 uint64_t cb_mixed_round_seed(uint64_t i, uint64_t r) { return cb_mix64((i << 20) ^ (r + 1) ^ 0x6d69786564ULL); }
 
 /* ---- calibration ---- */
-#define CAL_ITERS (1u << 19)
-#define CAL_TRIALS 7
+#define CAL_ITERS (1u << 21)
+#define CAL_TRIALS 5
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
