@@ -44,6 +44,7 @@ typedef struct cb_bench_opts {
   int grid_cores[CB_BENCH_MAX_LIST];   /* 0: every core */
   int ngrid_cores;
   long long grid_rounds;
+  int grid_runs;                       /* timed runs of a map cell */
   long long concurrency;               /* C; 0 = one execution unit per job */
   const char *params[CB_BENCH_MAX_LIST]; /* "name=value", applied where a workload has name */
   int nparams;

@@ -37,12 +37,13 @@ static void servers(cb_bench_opts *o, const long long *conns, int nconns, const 
 /* The map: the mixed workload over cpu_us x io_ms, rounds per job, at these N and
  * cores (0: every core). */
 static void grid(cb_bench_opts *o, const long long *cpu, int ncpu, const long long *io, int nio, const long long *tasks,
-                 int ntasks, const int *cores, int ncores, long long rounds) {
+                 int ntasks, const int *cores, int ncores, long long rounds, int runs) {
   for (int k = 0; k < ncpu; k++) o->grid_cpu_us[o->ngrid_cpu++] = cpu[k];
   for (int k = 0; k < nio; k++) o->grid_io_ms[o->ngrid_io++] = io[k];
   for (int k = 0; k < ntasks; k++) o->grid_tasks[o->ngrid_tasks++] = tasks[k];
   for (int k = 0; k < ncores; k++) o->grid_cores[o->ngrid_cores++] = cores[k];
   o->grid_rounds = rounds;
+  o->grid_runs = runs;
 }
 
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
@@ -53,7 +54,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
                                              "timeout_ms=500", "items=1000", "mb=4", "passes=1"};
   static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
                                                "leaves=10000", "duration_ms=1000", "warmup_ms=200",
-                                               "items=10000", "mb=16", "passes=2"};
+                                               "items=1000", "mb=16", "passes=2"};
   memset(o, 0, sizeof *o);
   o->results_dir = "results";
   o->runs = 5;
@@ -65,16 +66,17 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     if (ncpu > 1) o->cores[o->ncores++] = ncpu;
     servers(o, (const long long[]){100}, 1, (const long long[]){50}, 1, 2);
     grid(o, (const long long[]){0, 1000}, 2, (const long long[]){0, 10}, 2, (const long long[]){20}, 1, (const int[]){0}, 1,
-         2);
+         2, 2);
     for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
   } else if (strcmp(name, "default") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
     o->cpu_tasks = 32;
     o->limit_s = 10;
+    o->runs = 3; /* with the servers, pipelines and the map, 5 would take 14 min here */
     cores_upto(o, ncpu);
     servers(o, (const long long[]){100, 1000}, 2, (const long long[]){50, 90}, 2, 2);
     grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4, (const long long[]){100},
-         1, (const int[]){0}, 1, 2);
+         1, (const int[]){0}, 1, 2, 2);
     for (size_t k = 0; k < sizeof default_params / sizeof *default_params; k++) o->params[o->nparams++] = default_params[k];
   } else if (strcmp(name, "full") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->tasks[4] = 100000, o->ntasks = 5;
@@ -84,7 +86,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     cores_upto(o, ncpu);
     servers(o, (const long long[]){10, 100, 1000, 10000}, 4, (const long long[]){10, 25, 50, 75, 90, 100, 110}, 7, 5);
     grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4,
-         (const long long[]){100, 1000}, 2, (const int[]){0, 1}, 2, 5);
+         (const long long[]){100, 1000}, 2, (const int[]){0, 1}, 2, 5, 5);
   } else {
     return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);
   }

@@ -172,7 +172,9 @@ static int timed_runs(const cb_bench_ctx *ctx, const cb_plan_cell *c, char *argv
     set_status(r, CB_CLASS_BAD_EXIT, "the cell's command line is too long for hyperfine");
     return 0;
   }
-  int nruns = c->workload->kind == CB_KIND_SERVER ? ctx->opts->server_runs : ctx->opts->runs;
+  int nruns = c->workload->kind == CB_KIND_SERVER ? ctx->opts->server_runs
+              : c->grid_kv[0][0]                   ? ctx->opts->grid_runs
+                                                   : ctx->opts->runs;
   snprintf(runs, sizeof runs, "%d", nruns);
   char *hf[] = {"hyperfine", "-N", "--style", "basic", "--warmup", "0", "--runs", runs, "--export-json", export,
                 "--command-name", (char *)c->id, cmd, NULL};
