@@ -32,6 +32,7 @@
 #include "workloads/http_seed.h"
 #include "workloads/mixed.h"
 #include "workloads/workload.h"
+#include "workloads/sleep.h"
 #include "workloads/workloads.h"
 
 enum { P_ROUNDS, P_CPU_US, P_IO_MS, P_IO, P_OFFLOAD };
@@ -141,22 +142,6 @@ static void http_env(const cb_job_env *env, cb_params *hp, cb_job_env *henv) {
   *henv = (cb_job_env){.workload = h, .params = hp, .server_url = env->server_url};
 }
 
-static int sleep_ms(int64_t ms, char err[CB_ERR_LEN]) {
-  int64_t start = cb_now_ns();
-  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0) {
-    if (errno != EINTR) {
-      snprintf(err, CB_ERR_LEN, "nanosleep: %s", strerror(errno));
-      return -errno;
-    }
-  }
-  if (cb_now_ns() - start < ms * 1000000) {
-    snprintf(err, CB_ERR_LEN, "woke before its %" PRId64 " ms", ms);
-    return -EINTR;
-  }
-  return 0;
-}
-
 static int mixed_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
   const int64_t *v = env->params->v;
   uint64_t iters = iters_per_round(env), acc = 0;
@@ -176,7 +161,7 @@ static int mixed_job(const cb_job_env *env, uint64_t i, uint64_t *result, char e
   for (int64_t r = 0; r < v[P_ROUNDS] && rc == 0; r++) {
     acc = fold_cpu(acc, cb_mixed_kernel(cb_mixed_round_seed(i, (uint64_t)r), iters));
     if (!h) {
-      rc = sleep_ms(v[P_IO_MS], err);
+      rc = cb_sleep_ms_checked(v[P_IO_MS], err);
       continue;
     }
     char url[256];

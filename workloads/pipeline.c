@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "runtimes/runtime.h"
 #include "workloads/body.h"
+#include "workloads/calibrate.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
 
@@ -75,24 +76,13 @@ static uint64_t pl_stage(const cb_pipeline_spec *p, uint64_t s, uint64_t v) {
 
 static uint64_t pl_fold(uint64_t acc, uint64_t v) { return cb_mix64(acc + v); }
 
-/* Iterations of spin per us: the median of five short trials. */
-static double calibrate(void) {
-  enum { TRIALS = 5, ITERS = 200000 };
-  double rate[TRIALS];
-  for (int k = 0; k < TRIALS; k++) {
-    int64_t t0 = cb_now_ns();
-    (void)spin((uint64_t)k, ITERS);
-    int64_t ns = cb_now_ns() - t0;
-    rate[k] = ITERS * 1000.0 / (double)(ns > 0 ? ns : 1);
-  }
-  for (int a = 1; a < TRIALS; a++)
-    for (int b = a; b > 0 && rate[b] < rate[b - 1]; b--) {
-      double t = rate[b];
-      rate[b] = rate[b - 1];
-      rate[b - 1] = t;
-    }
-  return rate[TRIALS / 2];
+/* Iterations of spin per us. */
+static void spin_kernel(void *arg, uint64_t iters) {
+  volatile uint64_t sink = spin((uint64_t)(uintptr_t)arg, iters); /* kept: the loop must run */
+  (void)sink;
 }
+
+static double calibrate(void) { return cb_calibrate_per_us(spin_kernel, NULL, 200000, 5); }
 
 static int pipeline_prepare(cb_job_env *env, char err[CB_ERR_LEN]) {
   const int64_t *v = env->params->v;

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "runtimes/loop/model.h"
 #include "workloads/body.h"
+#include "workloads/calibrate.h"
 #include "workloads/load_params.h"
 #include "workloads/serve_http.h"
 #include "workloads/serve_io.h"
@@ -26,24 +27,12 @@ static const cb_param_def serve_params[] = {
     CB_LOAD_PARAMS,
 };
 
-/* Iterations of cb__serve_work's loop per µs: the median of a few short trials. */
+/* Iterations of cb__serve_work's loop per µs. */
+static void serve_kernel(void *unit, uint64_t iters) { cb__serve_work(unit, iters); }
+
 static double calibrate(void) {
-  enum { TRIALS = 5, ITERS = 200000 };
   cb__serve_prep unit = {.iters_per_us = 1.0};
-  double rate[TRIALS];
-  for (int k = 0; k < TRIALS; k++) {
-    int64_t t0 = cb_now_ns();
-    cb__serve_work(&unit, ITERS);
-    int64_t ns = cb_now_ns() - t0;
-    rate[k] = ITERS * 1000.0 / (double)(ns > 0 ? ns : 1);
-  }
-  for (int a = 1; a < TRIALS; a++) /* insertion sort: five values */
-    for (int b = a; b > 0 && rate[b] < rate[b - 1]; b--) {
-      double t = rate[b];
-      rate[b] = rate[b - 1];
-      rate[b - 1] = t;
-    }
-  return rate[TRIALS / 2];
+  return cb_calibrate_per_us(serve_kernel, &unit, 200000, 5);
 }
 
 static int serve_prepare(cb_job_env *env, char err[CB_ERR_LEN]) {

@@ -8,6 +8,7 @@
 
 #include "runtimes/runtime.h"
 #include "workloads/body.h"
+#include "workloads/sleep.h"
 #include "workloads/workload.h"
 #include "workloads/workloads.h"
 #include "runtimes/loop/model.h" /* async world: the loop model */
@@ -18,8 +19,7 @@ static const cb_param_def sleep_params[] = {
     [P_MS] = {"ms", 100, 0, 600000, "milliseconds each job sleeps"},
 };
 
-static int sleep_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
-  int64_t ms = env->params->v[P_MS];
+int cb_sleep_ms_checked(int64_t ms, char err[CB_ERR_LEN]) {
   int64_t start = cb_now_ns();
   struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
   while (nanosleep(&ts, &ts) != 0) {
@@ -33,8 +33,13 @@ static int sleep_job(const cb_job_env *env, uint64_t i, uint64_t *result, char e
     snprintf(err, CB_ERR_LEN, "woke after %.3f ms, before its %lld ms", slept / 1e6, (long long)ms);
     return -EINTR;
   }
-  *result = cb_mix64(i);
   return 0;
+}
+
+static int sleep_job(const cb_job_env *env, uint64_t i, uint64_t *result, char err[CB_ERR_LEN]) {
+  int rc = cb_sleep_ms_checked(env->params->v[P_MS], err);
+  if (rc == 0) *result = cb_mix64(i);
+  return rc;
 }
 
 /* ---- async world (loop model): the same wait as a coroutine, no thread blocked ---- */
