@@ -40,6 +40,13 @@ static inline void cb__pipe_arrive(const cb__pipe_lat *l, uint64_t i, uint64_t k
   }
 }
 
+/* A pipeline's sink is done: job i's record gets its end time and the fold. */
+static inline void cb__pipe_done(cb_job_record *rec, uint64_t acc) {
+  rec->end_ns = cb_now_ns();
+  rec->result = acc;
+  rec->done = 1;
+}
+
 /* Adds items_per_s (items of the pipelines that completed without error, over
  * t1 - t0), item_latency_us_p50 and _p99 (over their samples) and queue_items (the
  * real capacity of one queue; 0: none, e.g. sync's chain of calls). Nothing when no

@@ -41,9 +41,7 @@ int cb__sync_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run
       push(&c, 0, p->source(p, i, k));
       cb__pipe_arrive(&lat, i, k);
     }
-    rec->end_ns = cb_now_ns();
-    rec->result = c.acc;
-    rec->done = 1;
+    cb__pipe_done(rec, c.acc);
   }
   cb__pipeline_report(report, spec, p, &lat, t0, cb_now_ns(), 0);
   cb__pipe_lat_free(&lat);

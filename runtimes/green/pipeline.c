@@ -69,10 +69,7 @@ static void unit_fn(void *arg) {
       cb__pipe_arrive(lat, i, k);
       acc = p->fold(acc, v);
     }
-    cb_job_record *rec = &pl->c->report->jobs[i];
-    rec->end_ns = cb_now_ns();
-    rec->result = acc;
-    rec->done = 1;
+    cb__pipe_done(&pl->c->report->jobs[i], acc);
   }
 }
 

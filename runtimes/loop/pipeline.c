@@ -83,10 +83,7 @@ static int sink_co(cb_task *task, void *vf) {
   }
   {
     run_ctx *c = f->pl->c;
-    cb_job_record *rec = &c->report->jobs[f->pl->i];
-    rec->end_ns = cb_now_ns();
-    rec->result = f->v;
-    rec->done = 1;
+    cb__pipe_done(&c->report->jobs[f->pl->i], f->v);
     for (uint64_t s = 0; s <= c->p->stages; s++) cb_queue_destroy(&f->pl->q[s]); /* checks: no waiter left */
     free(f->pl->q);
     f->pl->q = NULL;
