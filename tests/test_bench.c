@@ -192,6 +192,100 @@ Test(bench, cells_that_differ_only_in_a_param_have_their_own_keys) {
   free(c);
 }
 
+/* The plan of `bench ARGS...` (copies of the arguments, which the parser splits in
+ * place, kept to the end of the test). */
+static cb_plan_cell *plan_of(size_t *n, const char *const *args) {
+  int argc = 0;
+  while (args[argc]) argc++;
+  char **a = calloc((size_t)argc + 1, sizeof *a);
+  for (int k = 0; k < argc; k++) a[k] = strdup(args[k]);
+  cb_bench_opts o;
+  cr_assert_eq(cb_bench_parse(argc, a, &o), 0, "bench arguments refused");
+  return cb_bench_plan(&o, "binary", "host", n);
+}
+
+/* How many of c's overrides (its --param arguments) set name, and the value of the
+ * last one (-1 when none). */
+static int overrides_of(const cb_plan_cell *c, const char *name, long long *value) {
+  int count = 0;
+  size_t len = strlen(name);
+  *value = -1;
+  for (int k = 0; k < c->noverrides; k++)
+    if (strncmp(c->overrides[k], name, len) == 0 && c->overrides[k][len] == '=')
+      count++, *value = strtoll(c->overrides[k] + len + 1, NULL, 10);
+  return count;
+}
+
+/* "http:bytes=200" applies to http alone and wins over "bytes=100", whichever
+ * comes first; each cell's argv names bytes once, unscoped. */
+Test(bench, a_scoped_param_applies_to_its_workload_only_and_wins) {
+  const char *orders[][2] = {{"bytes=100", "http:bytes=200"}, {"http:bytes=200", "bytes=100"}};
+  for (int o = 0; o < 2; o++) {
+    const char *args[] = {"--profile", "quick", "--models", "sync", "--workloads", "http,echo", "--tasks", "2",
+                          "--conns", "2", "--param", orders[o][0], "--param", orders[o][1], NULL};
+    size_t n;
+    cb_plan_cell *p = plan_of(&n, args);
+    cr_assert_eq(n, 2);
+    for (size_t k = 0; k < n; k++) {
+      long long v;
+      cr_expect_eq(overrides_of(&p[k], "bytes", &v), 1, "%s: bytes given %d times", p[k].id, overrides_of(&p[k], "bytes", &v));
+      long long want = strcmp(p[k].workload->name, "http") == 0 ? 200 : 100;
+      cr_expect_eq(v, want, "%s: bytes=%lld, want %lld", p[k].id, v, want);
+      cr_expect_eq(p[k].params.v[cb_param_index(p[k].workload, "bytes")], want);
+    }
+    free(p);
+  }
+}
+
+/* The default profile's rounds is pingpong's: mixed (the map) keeps its own. */
+Test(bench, the_profiles_rounds_reach_pingpong_alone) {
+  const char *args[] = {"--profile", "default", "--models", "sync", "--workloads", "pingpong,mixed", NULL};
+  size_t n;
+  cb_plan_cell *p = plan_of(&n, args);
+  int pingpong = 0, mixed = 0;
+  for (size_t k = 0; k < n; k++) {
+    long long v;
+    cr_expect_eq(overrides_of(&p[k], "rounds", &v), 1, "%s", p[k].id);
+    int pp = strcmp(p[k].workload->name, "pingpong") == 0;
+    pingpong += pp, mixed += !pp;
+    cr_expect_eq(v, pp ? 1000 : 2, "%s: rounds=%lld", p[k].id, v);
+  }
+  cr_expect(pingpong > 0 && mixed > 0);
+  free(p);
+}
+
+/* --stages: after the N sweep at the default stages, one cell per other stages value
+ * at the swept N closest to 100; workloads without stages are not swept. */
+Test(bench, pipelines_are_swept_over_stages_at_one_n) {
+  const char *args[] = {"--profile", "quick", "--models", "sync,threads", "--workloads", "pipeline,sleep",
+                        "--tasks", "10,90,1000", "--stages", "1,4,16", NULL};
+  size_t n;
+  cb_plan_cell *p = plan_of(&n, args);
+  int sweep = 0, staged[17] = {0};
+  for (size_t k = 0; k < n; k++) {
+    long long v;
+    int given = overrides_of(&p[k], "stages", &v);
+    if (strcmp(p[k].workload->name, "sleep") == 0) {
+      cr_expect_eq(given, 0);
+      continue;
+    }
+    long long stages = p[k].params.v[cb_param_index(p[k].workload, "stages")];
+    if (given == 0) {
+      cr_expect_eq(stages, 4, "%s", p[k].id);
+      sweep++;
+    } else {
+      cr_expect_eq(given, 1);
+      cr_expect_eq(p[k].tasks, 90, "%s: a stages cell at N=%lld", p[k].id, p[k].tasks);
+      cr_expect_eq(v, stages);
+      cr_assert(stages >= 1 && stages <= 16);
+      staged[stages]++;
+    }
+  }
+  cr_expect_eq(sweep, 3 * 2, "the N sweep: 3 sizes x 2 models");
+  cr_expect(staged[1] == 2 && staged[16] == 2 && staged[4] == 0, "stages 1 and 16 per model; 4 is the sweep's own");
+  free(p);
+}
+
 /* A bench killed outright (SIGKILL: no handler runs) takes its delayd (started for
  * the http cell to come) and its running cell (a minute of sleep) with it. */
 Test(bench, a_killed_bench_leaves_no_child_behind) {

@@ -226,6 +226,13 @@ Test(report, bad_input_is_one_line_and_exit_2) {
   USAGE("--cores", "bench", "--cores", "99");
   USAGE("--param", "bench", "--param", "nosuch=1");
   USAGE("--param", "bench", "--param", "ms=-5");
+  USAGE("unknown workload 'nope'", "bench", "--param", "nope:rounds=1");
+  USAGE("workload sleep has no parameter 'rounds'", "bench", "--param", "sleep:rounds=1");
+  USAGE("--param", "bench", "--param", "pingpong:rounds=0");
+  USAGE("--param", "bench", "--param", ":rounds=1");
+  USAGE("--stages", "bench", "--stages", "0");
+  USAGE("--stages", "bench", "--stages", "1,,2");
+  USAGE("--stages", "bench", "--stages", "65");
   USAGE("--limit", "bench", "--limit", "0");
   USAGE("--run-id", "bench", "--run-id", "../x");
   USAGE("unknown argument", "bench", "--frob");

@@ -45,8 +45,13 @@ typedef struct cb_bench_opts {
   int ngrid_cores;
   long long grid_rounds;
   int grid_runs;                       /* timed runs of a map cell */
+  /* Pipelines against stages: workloads with a `stages` parameter also run at each
+   * of these stages, at the swept N closest to stages_tasks (100). */
+  long long stages[CB_BENCH_MAX_LIST];
+  int nstages;
+  long long stages_tasks;
   long long concurrency;               /* C; 0 = one execution unit per job */
-  const char *params[CB_BENCH_MAX_LIST]; /* "name=value", applied where a workload has name */
+  const char *params[CB_BENCH_MAX_LIST]; /* "[workload:]name=value": see cb_bench_param_scope */
   int nparams;
   int runs;                            /* hyperfine timed runs (after the probe/warm-up) */
   double limit_s;                      /* time limit of one `concbench run` */
@@ -54,6 +59,15 @@ typedef struct cb_bench_opts {
   const char *results_dir;             /* default "results" */
   int fresh;
 } cb_bench_opts;
+
+/* A parameter override "name=value" applies to every workload with a parameter of
+ * that name; "workload:name=value" to that workload only, and wins over a plain one
+ * of the same name. Returns the "name=value" part of kv (the cell's --param) and sets
+ * *scope_len to the length of the workload's name before it (0: plain). */
+const char *cb_bench_param_scope(const char *kv, size_t *scope_len);
+
+/* The swept N (o->tasks) closest to o->stages_tasks: the N of the stages cells. */
+long long cb_bench_stages_n(const cb_bench_opts *o);
 
 /* Fills opts from the arguments of `concbench bench` (profile first, flags over it).
  * Bad input: one line on stderr naming the argument and what is allowed, -EINVAL. */
@@ -69,6 +83,7 @@ typedef struct cb_plan_cell {
   int cores;                           /* CPUs the cell may run on */
   char rate_kv[40];                    /* open-loop cells: "rate=R", one of the overrides */
   char grid_kv[3][40];                 /* map cells: "cpu_us=X", "io_ms=Y", "rounds=R" */
+  char stages_kv[40];                  /* stages cells: "stages=S" */
   char id[160];                        /* file name stem, unique in a run */
   char key[17];                        /* resume key, hex */
 } cb_plan_cell;

@@ -3,7 +3,9 @@
  * A profile sets every option; flags given after override it. Parameter overrides
  * ("name=value") apply to each workload that has a parameter of that name (the
  * names are the CLI contract: delay_ms, requests, ms, ...), so a new workload that
- * follows the naming gets short bench sizes without being listed anywhere. */
+ * follows the naming gets short bench sizes without being listed anywhere; a name
+ * that means different things in different workloads is scoped to one
+ * ("pingpong:rounds=1000": mixed has rounds too). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,18 +48,25 @@ static void grid(cb_bench_opts *o, const long long *cpu, int ncpu, const long lo
   o->grid_runs = runs;
 }
 
+/* Pipelines against stages, at the swept N closest to stages_tasks. */
+static void stages(cb_bench_opts *o, const long long *v, int n) {
+  for (int k = 0; k < n; k++) o->stages[o->nstages++] = v[k];
+}
+
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
  * full: the sweeps, with each workload's own default parameters. */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
-  static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "rounds=100",
+  static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "pingpong:rounds=100",
                                              "leaves=100", "duration_ms=300", "warmup_ms=100",
                                              "timeout_ms=500", "items=1000", "mb=4", "passes=1"};
-  static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "rounds=1000",
+  static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "pingpong:rounds=1000",
                                                "leaves=10000", "duration_ms=1000", "warmup_ms=200",
                                                "items=1000", "mb=16", "passes=2"};
+  /* bytes stays plain: the size of a message (echo), a body (http, serve) alike. */
   memset(o, 0, sizeof *o);
   o->results_dir = "results";
   o->runs = 5;
+  o->stages_tasks = 100;
   if (strcmp(name, "quick") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->ntasks = 2;
     o->cpu_tasks = 4;
@@ -67,6 +76,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     servers(o, (const long long[]){100}, 1, (const long long[]){50}, 1, 2);
     grid(o, (const long long[]){0, 1000}, 2, (const long long[]){0, 10}, 2, (const long long[]){20}, 1, (const int[]){0}, 1,
          2, 2);
+    stages(o, (const long long[]){1, 4}, 2);
     for (size_t k = 0; k < sizeof quick_params / sizeof *quick_params; k++) o->params[o->nparams++] = quick_params[k];
   } else if (strcmp(name, "default") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->ntasks = 4;
@@ -77,6 +87,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     servers(o, (const long long[]){100, 1000}, 2, (const long long[]){50, 90}, 2, 2);
     grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4, (const long long[]){100},
          1, (const int[]){0}, 1, 2, 2);
+    stages(o, (const long long[]){1, 2, 4, 8}, 4);
     for (size_t k = 0; k < sizeof default_params / sizeof *default_params; k++) o->params[o->nparams++] = default_params[k];
   } else if (strcmp(name, "full") == 0) {
     o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->tasks[3] = 10000, o->tasks[4] = 100000, o->ntasks = 5;
@@ -87,6 +98,7 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     servers(o, (const long long[]){10, 100, 1000, 10000}, 4, (const long long[]){10, 25, 50, 75, 90, 100, 110}, 7, 5);
     grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4,
          (const long long[]){100, 1000}, 2, (const int[]){0, 1}, 2, 5, 5);
+    stages(o, (const long long[]){1, 2, 4, 8, 16}, 5);
   } else {
     return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);
   }
@@ -125,44 +137,93 @@ static int parse_int_list(const char *flag, char *s, long long *out, int *n, lon
   return 0;
 }
 
-static int check_param(const cb_bench_opts *o, const char *kv) {
-  const char *eq = strchr(kv, '=');
-  if (!eq || eq == kv) return reject("--param: expected NAME=VALUE, got '%s'", kv);
-  size_t nw;
+const char *cb_bench_param_scope(const char *kv, size_t *scope_len) {
+  const char *colon = strchr(kv, ':'), *eq = strchr(kv, '=');
+  int scoped = colon && (!eq || colon < eq);
+  *scope_len = scoped ? (size_t)(colon - kv) : 0;
+  return scoped ? colon + 1 : kv;
+}
+
+/* The names of every model or workload, comma-separated. */
+static void all_names(int models, char *out, size_t cap) {
+  size_t cnt, used = 0;
+  out[0] = '\0';
+  if (models) {
+    const cb_model *const *m = cb_model_all(&cnt);
+    for (size_t j = 0; j < cnt && used < cap; j++) used += (size_t)snprintf(out + used, cap - used, "%s%s", j ? "," : "", m[j]->name);
+  } else {
+    const cb_workload *const *w = cb_workload_all(&cnt);
+    for (size_t j = 0; j < cnt && used < cap; j++) used += (size_t)snprintf(out + used, cap - used, "%s%s", j ? "," : "", w[j]->name);
+  }
+}
+
+/* The parameter of w named by the first len bytes of name, or NULL. */
+static const cb_param_def *param_of(const cb_workload *w, const char *name, size_t len) {
+  for (int j = 0; j < w->nparams; j++)
+    if (strlen(w->params[j].name) == len && strncmp(w->params[j].name, name, len) == 0) return &w->params[j];
+  return NULL;
+}
+
+static int value_ok(const cb_param_def *d, const char *v) {
+  int64_t x;
+  if (!d->choices) return cb_parse_int(v, d->min, d->max, &x) == 0;
+  for (int c = 0; d->choices[c]; c++)
+    if (strcmp(d->choices[c], v) == 0) return 1;
+  return 0;
+}
+
+/* "[workload:]name=value": the workload exists and has the parameter, and the value
+ * is allowed for every workload the override applies to. */
+static int check_param(const char *kv) {
+  size_t scope;
+  const char *nv = cb_bench_param_scope(kv, &scope), *eq = strchr(nv, '=');
+  if (!eq || eq == nv || (nv != kv && scope == 0))
+    return reject("--param: expected NAME=VALUE or WORKLOAD:NAME=VALUE, got '%s'", kv);
+  size_t nw, len = (size_t)(eq - nv);
   const cb_workload *const *all = cb_workload_all(&nw);
   int found = 0;
   for (size_t k = 0; k < nw; k++) {
     const cb_workload *w = all[k];
-    for (int j = 0; j < w->nparams; j++) {
-      const cb_param_def *d = &w->params[j];
-      if (strlen(d->name) != (size_t)(eq - kv) || strncmp(d->name, kv, (size_t)(eq - kv)) != 0) continue;
-      found = 1;
-      int64_t v;
-      int ok = 0;
-      if (d->choices) {
-        for (int c = 0; d->choices[c]; c++) ok |= strcmp(d->choices[c], eq + 1) == 0;
-      } else {
-        ok = cb_parse_int(eq + 1, d->min, d->max, &v) == 0;
-      }
-      if (!ok) return reject("--param: '%s' is out of range for %s (see concbench list)", kv, w->name);
+    if (scope && (strlen(w->name) != scope || strncmp(w->name, kv, scope) != 0)) continue;
+    const cb_param_def *d = param_of(w, nv, len);
+    if (scope && !d) {
+      char names[512] = "";
+      size_t used = 0;
+      for (int j = 0; j < w->nparams && used < sizeof names; j++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", j ? "," : "", w->params[j].name);
+      return reject("--param: workload %s has no parameter '%.*s' in '%s'; its parameters: %s", w->name, (int)len, nv,
+                    kv, names);
     }
+    if (!d) continue;
+    found = 1;
+    if (!value_ok(d, eq + 1)) return reject("--param: '%s' is out of range for %s (see concbench list)", kv, w->name);
   }
-  if (!found) return reject("--param: no workload has a parameter named '%.*s' (see concbench list)", (int)(eq - kv), kv);
+  if (!found && scope) {
+    char names[512];
+    all_names(0, names, sizeof names);
+    return reject("--param: unknown workload '%.*s' in '%s'; one of: %s", (int)scope, kv, kv, names);
+  }
+  if (!found) return reject("--param: no workload has a parameter named '%.*s' (see concbench list)", (int)len, nv);
   return 0;
+}
+
+/* The values every workload with a `stages` parameter allows. */
+static void stages_bounds(long long *lo, long long *hi) {
+  size_t nw;
+  const cb_workload *const *all = cb_workload_all(&nw);
+  *lo = 1, *hi = CB_MAX_TASKS;
+  for (size_t k = 0; k < nw; k++) {
+    const cb_param_def *d = param_of(all[k], "stages", 6);
+    if (d && d->min > *lo) *lo = d->min;
+    if (d && d->max < *hi) *hi = d->max;
+  }
 }
 
 static int check_names(const char *flag, const char **names, int n, int models) {
   for (int k = 0; k < n; k++) {
     if (models ? cb_model_find(names[k]) != NULL : cb_workload_find(names[k]) != NULL) continue;
-    char all[512] = "";
-    size_t cnt, used = 0;
-    if (models) {
-      const cb_model *const *m = cb_model_all(&cnt);
-      for (size_t j = 0; j < cnt; j++) used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", j ? "," : "", m[j]->name);
-    } else {
-      const cb_workload *const *w = cb_workload_all(&cnt);
-      for (size_t j = 0; j < cnt; j++) used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", j ? "," : "", w[j]->name);
-    }
+    char all[512];
+    all_names(models, all, sizeof all);
     return reject("%s: unknown %s '%s'; one of: %s", flag, models ? "model" : "workload", names[k], all);
   }
   return 0;
@@ -185,7 +246,7 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
     static const char *const valued[] = {"--profile", "--models", "--workloads", "--tasks", "--cores",
                                          "--cpu-tasks", "--concurrency", "--param", "--runs", "--limit",
                                          "--run-id", "--results", "--conns", "--loads", "--server-runs",
-                                         "--grid-cpu-us", "--grid-io-ms", "--grid-tasks", NULL};
+                                         "--grid-cpu-us", "--grid-io-ms", "--grid-tasks", "--stages", NULL};
     int known = 0;
     for (int j = 0; valued[j]; j++) known |= strcmp(a, valued[j]) == 0;
     if (!known) return reject("unknown argument '%s'; see concbench help", a);
@@ -211,6 +272,10 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       if (parse_int_list(a, v, o->grid_io_ms, &o->ngrid_io, 0, 600000) != 0) return -EINVAL;
     } else if (strcmp(a, "--grid-tasks") == 0) {
       if (parse_int_list(a, v, o->grid_tasks, &o->ngrid_tasks, 1, CB_MAX_TASKS) != 0) return -EINVAL;
+    } else if (strcmp(a, "--stages") == 0) {
+      long long lo, hi;
+      stages_bounds(&lo, &hi);
+      if (parse_int_list(a, v, o->stages, &o->nstages, lo, hi) != 0) return -EINVAL;
     } else if (strcmp(a, "--server-runs") == 0) {
       if (cb_parse_int(v, 2, 1000, &x) != 0) return reject("--server-runs: must be an integer from 2 to 1000, got '%s'", v);
       o->server_runs = (int)x;
@@ -225,7 +290,7 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       if (cb_parse_int(v, 0, CB_MAX_CONCURRENCY, &x) != 0) return reject("--concurrency: must be an integer from 0 (one per job) to %d, got '%s'", CB_MAX_CONCURRENCY, v);
       o->concurrency = x;
     } else if (strcmp(a, "--param") == 0) {
-      if (check_param(o, v) != 0) return -EINVAL;
+      if (check_param(v) != 0) return -EINVAL;
       if (!cli_params) o->nparams = 0; /* flags replace the profile's overrides */
       cli_params = 1;
       if (o->nparams == CB_BENCH_MAX_LIST) return reject("--param: at most %d", CB_BENCH_MAX_LIST);

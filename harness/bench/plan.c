@@ -4,7 +4,9 @@
  * io, mixed and coord workloads: swept over N on every core; server workloads:
  * closed loop swept over connections on every core, then (cb_bench_plan_open) open
  * loop at fractions of the best closed-loop throughput; mixed workloads (the map):
- * a grid of job shapes, cpu_us x io_ms, at grid_tasks jobs on grid_cores cores. Groups (workload ×
+ * a grid of job shapes, cpu_us x io_ms, at grid_tasks jobs on grid_cores cores;
+ * workloads with a `stages` parameter (pipeline): after the N sweep, a sweep of
+ * stages at one N (cb_bench_stages_n). Groups (workload ×
  * size) run smallest size first, so a model that gave out at a small N is known
  * before its larger cells; inside a group every model runs back to back in an
  * order that rotates from group to group. */
@@ -45,25 +47,40 @@ json_t *cb_plan_params_json(const cb_plan_cell *c) {
   return o;
 }
 
-/* Defaults, then every override whose name the workload has (values were checked
- * against the bounds when parsed). */
+/* Puts kv ("name=value", storage that outlives the plan) among c's overrides,
+ * replacing an earlier one of the same name (the cell's argv would give it twice). */
+static void put_override(cb_plan_cell *c, const char *kv) {
+  size_t len = (size_t)(strchr(kv, '=') - kv);
+  int out = 0;
+  for (int j = 0; j < c->noverrides; j++)
+    if (!(strncmp(c->overrides[j], kv, len) == 0 && c->overrides[j][len] == '=')) c->overrides[out++] = c->overrides[j];
+  c->noverrides = out;
+  c->overrides[c->noverrides++] = kv;
+}
+
+/* Defaults, then every plain override whose name the workload has, then those
+ * scoped to it, which win (values were checked against the bounds when parsed). */
 static void resolve_params(const cb_bench_opts *o, cb_plan_cell *c) {
   const cb_workload *w = c->workload;
   for (int k = 0; k < w->nparams; k++) c->params.v[k] = w->params[k].def;
-  for (int j = 0; j < o->nparams; j++) {
-    const char *kv = o->params[j], *eq = strchr(kv, '=');
-    for (int k = 0; k < w->nparams; k++) {
-      const cb_param_def *d = &w->params[k];
-      if (strlen(d->name) != (size_t)(eq - kv) || strncmp(d->name, kv, (size_t)(eq - kv)) != 0) continue;
-      if (d->choices) {
-        for (int ch = 0; d->choices[ch]; ch++)
-          if (strcmp(d->choices[ch], eq + 1) == 0) c->params.v[k] = ch;
-      } else {
-        c->params.v[k] = strtoll(eq + 1, NULL, 10);
+  for (int scoped = 0; scoped < 2; scoped++)
+    for (int j = 0; j < o->nparams; j++) {
+      size_t scope;
+      const char *kv = cb_bench_param_scope(o->params[j], &scope), *eq = strchr(kv, '=');
+      if ((scope > 0) != scoped || (scope && (strlen(w->name) != scope || strncmp(w->name, o->params[j], scope) != 0)))
+        continue;
+      for (int k = 0; k < w->nparams; k++) {
+        const cb_param_def *d = &w->params[k];
+        if (strlen(d->name) != (size_t)(eq - kv) || strncmp(d->name, kv, (size_t)(eq - kv)) != 0) continue;
+        if (d->choices) {
+          for (int ch = 0; d->choices[ch]; ch++)
+            if (strcmp(d->choices[ch], eq + 1) == 0) c->params.v[k] = ch;
+        } else {
+          c->params.v[k] = strtoll(eq + 1, NULL, 10);
+        }
+        put_override(c, kv);
       }
-      c->overrides[c->noverrides++] = kv;
     }
-  }
 }
 
 static void name_cell(cb_plan_cell *c, const char *binary, const char *host) {
@@ -76,19 +93,13 @@ static void name_cell(cb_plan_cell *c, const char *binary, const char *host) {
            c->concurrency, c->cores, (unsigned long long)(fnv1a(ptext) & 0xffffff));
 }
 
-/* Sets name=value on cell c, replacing a profile override of the same name (the
- * cell's argv would give it twice). kv: storage in c that outlives the plan. */
+/* Sets name=value on cell c. kv: storage in c that outlives the plan. */
 static void set_override(cb_plan_cell *c, char *kv, size_t cap, const char *name, long long value) {
   int k = cb_param_index(c->workload, name);
   CB_CHECK(k >= 0);
   c->params.v[k] = value;
-  size_t len = strlen(name);
-  int out = 0;
-  for (int j = 0; j < c->noverrides; j++)
-    if (!(strncmp(c->overrides[j], name, len) == 0 && c->overrides[j][len] == '=')) c->overrides[out++] = c->overrides[j];
-  c->noverrides = out;
   snprintf(kv, cap, "%s=%lld", name, value);
-  c->overrides[c->noverrides++] = kv;
+  put_override(c, kv);
 }
 
 /* Whether w is planned as the map's grid rather than swept over N. */
@@ -126,6 +137,13 @@ static size_t plan_grid(const cb_bench_opts *o, const cb_workload *w, const cb_m
   return n - start;
 }
 
+long long cb_bench_stages_n(const cb_bench_opts *o) {
+  long long best = 0;
+  for (int k = 0; k < o->ntasks; k++)
+    if (!best || llabs(o->tasks[k] - o->stages_tasks) < llabs(best - o->stages_tasks)) best = o->tasks[k];
+  return best;
+}
+
 static const cb_workload *nth_workload(const cb_bench_opts *o, size_t k) {
   if (o->nworkloads) return cb_workload_find(o->workloads[k]);
   size_t n;
@@ -139,7 +157,7 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
   if (o->nmodels) nm = (size_t)o->nmodels;
   if (o->nworkloads) nw = (size_t)o->nworkloads;
   int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  int nsizes = o->ntasks > o->ncores ? o->ntasks : o->ncores;
+  int nsizes = o->ntasks + o->nstages > o->ncores ? o->ntasks + o->nstages : o->ncores;
   if (o->nconns > nsizes) nsizes = o->nconns;
   size_t grid = (size_t)o->ngrid_tasks * (size_t)o->ngrid_cores * (size_t)o->ngrid_cpu * (size_t)o->ngrid_io;
   size_t cap = ((size_t)nsizes + grid) * nw * nm, n = 0, group = 0;
@@ -156,19 +174,27 @@ cb_plan_cell *cb_bench_plan(const cb_bench_opts *o, const char *binary, const ch
         if (s == 0) n += plan_grid(o, w, models, nm, binary, host, plan, n, &group);
         continue;
       }
-      if (s >= (cpu ? o->ncores : server ? o->nconns : o->ntasks)) continue;
+      int staged = !cpu && !server && cb_param_index(w, "stages") >= 0; /* after its N sweep, the stages sweep */
+      if (s >= (cpu ? o->ncores : server ? o->nconns : o->ntasks + (staged ? o->nstages : 0))) continue;
+      int stage = staged && s >= o->ntasks ? s - o->ntasks : -1;
       for (size_t j = 0; j < nm; j++) {
         size_t mi = (j + group) % nm;
         const cb_model *m = models[mi];
         if (m->reference && !server) continue; /* a reference (nginx) only serves */
-        cb_plan_cell *c = &plan[n++];
+        cb_plan_cell *c = &plan[n];
+        memset(c, 0, sizeof *c);
         c->model = m;
         c->workload = w;
-        c->tasks = cpu ? o->cpu_tasks : server ? o->conns[s] : o->tasks[s];
+        c->tasks = cpu ? o->cpu_tasks : server ? o->conns[s] : stage >= 0 ? cb_bench_stages_n(o) : o->tasks[s];
         c->concurrency = o->concurrency;
         c->cores = cpu ? o->cores[s] : (ncpu > 0 ? ncpu : 1);
         resolve_params(o, c);
+        if (stage >= 0) {
+          if (c->params.v[cb_param_index(w, "stages")] == o->stages[stage]) continue; /* the N sweep's own cell */
+          set_override(c, c->stages_kv, sizeof c->stages_kv, "stages", o->stages[stage]);
+        }
         name_cell(c, binary, host);
+        n++;
       }
       group++;
     }

@@ -76,6 +76,10 @@ static json_t *options_json(const cb_bench_opts *o) {
   json_object_set_new(j, "cpu_tasks", json_integer(o->cpu_tasks));
   json_object_set_new(j, "concurrency", json_integer(o->concurrency));
   json_object_set_new(j, "params", params);
+  json_t *stages = json_array();
+  for (int k = 0; k < o->nstages; k++) json_array_append_new(stages, json_integer(o->stages[k]));
+  json_object_set_new(j, "stages", stages);
+  json_object_set_new(j, "stages_tasks", json_integer(cb_bench_stages_n(o)));
   json_object_set_new(j, "runs", json_integer(o->runs));
   json_object_set_new(j, "limit_s", json_real(o->limit_s));
   return j;
