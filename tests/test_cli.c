@@ -2,10 +2,12 @@
  * a good cell prints exactly one verified JSON object with the run record's keys
  * (harness/run/record.h) and the concurrency its model reports. */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <jansson.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "harness/bench/stream.h"
 #include "harness/run/record.h"
 #include "tests/helpers/run_cmd.h"
 
@@ -165,6 +167,24 @@ Test(cli, microbench_reports_every_figure) {
     cr_expect(json_is_real(v) && json_real_value(v) > 0 && json_real_value(v) < 1e9, "%s = %s", keys[k], r.out);
   }
   cr_expect(json_is_string(json_object_get(o, "switch_backend")), "no switch_backend: %s", r.out);
+  json_decref(o);
+  cmd_result_free(&r);
+}
+
+/* --stream: the memory bandwidth as a bench stores it in meta.json, positive figures
+ * for 1 thread and for one thread per CPU this process may use. */
+Test(cli, microbench_stream_reports_the_bandwidth_of_one_and_every_cpu) {
+  char *const argv[] = {CONCBENCH, "microbench", "--stream", NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert(r.exited && r.code == 0, "microbench --stream exit %d: %s", r.code, r.err);
+  json_t *o = json_loads(r.out, 0, NULL);
+  cb_stream_figures s;
+  cr_assert_eq(cb_stream_from_json(o, &s), 0, "not the stored form: %s", r.out);
+  cpu_set_t set;
+  cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+  cr_expect_eq(s.cores, CPU_COUNT(&set), "%s", r.out);
+  cr_expect(s.threads_1 > 0 && s.threads_all > 0, "%s", r.out);
   json_decref(o);
   cmd_result_free(&r);
 }

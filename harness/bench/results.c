@@ -47,16 +47,17 @@ static void copy_str(char *dst, size_t cap, json_t *o, const char *key) {
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 
-/* Medians of the per-operation figures over the runs, as "key=value ...": the
- * numbers beyond the run record's keys (record.h). */
+/* Medians of the per-operation figures over the runs: the numbers beyond the run
+ * record's keys (record.h), by key and as "key=value ...". */
 static void per_op(json_t *runs, cb_cell_summary *c) {
   const char *key;
   json_t *v;
   size_t used = 0, m = json_array_size(runs);
   double *vals = malloc((m ? m : 1) * sizeof *vals);
   CB_CHECK(vals != NULL);
+  const int cap = (int)(sizeof c->figure / sizeof *c->figure);
   json_object_foreach(json_array_get(runs, 0), key, v) {
-    if (cb_run_key_find(key) >= 0 || !json_is_number(v) || used >= sizeof c->per_op) continue;
+    if (cb_run_key_find(key) >= 0 || !json_is_number(v) || c->nfigures == cap) continue;
     size_t n = 0;
     for (size_t k = 0; k < m; k++) {
       json_t *x = json_object_get(json_array_get(runs, k), key);
@@ -64,9 +65,57 @@ static void per_op(json_t *runs, cb_cell_summary *c) {
     }
     cb_stats s;
     cb_stats_of(vals, n, &s);
-    used += (size_t)snprintf(c->per_op + used, sizeof c->per_op - used, "%s%s=%.4g", used ? " " : "", key, s.median);
+    snprintf(c->figure[c->nfigures].key, sizeof c->figure[0].key, "%s", key);
+    c->figure[c->nfigures++].median = s.median;
+    if (used < sizeof c->per_op)
+      used += (size_t)snprintf(c->per_op + used, sizeof c->per_op - used, "%s%s=%.4g", used ? " " : "", key, s.median);
   }
   free(vals);
+}
+
+double cb_results_figure(const cb_cell_summary *c, const char *key) {
+  for (int k = 0; k < c->nfigures; k++)
+    if (strcmp(c->figure[k].key, key) == 0) return c->figure[k].median;
+  return NAN;
+}
+
+int cb_results_stream(const cb_run_results *r, cb_stream_figures *out) {
+  return cb_stream_from_json(json_object_get(r->meta, CB_STREAM_META_KEY), out) == 0 ? 0 : -ENOENT;
+}
+
+/* The integer parameter name of a cell, -1 when it has none. */
+static long long param_of(const cb_cell_summary *c, const char *name) {
+  json_t *v = json_object_get(c->params, name);
+  return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+/* Sizes (distinct N) at which the workload's cells have stages == v. */
+static int sizes_with(const cb_run_results *r, const char *w, long long v) {
+  int n = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (strcmp(c->workload, w) != 0 || param_of(c, "stages") != v) continue;
+    int seen = 0;
+    for (size_t j = 0; j < k && !seen; j++)
+      seen = strcmp(r->cells[j].workload, w) == 0 && param_of(&r->cells[j], "stages") == v && r->cells[j].tasks == c->tasks;
+    n += !seen;
+  }
+  return n;
+}
+
+int cb_results_stages_cell(const cb_run_results *r, const cb_cell_summary *c) {
+  long long mine = param_of(c, "stages"), top = 0, sweep = -1;
+  if (mine < 0) return 0;
+  for (size_t k = 0; k < r->ncells; k++)
+    if (strcmp(r->cells[k].workload, c->workload) == 0 && r->cells[k].tasks > top) top = r->cells[k].tasks;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *e = &r->cells[k];
+    long long v = param_of(e, "stages");
+    if (strcmp(e->workload, c->workload) == 0 && e->tasks == top && v != sweep &&
+        (sweep < 0 || sizes_with(r, c->workload, v) > sizes_with(r, c->workload, sweep)))
+      sweep = v;
+  }
+  return mine != sweep;
 }
 
 /* The figures of an ok cell: hyperfine times and its runs' cell JSON. */

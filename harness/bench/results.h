@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "harness/bench/stream.h"
 #include "harness/run/record.h" /* the status names */
 
 typedef struct cb_stats {
@@ -37,6 +38,8 @@ typedef struct cb_cell_summary {
   char created_kind[32];
   char per_op[160];          /* a model's own per-operation figures (cell JSON keys beyond
                                 the contract's, e.g. ns_per_switch), medians, "k=v ..." */
+  struct { char key[40]; double median; } figure[8]; /* the same figures, by key: cb_results_figure */
+  int nfigures;
   int server;                /* a server workload's cell: the figures below, not times */
   struct {
     double rate;             /* offered requests/s; 0: closed loop */
@@ -81,6 +84,19 @@ void cb_stats_of(double *v, size_t n, cb_stats *s);
 /* The median of a JSON array of numbers (a cells.jsonl record's "times"), 0 when
  * empty. */
 double cb_stats_median_json(json_t *numbers);
+
+/* The median of a cell's own figure key over its runs (a workload's or model's extra:
+ * items_per_s, gb_per_s, ...), NAN when the cell has none. */
+double cb_results_figure(const cb_cell_summary *c, const char *key);
+
+/* The machine's memory bandwidth measured at the start of the run (meta.json,
+ * stream.h): 0, or -ENOENT when the run has none (runs from before it was measured). */
+int cb_results_stream(const cb_run_results *r, cb_stream_figures *out);
+
+/* A cell of the stages sweep (docs/measuring.md): its workload has a `stages`
+ * parameter and c's differs from that of the N sweep (the value at the workload's
+ * largest N, the one found at the most sizes when several are). */
+int cb_results_stages_cell(const cb_run_results *r, const cb_cell_summary *c);
 
 /* Same model, workload, params, C and cores: one series over N. */
 int cb_results_same_series(const cb_cell_summary *a, const cb_cell_summary *b);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness/bench/bench.h"
+#include "harness/bench/stream.h"
 #include "harness/bench/results.h"
 #include "common/check.h"
 #include "harness/cli/commands.h"
@@ -85,8 +86,8 @@ static json_t *options_json(const cb_bench_opts *o) {
   return j;
 }
 
-/* meta.json from scripts/meta.sh plus the bench options; prints the noisy-machine
- * warnings it found. */
+/* meta.json from scripts/meta.sh plus the bench options and the machine's memory
+ * bandwidth (stream.h); prints the noisy-machine warnings it found. */
 static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts *o) {
   char scripts[PATH_MAX], script[PATH_MAX + 16], path[PATH_MAX + 16], pid[24];
   cb_scripts_dir(scripts, sizeof scripts);
@@ -110,6 +111,15 @@ static int write_meta(const char *dir, const char *bin_dir, const cb_bench_opts 
   json_array_foreach(json_object_get(meta, "warnings"), k, w)
     fprintf(stderr, "bench: WARNING: %s\n", json_string_value(w));
   json_object_set_new(meta, "bench", options_json(o));
+  cb_stream_figures sf; /* the membw workload's ceiling, measured before any cell */
+  char why[256];
+  if (cb_stream_measure(&sf, why, sizeof why) == 0) {
+    json_object_set_new(meta, CB_STREAM_META_KEY, cb_stream_json(&sf));
+    fprintf(stderr, "bench: memory bandwidth (STREAM triad): 1 thread %.1f GB/s, %d threads %.1f GB/s\n", sf.threads_1,
+            sf.cores, sf.threads_all);
+  } else {
+    fprintf(stderr, "bench: WARNING: no memory bandwidth figure (STREAM triad): %s\n", why);
+  }
   int rc = json_dump_file(meta, path, JSON_INDENT(1)) == 0 ? 0 : -EIO;
   json_decref(meta);
   return rc;

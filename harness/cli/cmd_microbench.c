@@ -2,17 +2,36 @@
  * as one JSON object (switch cost of the build's context switch, yield, channel
  * hand-off, the syscall hooks' cost outside green threads, and the kernel's price
  * of a fresh stack page). Build with
- * GREEN_SWITCH=ucontext to measure the portable switch. */
+ * GREEN_SWITCH=ucontext to measure the portable switch. `--stream`: the machine's
+ * memory bandwidth instead (harness/bench/stream.h), as a bench stores it. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/bench/stream.h"
+#include "common/util.h"
 #include "harness/cli/commands.h"
 #include "runtimes/green/green.h"
 
+static int stream(void) {
+  cb_stream_figures s;
+  char why[256];
+  int rc = cb_stream_measure(&s, why, sizeof why);
+  if (rc != 0) {
+    fprintf(stderr, "concbench microbench: STREAM: %s\n", why);
+    return 1;
+  }
+  json_t *o = cb_stream_json(&s);
+  json_dumpf(o, stdout, JSON_COMPACT);
+  fputc('\n', stdout);
+  json_decref(o);
+  return 0;
+}
+
 int cb_cmd_microbench(int argc, char **argv) {
+  if (argc == 1 && strcmp(argv[0], "--stream") == 0) return stream();
   if (argc != 0) {
-    fprintf(stderr, "concbench microbench: takes no arguments\n");
+    cb_usage_error("concbench microbench", "takes no arguments, or --stream; got '%s'", argv[0]);
     return 2;
   }
   cb_green_bench b;

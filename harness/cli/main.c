@@ -18,7 +18,8 @@ static void usage(FILE *f) {
           "                                only serve a server workload, for a client elsewhere\n"
           "  bench [--profile quick|default|full] [--models M,..] [--workloads W,..]\n"
           "      [--tasks N,..] [--cores K,..] [--cpu-tasks N] [--concurrency C]\n"
-          "      [--param [WORKLOAD:]k=v]... [--stages S,..] [--runs R] [--limit SECONDS] [--run-id ID] [--results DIR] [--fresh]\n"
+          "      [--param [WORKLOAD:]k=v]... [--stages S,..] [--runs R] [--limit SECONDS]\n"
+          "      [--run-id ID] [--results DIR] [--fresh]\n"
           "      [--conns N,..] [--loads PCT,..] [--server-runs R] [--grid-cpu-us X,..] [--grid-io-ms Y,..]\n"
           "      [--grid-tasks N,..]\n"
           "                                time every cell with hyperfine into DIR/ID (default\n"
@@ -34,7 +35,8 @@ static void usage(FILE *f) {
           "                                the prediction against the measured mixed workload\n"
           "  A damaged run (a line cut short, not JSON, not a record) is refused (exit 2),\n"
           "  each damaged line named; --skip-damaged reads the rest, listing what it skips.\n"
-          "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n");
+          "  microbench                    green runtime: switch, yield, channel, hook costs (JSON)\n"
+          "  microbench --stream           memory bandwidth: STREAM triad, 1 thread and one per CPU (JSON)\n");
   cb_run_exits_help(f);
 }
 
