@@ -4,6 +4,7 @@
 #   make bench      time every cell with hyperfine; tables and charts under results/
 #                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
 #   make deps       install (as root) or check the Debian packages we need
+#                   (PEERS=1: also the Python and Go peers')
 #   make clean
 #   make fuzz       run each fuzz/NAME.c (delayd's request reader, the run reader) for
 #                   FUZZ_SECONDS (60) under clang's libFuzzer
@@ -58,9 +59,26 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_HELPERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/helpers/*.c))
 
+# Peers (runtimes/peer/README.md): the Python peer's files are copied beside
+# bin/concbench, under bin/peers/python; the Go peer is built as
+# bin/peers/concbench-peer-go when Go is installed, never fetched (the standard
+# library only, GOPROXY=off, its caches under the build folder).
+PY_PEERS := $(patsubst peers/%,$(BIN)/peers/%,$(wildcard peers/python/*.py peers/python/cbpeer/*.py))
+GO       := $(shell command -v go 2>/dev/null)
+GO_PEER  := $(if $(GO),$(BIN)/peers/concbench-peer-go)
+
 .SECONDARY:
 .PHONY: all test test-one bench report deps clean check-deps
-all: $(addprefix $(BIN)/,$(PROGRAMS))
+all: $(addprefix $(BIN)/,$(PROGRAMS)) $(PY_PEERS) $(GO_PEER)
+
+$(BIN)/peers/python/%.py: peers/python/%.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BIN)/peers/concbench-peer-go: $(wildcard peers/go/*.go) peers/go/go.mod
+	@mkdir -p $(dir $@) $(BUILD)/go
+	cd peers/go && GOCACHE=$(abspath $(BUILD)/go/cache) GOPATH=$(abspath $(BUILD)/go/path) GOTOOLCHAIN=local \
+	  GOPROXY=off GOFLAGS= GO111MODULE=on CGO_ENABLED=0 $(GO) build -trimpath -o $(abspath $@) .
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,7 +107,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB)
 	  -DCB_MAKE_VARS='"OUT=$(OUT)"','"SANITIZE=$(SANITIZE)"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
 
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh $(if $(PEERS),--peers)
 
 check-deps:
 	@sh scripts/deps.sh --quiet

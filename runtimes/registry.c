@@ -1,4 +1,5 @@
-/* registry.c — every model the CLI offers, in the order `concbench list` shows them. */
+/* registry.c — every model the CLI offers, in the order `concbench list` shows them
+ * (the peers after them: runtimes/peer/peers.c). */
 #include <string.h>
 
 #include "runtimes/runtime.h"
@@ -23,5 +24,9 @@ const cb_model *const *cb_model_all(size_t *count) {
 const cb_model *cb_model_find(const char *name) {
   for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
     if (strcmp(models[i]->name, name) == 0) return models[i];
+  size_t n;
+  const cb_model *const *peers = cb_peer_all(&n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(peers[i]->name, name) == 0) return peers[i];
   return NULL;
 }

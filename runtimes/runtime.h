@@ -77,6 +77,10 @@ typedef struct cb_run_report {
   char error[256];         /* first failure, one line; empty when none */
   int error_claimed;       /* set atomically by cb_report_error */
 
+  /* A peer's job phase as the peer timed it itself, after its interpreter started
+   * (CLOCK_MONOTONIC); 0 when the cell times the model's run (every C model). */
+  int64_t phase_start_ns, phase_end_ns;
+
   /* Per-operation figures a micro-workload adds to the JSON (ns_per_switch, ...). */
   int nextra;
   struct { const char *key; double value; } extra[CB_MAX_EXTRA];
@@ -141,10 +145,22 @@ typedef struct cb_model {
   /* 1: not one of the five models but a reference a result is read against (nginx);
    * it serves only, and its rows are marked so. */
   int reference;
+  /* 1: a peer (runtimes/peer/): a program in another language (Python, Go) that runs
+   * the whole cell itself through run, a workload's run_custom included; it fills
+   * phase_start_ns/phase_end_ns and the child_* usage of its process tree. Not in
+   * cb_model_all: listed by cb_peer_all, found by cb_model_find, its rows marked. */
+  int peer;
+  /* Optional (NULL: always): 0 when the model can run on this machine, else
+   * -ENOENT with what is missing in why (one line naming the Debian package). */
+  int (*available)(char *why, size_t cap);
 } cb_model;
 
+/* A model or a peer by name (NULL: none). */
 const cb_model *cb_model_find(const char *name);
+/* The models every bench runs, in list order (peers excluded). */
 const cb_model *const *cb_model_all(size_t *count);
+/* The peers (runtimes/peer/peers.c), installed or not: see cb_model.available. */
+const cb_model *const *cb_peer_all(size_t *count);
 
 /* Runs job i of spec in the calling execution unit and fills rec: start/end time,
  * result, status. On failure the first error is copied into report->error

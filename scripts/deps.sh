@@ -2,7 +2,8 @@
 # deps.sh — make sure the Debian packages concbench needs are installed.
 # As root: installs what is missing (apt-get). Otherwise: prints the exact
 # apt-get line and exits 2. --quiet prints nothing when all is present; --fuzz adds
-# what `make fuzz` needs (clang and its libFuzzer runtime).
+# what `make fuzz` needs (clang and its libFuzzer runtime); --peers what the Python
+# and Go peers need (runtimes/peer/README.md: `make deps PEERS=1`).
 set -eu
 
 PACKAGES="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libgmp-dev \
@@ -10,13 +11,15 @@ libjansson-dev libcriterion-dev libhttp-parser-dev hyperfine gnuplot-nox wrk val
 nginx-light"
 
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
+PEER_PACKAGES="python3 python3-gevent python3-aiohttp python3-uvloop golang-go"
 
 quiet=0
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
-    *) echo "deps.sh: unknown option '$arg'; one of: --quiet, --fuzz" >&2; exit 2 ;;
+    --peers) PACKAGES="$PACKAGES $PEER_PACKAGES" ;;
+    *) echo "deps.sh: unknown option '$arg'; one of: --quiet, --fuzz, --peers" >&2; exit 2 ;;
   esac
 done
 

@@ -1,6 +1,7 @@
 /* cmd_list.c — `concbench list [--json]`: every model (a reference such as nginx
- * marked so) and workload with its parameters, defaults and bounds; --json gives the same as one JSON object for
- * tools that discover what a binary offers. */
+ * marked so), every peer (marked so, with what is missing when it is not installed)
+ * and workload with its parameters, defaults and bounds; --json gives the same as one
+ * JSON object for tools that discover what a binary offers. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,16 @@ static int list_json(void) {
   for (size_t k = 0; k < n; k++)
     json_array_append_new(models, json_pack("{s:s, s:s, s:b, s:b}", "name", ms[k]->name, "summary", ms[k]->summary,
                                             "reference", ms[k]->reference, "serves", ms[k]->serve != NULL));
+  json_t *peers = json_array();
+  const cb_model *const *ps = cb_peer_all(&n);
+  for (size_t k = 0; k < n; k++) {
+    char why[512];
+    int ok = !ps[k]->available || ps[k]->available(why, sizeof why) == 0;
+    json_t *p = json_pack("{s:s, s:s, s:b, s:b}", "name", ps[k]->name, "summary", ps[k]->summary, "peer", 1,
+                          "installed", ok);
+    if (!ok) json_object_set_new(p, "missing", json_string(why));
+    json_array_append_new(peers, p);
+  }
   const cb_workload *const *ws = cb_workload_all(&n);
   for (size_t k = 0; k < n; k++) {
     const cb_workload *w = ws[k];
@@ -41,6 +52,7 @@ static int list_json(void) {
                                                w->needs_server, "params", params));
   }
   json_object_set_new(out, "models", models);
+  json_object_set_new(out, "peers", peers);
   json_object_set_new(out, "workloads", workloads);
   char *text = json_dumps(out, JSON_INDENT(2));
   CB_CHECK(text != NULL);
@@ -61,6 +73,15 @@ int cb_cmd_list(int argc, char **argv) {
   printf("models:\n");
   for (size_t k = 0; k < n; k++)
     printf("  %-8s %s%s\n", models[k]->name, models[k]->reference ? "[reference] " : "", models[k]->summary);
+  const cb_model *const *peers = cb_peer_all(&n);
+  printf("peers (programs in Python and Go, runtimes/peer; make deps PEERS=1 installs what they need):\n");
+  for (size_t k = 0; k < n; k++) {
+    char why[512];
+    if (peers[k]->available && peers[k]->available(why, sizeof why) != 0)
+      printf("  %-16s [peer, not installed: %s] %s\n", peers[k]->name, why, peers[k]->summary);
+    else
+      printf("  %-16s [peer] %s\n", peers[k]->name, peers[k]->summary);
+  }
   const cb_workload *const *ws = cb_workload_all(&n);
   printf("workloads:\n");
   for (size_t k = 0; k < n; k++) {

@@ -161,8 +161,11 @@ int cb_cell_parse(int argc, char **argv, int serve, cb_cell *cell) {
   }
   if (!(cell->model = cb_model_find(model))) {
     list_names(names, sizeof names, 1);
-    return reject("--model: unknown model '%s'; one of: %s", model, names);
+    return reject("--model: unknown model '%s'; one of: %s (and the peers concbench list shows)", model, names);
   }
+  char why[512];
+  if (cell->model->available && cell->model->available(why, sizeof why) != 0)
+    return reject("--model: %s is not installed here: it %s; make deps PEERS=1 installs the peers", model, why);
   if (!workload) {
     list_names(names, sizeof names, 0);
     return reject("--workload is required; one of: %s", names);

@@ -1,0 +1,3 @@
+module concbench/peers/go
+
+go 1.19
