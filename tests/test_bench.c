@@ -3,7 +3,8 @@
  * filed as resource_limit, one without the workload as unsupported; cells that
  * differ only in a --param have different resume keys; an interrupted bench loses
  * and repeats nothing when started again; a bench killed outright leaves no child
- * behind; `make bench PROFILE=quick` end to end. */
+ * behind; scoped --param overrides and the stages sweep in the plan; `make bench
+ * PROFILE=quick` end to end (meta.json's STREAM figure, the charts). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness/bench/bench.h"
+#include "harness/bench/stream.h"
 #include "tests/helpers/proctree.h"
 #include "tests/helpers/run_cmd.h"
 
@@ -410,12 +412,18 @@ Test(bench, make_bench_quick_end_to_end, .timeout = 300) {
   json_t *rec;
   json_array_foreach(recs, k, rec) ok += strcmp(json_string_value(json_object_get(rec, "status")), "ok") == 0;
   cr_expect(ok * 2 >= json_array_size(recs), "%zu of %zu cells ok", ok, json_array_size(recs));
-  const char *files[] = {"tables.md", "report.html", "summary.csv", "meta.json", "bars.svg"};
+  const char *files[] = {"tables.md", "report.html", "summary.csv", "meta.json", "bars.svg", "pipeline.svg", "membw.svg"};
   for (size_t j = 0; j < sizeof files / sizeof *files; j++) {
     char path[512];
     snprintf(path, sizeof path, "%s/quick/%s", results, files[j]);
     cr_expect(access(path, R_OK) == 0, "%s missing", files[j]);
   }
+  char meta_path[512];
+  snprintf(meta_path, sizeof meta_path, "%s/quick/meta.json", results);
+  json_t *meta = json_load_file(meta_path, 0, NULL);
+  cb_stream_figures sf;
+  cr_expect_eq(cb_stream_from_json(json_object_get(meta, CB_STREAM_META_KEY), &sf), 0, "no STREAM figure in meta.json");
+  json_decref(meta);
   json_decref(recs);
   cmd_result_free(&r);
 }

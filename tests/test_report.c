@@ -358,3 +358,88 @@ Test(report_servers, server_cells_get_their_own_tables_and_the_hockey_chart, .in
   free(csv);
   free(loop), free(ngx), free(sync), free(head), free(oloop), free(md), free(bars), free(hockey);
 }
+
+/* ---- the cells' own figures (tests/fixtures/run-figures: see its README) ---- */
+
+static void copy_figures(void) { copy_run(CB_SRC_DIR "/tests/fixtures/run-figures"); }
+
+static int lines_with(const char *text, const char *needle) {
+  int n = 0;
+  for (const char *p = text; (p = strstr(p, needle)); p++) n++;
+  return n;
+}
+
+/* The pipeline chart: items/s against N from the N sweep alone, against stages at
+ * N=100 per model in order of stages (the sweep's own stages=4 cell among them); the
+ * stages cells stay out of bars, scaling and the summary, and are labelled in the table. */
+Test(report_figures, the_pipeline_chart_has_the_n_sweep_and_the_stages_sweep, .init = copy_figures,
+     .fini = remove_copy, .timeout = 60) {
+  report();
+  char *byn = slurp(run_dir, "pipeline.dat"), *bys = slurp(run_dir, "pipeline_stages.dat");
+  cr_expect_eq(count_lines(byn), 4, "pipeline.dat: %s", byn);
+  cr_expect(strstr(byn, "pipeline threads 100 1.5e+06 400\n") && strstr(byn, "pipeline sync 10 1.04e+08 0.025\n"),
+            "pipeline.dat: %s", byn);
+  cr_expect_str_eq(bys,
+                   "pipeline sync 1 2e+08\npipeline sync 4 8e+07\npipeline sync 8 4.5e+07\n"
+                   "pipeline threads 1 3e+06\npipeline threads 4 1.5e+06\npipeline threads 8 800000\n");
+  char *bars = slurp(run_dir, "bars.dat"), *scaling = slurp(run_dir, "scaling.dat");
+  cr_expect_eq(lines_with(bars, "pipeline("), 2, "one bar per model: %s", bars);
+  cr_expect(!strstr(scaling, "pipeline"), "pipelines on the scaling chart: %s", scaling);
+  char *md = slurp(run_dir, "tables.md");
+  cr_expect_eq(lines_with(md, "| pipeline | coord | 100 | 2 |"), 1, "summary rows at N=100: %s", md);
+  cr_expect(strstr(md, "\n| sync (stages=1) | 100 | 2 |") && strstr(md, "\n| threads (stages=8) | 100 | 2 |") &&
+                strstr(md, "\n| sync | 100 | 2 |"),
+            "stages cells not labelled in the pipeline table");
+  const char *files[] = {"pipeline.png", "pipeline.svg", "membw.png", "membw.svg"};
+  for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", run_dir, files[k]);
+    cr_expect(access(path, R_OK) == 0, "%s missing", files[k]);
+  }
+  char *html = slurp(run_dir, "report.html");
+  cr_expect(strstr(html, "<img src=\"pipeline.svg\"") && strstr(html, "<img src=\"membw.svg\""));
+  free(byn), free(bys), free(bars), free(scaling), free(md), free(html);
+}
+
+/* With the run's STREAM figure: the ceiling stated, each model's GB/s and its share
+ * (1 core: of the 1-thread figure; 2 cores: of the 2-thread one), a failed cell its class. */
+Test(report_figures, the_membw_section_states_the_ceiling_and_each_share, .init = copy_figures, .fini = remove_copy,
+     .timeout = 60) {
+  report();
+  char *md = slurp(run_dir, "tables.md");
+  const char *sec = "## Memory bandwidth: membw";
+  char *ceiling = line_in(md, sec, "Memory bandwidth ceiling");
+  cr_expect(strstr(ceiling, "(STREAM triad, measured at the start of this run): 1 thread 12.5 GB/s, 2 threads 20.0 GB/s"),
+            "%s", ceiling);
+  char *threads = line_in(md, sec, "| threads |"), *sync = line_in(md, sec, "| sync |"), *procs = line_in(md, sec, "| procs |");
+  cr_expect_str_eq(threads, "| threads | 5.00 (40%) | 9.00 (45%) |");
+  cr_expect_str_eq(sync, "| sync | 5.00 (40%) | 5.10 (25%) |");
+  cr_expect_str_eq(procs, "| procs | 5.00 (40%) | **timeout** |");
+  char *dat = slurp(run_dir, "membw.dat"), *ceil = slurp(run_dir, "membw_ceiling.dat");
+  cr_expect_eq(count_lines(dat), 5, "membw.dat (verified cells only): %s", dat);
+  cr_expect(strstr(dat, "membw threads 2 9.0000\n") != NULL, "%s", dat);
+  cr_expect_str_eq(ceil, "1 12.5000\n2 20.0000\n");
+  free(ceiling), free(threads), free(sync), free(procs), free(dat), free(ceil), free(md);
+}
+
+/* A run without a STREAM figure (older runs) says so: GB/s alone, no share, no ceiling
+ * line; the chart is still drawn. */
+Test(report_figures, a_run_without_a_stream_figure_says_so, .init = copy_figures, .fini = remove_copy, .timeout = 60) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/meta.json", run_dir);
+  json_t *meta = json_load_file(path, 0, NULL);
+  cr_assert(meta && json_object_del(meta, "stream_gb_per_s") == 0);
+  cr_assert_eq(json_dump_file(meta, path, JSON_INDENT(1)), 0);
+  json_decref(meta);
+  report();
+  char *md = slurp(run_dir, "tables.md");
+  const char *sec = "## Memory bandwidth: membw";
+  char *none = line_in(md, sec, "No memory bandwidth ceiling for this run"), *threads = line_in(md, sec, "| threads |");
+  cr_expect_str_eq(threads, "| threads | 5.00 | 9.00 |");
+  cr_expect(!strstr(strstr(md, sec), "GB/s, 2 threads"), "a ceiling stated without a figure");
+  char *ceil = slurp(run_dir, "membw_ceiling.dat");
+  cr_expect_str_eq(ceil, "");
+  snprintf(path, sizeof path, "%s/membw.svg", run_dir);
+  cr_expect_eq(access(path, R_OK), 0, "no membw.svg");
+  free(none), free(threads), free(ceil), free(md);
+}

@@ -4,7 +4,13 @@
  *   scaling: io/mixed/coord workloads, wall against N (log–log), the ideal, failures;
  *   memory:  tree RSS above the workload's leanest cell, per task, against N;
  *   cores:   cpu workloads, speedup over sync on one core against cores, linear ideal;
- *   map:     the winner of each mixed job shape (map.c).
+ *   map:     the winner of each mixed job shape (map.c);
+ *   pipeline: workloads with a `stages` parameter: items/s against N and against stages,
+ *            p99 item latency against N (their own chart, not scaling lines: wall
+ *            against N is the same measurement the other way up);
+ *   membw:   cells with a gb_per_s figure: GB/s against cores, with the run's STREAM
+ *            figures (meta.json) as the ceiling.
+ * The stages sweep's cells (results.h) are drawn only on the pipeline chart.
  * Data files are whitespace-separated, one row per cell, workload first.
  *
  * No shell sees a path or a name from the run folder: gnuplot is spawned with an
@@ -61,6 +67,9 @@ static int is_cpu(const cb_cell_summary *c) { return strcmp(c->kind, "cpu") == 0
  * on the map, not as bars or scaling lines. */
 static int is_map(const cb_cell_summary *c) { return strcmp(c->kind, "mixed") == 0; }
 
+/* A workload with a `stages` parameter: drawn on the pipeline chart. */
+static int is_staged(const cb_cell_summary *c) { return json_is_integer(json_object_get(c->params, "stages")); }
+
 static int first_of_workload(const cb_run_results *r, size_t k) {
   for (size_t j = 0; j < k; j++)
     if (strcmp(r->cells[j].workload, r->cells[k].workload) == 0) return 0;
@@ -71,7 +80,7 @@ static int verified_at(const cb_run_results *r, const char *w, long long n, int 
   int count = 0;
   for (size_t k = 0; k < r->ncells; k++)
     count += r->cells[k].verified && strcmp(r->cells[k].workload, w) == 0 && r->cells[k].tasks == n &&
-             r->cells[k].cores == cores;
+             r->cells[k].cores == cores && !cb_results_stages_cell(r, &r->cells[k]);
   return count;
 }
 
@@ -82,7 +91,7 @@ static void panel_size(const cb_run_results *r, const char *w, long long *n, int
   *n = 0, *cores = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
-    if (strcmp(c->workload, w) != 0) continue;
+    if (strcmp(c->workload, w) != 0 || cb_results_stages_cell(r, c)) continue;
     int v = verified_at(r, w, c->tasks, c->cores);
     if (v > best || (v == best && (c->tasks > *n || (c->tasks == *n && c->cores > *cores))))
       best = v, *n = c->tasks, *cores = c->cores;
@@ -107,7 +116,7 @@ static int write_bars(const cb_run_results *r, FILE *f) {
     for (size_t j = k; j < r->ncells; j++) {
       const cb_cell_summary *c = &r->cells[j];
       if (strcmp(c->workload, r->cells[k].workload) != 0 || c->tasks != n || c->cores != cores) continue;
-      if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
+      if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0 || cb_results_stages_cell(r, c)) continue;
       chart_names nm = names_of(c);
       char label[96];
       snprintf(label, sizeof label, "%s%s%s", nm.model, c->verified ? "" : ":", c->verified ? "" : nm.status);
@@ -128,20 +137,23 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
   *mem_rows = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
-    if (is_cpu(c) || is_map(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0) continue;
+    if (is_cpu(c) || is_map(c) || strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0 ||
+        cb_results_stages_cell(r, c))
+      continue;
     chart_names nm = names_of(c);
     if (c->verified) {
-      fprintf(f, "%s %s %lld %.6f\n", nm.workload, nm.model, c->tasks, c->job_wall.median);
+      if (!is_staged(c)) fprintf(f, "%s %s %lld %.6f\n", nm.workload, nm.model, c->tasks, c->job_wall.median);
       double lean = c->tree_rss_kb; /* the leanest verified cell of the workload: a bare process */
       for (size_t j = 0; j < r->ncells; j++)
-        if (r->cells[j].verified && strcmp(r->cells[j].workload, c->workload) == 0) lean = fmin(lean, r->cells[j].tree_rss_kb);
+        if (r->cells[j].verified && strcmp(r->cells[j].workload, c->workload) == 0 && !cb_results_stages_cell(r, &r->cells[j]))
+          lean = fmin(lean, r->cells[j].tree_rss_kb);
       double per_task = (c->tree_rss_kb - lean) / (double)c->tasks;
       if (per_task >= 0.0005) { /* not 0.000 as printed */
         fprintf(mem, "%s %s %lld %.3f\n", nm.workload, nm.model, c->tasks, per_task);
         (*mem_rows)++;
       }
-      rows++;
-    } else {
+      rows += !is_staged(c);
+    } else if (!is_staged(c)) {
       double top = 0;
       int below = 0; /* failures already marked at this N: stacked upwards, not on top of each other */
       for (size_t j = 0; j < r->ncells; j++) {
@@ -154,6 +166,7 @@ static int write_scaling(const cb_run_results *r, FILE *f, FILE *ideal, FILE *fa
       fprintf(fail, "%s %s:%s %lld %.6f\n", nm.workload, nm.model, too_slow ? "over-limit" : nm.status, c->tasks,
               (top > 0 ? top * 2 : 1) * pow(2.2, below));
     }
+    if (is_staged(c)) continue;
     int first_at_n = 1;
     for (size_t j = 0; j < k; j++)
       if (strcmp(r->cells[j].workload, c->workload) == 0 && r->cells[j].tasks == c->tasks) first_at_n = 0;
@@ -234,7 +247,22 @@ int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, co
   for (size_t k = 0; k < 6; k++)
     if (all[k]) fclose(all[k]);
   if (!ok) return -EIO;
-  int np = panels(r, 0, 0);
+  FILE *pl = open_dat(dir, "pipeline", ""), *ps = open_dat(dir, "pipeline", "_stages"), *mb = open_dat(dir, "membw", ""),
+       *mc = open_dat(dir, "membw", "_ceiling");
+  int npl = pl && ps ? cb__report_pipeline_data(r, pl, ps) : 0, nmb = mb && mc ? cb__report_membw_data(r, mb, mc) : 0;
+  FILE *more[] = {pl, ps, mb, mc};
+  for (size_t k = 0; k < 4; k++)
+    if (more[k]) fclose(more[k]);
+  if (!pl || !ps || !mb || !mc) return -EIO;
+  int np = panels(r, 0, 0), npw = 0, nmw = 0; /* workloads on the pipeline and membw charts */
+  for (size_t k = 0; k < r->ncells; k++) {
+    if (!first_of_workload(r, k)) continue;
+    npw += is_staged(&r->cells[k]);
+    int fig = 0;
+    for (size_t j = k; j < r->ncells && !fig; j++)
+      fig = strcmp(r->cells[j].workload, r->cells[k].workload) == 0 && !isnan(cb_results_figure(&r->cells[j], "gb_per_s"));
+    nmw += fig;
+  }
   const struct { const char *stem, *title; int rows, height; } want[] = {
       {"bars", "Wall time per model at the size where most models verified, min–max bars, ideal in red", nb,
        (panels(r, 0, 1) + 3) / 4},
@@ -245,6 +273,10 @@ int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, co
       {"map", "Which model wins each job shape (mixed cells): lowest median wall, margin over the runner-up", nmap, 2},
       {"hockey", "Servers: p99 latency against offered load (open loop, corrected), one line per model", nh,
        (panels(servers, 0, 1) + 1) / 2},
+      {"pipeline", "Pipelines: items/s (all N pipelines together) against N and against stages, p99 item latency", npl,
+       npw},
+      {"membw", "Memory-bound: GB/s against cores, a line per model, the run's STREAM figures as the ceiling", nmb,
+       (nmw + 1) / 2},
   };
   *ncharts = 0;
   for (size_t k = 0; k < sizeof want / sizeof *want; k++) {

@@ -9,7 +9,7 @@
 #include "harness/bench/results.h"
 
 typedef struct cb__chart {
-  char stem[16];   /* bars, scaling, memory, cores: STEM.png and STEM.svg in the run folder */
+  char stem[16];   /* bars, scaling, ...: STEM.png and STEM.svg in the run folder */
   char title[128];
 } cb__chart;
 
@@ -24,7 +24,7 @@ void cb__params_text(json_t *params, char *buf, size_t cap);
 void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb__doc *d, FILE *csv,
                       FILE *servers_csv, const cb__chart *charts, int ncharts);
 
-#define CB_REPORT_MAX_CHARTS 6
+#define CB_REPORT_MAX_CHARTS 8
 /* Writes each chart's data (STEM.dat) and draws it with scripts/STEM.gp as PNG and
  * SVG; a chart without data is left out. Fills charts (cap CB_REPORT_MAX_CHARTS).
  * 0 or -EIO. */
@@ -36,6 +36,15 @@ int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, co
  * Returns the rows written. */
 void cb__report_servers(const cb_run_results *servers, cb__doc *d, FILE *csv);
 int cb__report_hockey_data(const cb_run_results *servers, FILE *f);
+
+/* figures.c: the pipeline and membw charts' data (see there). Returns the rows
+ * written (pipeline: both files; membw: membw.dat). */
+int cb__report_pipeline_data(const cb_run_results *r, FILE *by_n, FILE *by_stages);
+int cb__report_membw_data(const cb_run_results *r, FILE *f, FILE *ceiling);
+
+/* bandwidth.c: the memory bandwidth section (each model's GB/s against the STREAM
+ * ceiling), when the run has cells with a gb_per_s figure. */
+void cb__report_membw(const cb_run_results *r, cb__doc *d);
 
 /* Keeps only [A-Za-z0-9._:+-] of in (others become '_'): names the charts' data
  * passes to the gnuplot scripts' awk. */

@@ -55,7 +55,8 @@ static void machine(const cb_run_results *r, cb__doc *d) {
   cb__doc_list_end(d);
 }
 
-/* Measured: at each workload × size, the fastest verified model and the rest. */
+/* Measured: at each workload × size, the fastest verified model and the rest (the
+ * stages sweep's cells are not sizes: pipeline chart and table only). */
 static void summary(const cb_run_results *r, cb__doc *d) {
   cb__doc_heading(d, 2, "Which model for which workload");
   cb__doc_para(d, "Measured, per workload and size: the model with the lowest median wall time, the runner-up and "
@@ -64,9 +65,11 @@ static void summary(const cb_run_results *r, cb__doc *d) {
   cb__doc_table(d, head, "llrrllrl", 8);
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
+    if (cb_results_stages_cell(r, c)) continue;
     int first = 1;
     for (size_t j = 0; j < k; j++)
-      if (strcmp(r->cells[j].workload, c->workload) == 0 && r->cells[j].tasks == c->tasks && r->cells[j].cores == c->cores)
+      if (strcmp(r->cells[j].workload, c->workload) == 0 && r->cells[j].tasks == c->tasks &&
+          r->cells[j].cores == c->cores && !cb_results_stages_cell(r, &r->cells[j]))
         first = 0;
     if (!first) continue;
     const cb_cell_summary *best = NULL, *second = NULL;
@@ -74,7 +77,9 @@ static void summary(const cb_run_results *r, cb__doc *d) {
     size_t used = 0;
     for (size_t j = k; j < r->ncells; j++) {
       const cb_cell_summary *e = &r->cells[j];
-      if (strcmp(e->workload, c->workload) != 0 || e->tasks != c->tasks || e->cores != c->cores) continue;
+      if (strcmp(e->workload, c->workload) != 0 || e->tasks != c->tasks || e->cores != c->cores ||
+          cb_results_stages_cell(r, e))
+        continue;
       if (!e->verified) {
         int too_slow = strcmp(e->status, "skipped") == 0 && strstr(e->error, "predicted") != NULL;
         if (strcmp(e->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0 && used < sizeof failed)
@@ -189,7 +194,11 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     } else {
       snprintf(ver, sizeof ver, "**%s**: %s", c->status, c->error);
     }
-    const char *row[] = {c->model, n, cores, conc, med, mm, cv, began, sp, id, ef, cpu, rss, slope, made,
+    char model[64]; /* a cell of the stages sweep is told from the N sweep's by its stages */
+    json_t *st = json_object_get(c->params, "stages");
+    if (cb_results_stages_cell(r, c)) snprintf(model, sizeof model, "%s (stages=%lld)", c->model, json_integer_value(st));
+    else snprintf(model, sizeof model, "%s", c->model);
+    const char *row[] = {model, n, cores, conc, med, mm, cv, began, sp, id, ef, cpu, rss, slope, made,
                          c->per_op[0] ? c->per_op : "—", ver};
     if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0) cb__doc_row(d, row, 17); /* listed under the table */
     fprintf(csv, "%s,%s,%s,%lld,%lld,%d,", c->workload, c->kind, c->model, c->tasks, c->eff_concurrency, c->cores);
@@ -241,6 +250,7 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
   cb_map map; /* the map's table (map.c); its chart is charts.c's */
   cb_map_build(r, &map);
   cb_map_section(&map, d);
+  cb__report_membw(r, d);
   cb__report_servers(servers, d, servers_csv);
   cb__doc_heading(d, 2, "How to read the tables");
   cb__doc_para(d, "Wall = the whole `concbench run` command timed by hyperfine over the timed runs (median, min–max "

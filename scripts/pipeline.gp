@@ -1,0 +1,50 @@
+# pipeline.gp — a row per workload with a `stages` parameter: items/s (all N pipelines
+# together) against N at the N sweep's stages (log–log), items/s against stages at the
+# stages sweep's N, and the p99 item latency against N; a line per model.
+# Called by concbench report as gnuplot -c pipeline.gp RUN_DIR TERM EXT: the run folder is
+# data (cd ARG1), never part of a command; every file is named relative to it.
+# pipeline.dat: workload model N items_per_s p99_us ("?" = none);
+# pipeline_stages.dat: workload model stages items_per_s
+cd ARG1
+set terminal @ARG2 font "sans,10"
+set output "pipeline.".ARG3
+data = "pipeline.dat"
+stages = "pipeline_stages.dat"
+set datafile missing "?"
+panels = system("cat ".data." ".stages." | awk '{print $1}' | awk '!seen[$0]++'")
+n = words(panels)
+set multiplot layout n, 3 title "concbench pipelines: items/s of all N pipelines together (source -> stages -> sink)"
+set grid xtics ytics
+set key top right font ",9" noenhanced
+set style data linespoints
+do for [i=1:n] {
+  w = word(panels, i)
+  models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
+  smodels = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, stages))
+  sn = system(sprintf("awk '$1==\"%s\"' %s | wc -l", w, stages)) + 0
+  set logscale xy
+  set xlabel "pipelines N"
+  set ylabel "items/s"
+  set title w." (N sweep): items/s against N" noenhanced
+  if (words(models) > 0) {
+    plot for [j=1:words(models)] sprintf("< awk '$1==\"%s\" && $2==\"%s\"' %s", w, word(models, j), data) \
+           using 3:4 lw 2 pt 7 title word(models, j)
+  } else { set multiplot next }
+  unset logscale x
+  set logscale x 2
+  set xlabel "stages"
+  set title w.": items/s against stages, at the stages sweep's N" noenhanced
+  if (sn > 0) {
+    plot for [j=1:words(smodels)] sprintf("< awk '$1==\"%s\" && $2==\"%s\"' %s", w, word(smodels, j), stages) \
+           using 3:4 lw 2 pt 7 title word(smodels, j)
+  } else { set multiplot next }
+  set logscale xy
+  set xlabel "pipelines N"
+  set ylabel "p99 item latency (µs)"
+  set title w.": p99 item latency (source to sink) against N" noenhanced
+  if (words(models) > 0) {
+    plot for [j=1:words(models)] sprintf("< awk '$1==\"%s\" && $2==\"%s\"' %s", w, word(models, j), data) \
+           using 3:5 lw 2 pt 7 title word(models, j)
+  } else { set multiplot next }
+}
+unset multiplot
