@@ -315,8 +315,9 @@ static void progress(size_t k, size_t n, const cb_plan_cell *c, double elapsed, 
   char el[32], et[32] = "?";
   fmt_dur(elapsed, el, sizeof el);
   if (eta >= 0) fmt_dur(eta, et, sizeof et);
-  fprintf(stderr, "%s[%zu/%zu] %-8s %-8s N=%-6lld cores=%d  elapsed %s, ETA %s%s%s%s", tty ? "\r\033[K" : "", k, n,
-          c->workload->name, c->model->name, c->tasks, c->cores, el, et, result ? "  -> " : "",
+  fprintf(stderr, "%s[%zu/%zu] %-8s %-8s N=%-6lld cores=%d%s%s  elapsed %s, ETA %s%s%s%s", tty ? "\r\033[K" : "", k,
+          n, c->workload->name, c->model->name, c->tasks, c->cores, c->stages_kv[0] ? " " : "", c->stages_kv, el, et,
+          result ? "  -> " : "",
           result ? result : "", tty && !result ? "" : "\n");
   fflush(stderr);
 }
