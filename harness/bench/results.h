@@ -9,6 +9,7 @@
 
 #include "harness/bench/stream.h"
 #include "harness/run/record.h" /* the status names */
+#include "runtimes/runtime.h"     /* CB_MAX_EXTRA */
 
 typedef struct cb_stats {
   size_t n;
@@ -38,7 +39,7 @@ typedef struct cb_cell_summary {
   char created_kind[32];
   char per_op[160];          /* a model's own per-operation figures (cell JSON keys beyond
                                 the contract's, e.g. ns_per_switch), medians, "k=v ..." */
-  struct { char key[40]; double median; } figure[8]; /* the same figures, by key: cb_results_figure */
+  struct { char key[40]; double median; } figure[CB_MAX_EXTRA]; /* the same, by key: cb_results_figure */
   int nfigures;
   int server;                /* a server workload's cell: the figures below, not times */
   struct {
