@@ -48,12 +48,40 @@ Test(advise_model, sync_adds_everything) {
 Test(advise_model, one_round_is_additive_and_no_wait_is_cpu_over_capacity) {
   cb_advise_terms t = {.capacity = 1.6, .concurrency = 100, .overhead_s = 0.002};
   cb_job_shape one = {.cpu_ms = 4, .io_ms = 20, .rounds = 1, .n = 100};
-  cr_expect_float_eq(cb_advise_wall(&t, &one), 100 * 0.004 / 1.6 + 0.02 + 0.002, 1e-9);
+  cr_expect_float_eq(cb_advise_wall(&t, &one), (100 * 0.004 + 0.002) / 1.6 + 0.02, 1e-9,
+                     "the steps and the overhead share the capacity, then the wait");
   cb_job_shape cpu = {.cpu_ms = 4, .io_ms = 0, .rounds = 3, .n = 100};
   cr_expect_float_eq(cb_advise_wall(&t, &cpu), 3 * 100 * 0.004 / 1.6, 1e-9, "no wait: no wait overhead either");
   /* fewer jobs than cores: a step is not split */
   cb_job_shape few = {.cpu_ms = 4, .io_ms = 0, .rounds = 1, .n = 1};
   cr_expect_float_eq(cb_advise_wall(&t, &few), 0.004, 1e-9);
+}
+
+Test(advise_model, the_overhead_shares_the_capacity_with_the_steps) {
+  /* 100 jobs × 2 rounds × (0.1 ms + 10 ms). loop-like: 2 cores' worth for its
+   * steps, 8 ms a round of overhead on its loop thread; green-like: one core,
+   * 5 ms. The overhead is CPU the model's cores do while the steps run:
+   *   loop:  T = max((10 + 8) / 2, 0.1, 8) = 9 ms; then a job's own chain, its step,
+ *          its 0.08 ms share of the overhead and its wait: 9 + 10 + 10.18 = 29.18 ms
+   *   green: T = (10 + 5) / 1 = 15 ms;              15 + 10 + 15  = 40 ms
+   * Added after the CPU instead (the model before), green would rank first:
+   *   loop 5 + 10 + 10.1 + 2 × 8 = 41.1 ms, green 10 + 10 + 10.1 + 2 × 5 = 40.1 ms. */
+  cb_advise_terms loop = {.capacity = 2, .concurrency = 100, .overhead_s = 0.008};
+  cb_advise_terms green = {.capacity = 1, .concurrency = 100, .overhead_s = 0.005};
+  cb_job_shape s = {.cpu_ms = 0.1, .io_ms = 10, .rounds = 2, .n = 100};
+  cr_expect_float_eq(cb_advise_wall(&loop, &s), 0.009 + 0.010 + 0.01018, 1e-9);
+  cr_expect_float_eq(cb_advise_wall(&green, &s), 0.015 + 0.010 + 0.015, 1e-9);
+  cr_expect(cb_advise_wall(&loop, &s) < cb_advise_wall(&green, &s), "the loop overlaps its overhead with its executor");
+  /* no faster than the overhead alone: 10 jobs of 0.01 ms, 10 ms of overhead on
+   * 2 cores would be 5.05 ms if the overhead split; it took 10 ms on the io cells */
+  cb_advise_terms big = {.capacity = 2, .concurrency = 10, .overhead_s = 0.010};
+  cb_job_shape small = {.cpu_ms = 0.01, .io_ms = 1, .rounds = 1, .n = 10};
+  cr_expect_float_eq(cb_advise_wall(&big, &small), 0.010 + 0.001, 1e-9);
+  /* in waves (W < N) each wave carries its share of the round's overhead */
+  cb_advise_terms waves = {.capacity = 1, .concurrency = 1, .overhead_s = 0.004};
+  cb_job_shape two = {.cpu_ms = 1, .io_ms = 2, .rounds = 3, .n = 4};
+  cr_expect_float_eq(cb_advise_wall(&waves, &two), 4 * 3 * (0.001 + 0.001 + 0.002), 1e-9,
+                     "sync-like: N × rounds × (cpu + io) + rounds × O");
 }
 
 /* ---- the terms, from hand-made cells ---- */
@@ -122,12 +150,47 @@ Test(advise_model, terms_come_from_the_cells) {
   cr_expect_float_eq(threads->terms.overhead_s, 0.005, 1e-9, "25 ms measured for a 20 ms wait");
   cr_expect_float_eq(sync->terms.overhead_s, 0.01, 1e-9, "2.01 s for 100 waves of 20 ms");
   cr_expect_str_eq(a[0].model, "threads", "threads: most cores, least overhead");
-  cr_expect_float_eq(threads->predicted_s, 0.05 + 0.01 + 9 * 0.05 + 10 * 0.005, 1e-9);
+  /* a round's CPU: (100 × 1 ms + 5 ms of overhead) / 2 cores = 52.5 ms > 11 ms */
+  cr_expect_float_eq(threads->predicted_s, 0.0525 + 0.01 + 9 * 0.0525, 1e-9);
   cr_expect_float_eq(sync->predicted_s, 100 * 10 * 0.011 + 10 * 0.01, 1e-9);
   /* the additive model, beside: compute N × rounds × cpu × (model / sync), wait
    * rounds × io × (time / wait) */
   cr_expect_float_eq(green->additive_s, 100 * 10 * 0.001 + 10 * 0.010 * (0.021 / 0.020), 1e-9);
   cr_expect(green->predicted_s < green->additive_s, "overlap is credited");
+  for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
+}
+
+Test(advise_model, capacity_from_the_kernels_own_cpu_cells_when_asked) {
+  /* the mixed workload's pure-CPU cells (io_ms = 0): threads 1.6× sync and procs 2×
+   * at cpu_us = 10000, where a job is mostly its step; at 100 µs threads only 1.1×
+   * (the per-job costs); pow says threads 2×, procs 1.6× */
+  cb_run_results r;
+  hand_made_run(&r);
+  const char *big = "{\"rounds\": 2, \"cpu_us\": 10000, \"io_ms\": 0}", *small = "{\"rounds\": 2, \"cpu_us\": 100, \"io_ms\": 0}";
+  cell("sync", "mixed", "mixed", 100, 1, 2, small, 0.022);
+  cell("threads", "mixed", "mixed", 100, 100, 2, small, 0.020);
+  cell("sync", "mixed", "mixed", 100, 1, 2, big, 2.0);
+  cell("threads", "mixed", "mixed", 100, 100, 2, big, 1.25);
+  cell("procs", "mixed", "mixed", 100, 100, 2, big, 1.0);
+  r.cells = cells;
+  r.ncells = ncells;
+  cb_job_shape s = {.cpu_ms = 1, .io_ms = 10, .rounds = 2, .n = 100, .kernel = "mixed"};
+  cb_advice a[8];
+  size_t na = cb_advise_shape(&r, &s, a, 8);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 1.6, 1e-9, "the largest step's cell");
+  cr_expect_float_eq(find(a, na, "procs")->terms.capacity, 2, 1e-9);
+  cr_expect_str_eq(find(a, na, "threads")->capacity_from, "mixed's cell at cpu_us=10000, io_ms=0");
+  cr_expect_float_eq(find(a, na, "threads")->kernel_cpu_us, 10000, 1e-9);
+  cr_expect_float_eq(find(a, na, "threads")->additive_s, 100 * 2 * 0.001 * 1.25 / 2.0 + 2 * 0.010 * (0.025 / 0.020),
+                     1e-9, "the additive model's compute from the same cells");
+  /* green has no kernel cell: the cpu workloads speak for it */
+  cr_expect_float_eq(find(a, na, "green")->terms.capacity, 1, 1e-9);
+  cr_expect_str_eq(find(a, na, "green")->capacity_from, "the cpu workloads");
+  /* not asked (advise for a job of unknown CPU): the cpu workloads */
+  s.kernel = NULL;
+  na = cb_advise_shape(&r, &s, a, 8);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 2, 1e-9);
+  cr_expect_float_eq(find(a, na, "procs")->terms.capacity, 1.6, 1e-9);
   for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
 }
 
@@ -175,10 +238,14 @@ static json_t *check_json(char *const extra[], cmd_result *r) {
   for (int k = 0; extra[k]; k++) argv[n++] = extra[k];
   argv[n] = NULL;
   run_cmd(argv, 120, r);
-  cr_assert_eq(r->code, 0, "advise --check exit %d: %s", r->code, r->err);
   json_error_t e;
   json_t *doc = json_loads(r->out, 0, &e);
-  cr_assert_not_null(doc, "not JSON (%s): %s", e.text, r->out);
+  cr_assert_not_null(doc, "not JSON (%s), exit %d: %s %s", e.text, r->code, r->out, r->err);
+  /* the exit status says whether both targets were met (0) or one was missed (1) */
+  int met = json_is_true(json_object_get(doc, "target_best")) && json_is_true(json_object_get(doc, "target_error"));
+  cr_expect_eq(json_is_true(json_object_get(doc, "targets_met")), met, "%s", r->out);
+  cr_assert_eq(r->code, met ? 0 : 1, "advise --check exit %d with the targets %s: %s", r->code, met ? "met" : "missed",
+               r->err);
   return doc;
 }
 
@@ -216,7 +283,9 @@ Test(advise_check, the_table_has_both_columns) {
                   "1", "--io", "sleep", "--models", "threads", NULL};
   cmd_result r;
   run_cmd(argv, 120, &r);
-  cr_assert_eq(r.code, 0, "exit %d: %s", r.code, r.err);
+  cr_assert(r.code == 0 || r.code == 1, "exit %d: %s", r.code, r.err);
+  cr_expect(strstr(r.out, r.code == 0 ? "summary: both targets met (exit 0)" : "summary: a target missed (exit 1)") != NULL,
+            "exit %d: %s", r.code, r.out);
   cr_expect(strstr(r.out, "predicted (s)") && strstr(r.out, "measured (s)") && strstr(r.out, "error"), "%s", r.out);
   cr_expect(strstr(r.out, "\nthreads ") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "predicted best: threads; measured best: threads") != NULL, "%s", r.out);
@@ -239,6 +308,9 @@ Test(advise_check, a_run_over_the_limit_is_a_failure_not_a_figure) {
   cr_expect_str_eq(json_string_value(json_object_get(m, "status")), "timeout");
   cr_expect(json_is_null(json_object_get(json_array_get(json_object_get(doc, "shapes"), 0), "measured_best")));
   cr_expect_eq(json_integer_value(json_object_get(doc, "failed_runs")), 1);
+  cr_expect(json_is_false(json_object_get(doc, "target_best")), "no measured best: the best cannot hold");
+  cr_expect(json_is_false(json_object_get(doc, "target_error")), "no cell both predicted and measured");
+  cr_expect_eq(r.code, 1, "a missed target exits 1");
   json_decref(doc);
   cmd_result_free(&r);
 }

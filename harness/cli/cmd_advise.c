@@ -3,7 +3,8 @@
  * Y ms (the prediction is advise.c's), with the cells each figure rests on and a
  * warning where it extrapolates.
  * `concbench advise --check [...]`: the prediction against the measured mixed
- * workload (advise_check.c). */
+ * workload (advise_check.c); exits 0 when both targets are met, 1 when one is
+ * missed, 2 on bad input, 3 when it cannot set up (cb_advise_check). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "harness/report/advise_check.h"
 #include "harness/run/cell.h"
 #include "harness/cli/commands.h"
+#include "common/exit_codes.h"
 #include "common/util.h"
 
 static int parse_ms(const char *flag, const char *v, double *out) {
@@ -107,7 +109,7 @@ static int cmd_check(int argc, char **argv) {
   ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
   if (len <= 0) {
     fprintf(stderr, "concbench advise: cannot find this program: %s\n", strerror(errno));
-    return 1;
+    return CB_EXIT_RESOURCE;
   }
   self[len] = '\0';
   o.concbench = self;

@@ -10,20 +10,44 @@
  *      threads, procs and the loop's executor ~the cores, less their overheads;
  *      and no more than the model's own scaling from its fewest cores to the most
  *      (its time there / its time here, at least 1): a model that does not gain
- *      from cores (green) keeps one core's worth however noisy sync's cells were;
+ *      from cores (green) keeps one core's worth however noisy sync's cells were.
+ *      When the shape names its kernel (cb_job_shape.kernel: --check predicts the
+ *      mixed workload, whose step is one serial LCG chain) and the run holds that
+ *      workload's pure-CPU cells (io_ms = 0, the map's grid), P is instead the
+ *      model's speed-up over sync there, at the largest cpu_us (a job is mostly its
+ *      step), at most the cores and the model's gain from cores above: the cpu
+ *      workloads' kernels scale otherwise (pow allocates; membw is bound by memory
+ *      bandwidth, which a second core does not double), and on the reference run
+ *      they gave threads 1.39 where mixed's own cell gave 2.0. Plain `advise` and
+ *      the report name no kernel (a user's step is not mixed's) and keep the cpu
+ *      workloads. A checked shape with no wait at that cpu_us is P's own cell: the
+ *      check prints what P was built from and flags it;
  *   W  concurrency: the concurrency the model reported on the io cells (sync 1,
  *      one unit per job otherwise); the jobs run in ceil(N / W) waves of n = min(N, W);
  *   O  overhead per round: the model's measured time on each io workload at N
  *      (log–log between the measured sizes) less its waves' waits (mean over io
  *      workloads): creating and switching N waiters, the requests' own CPU.
- *   One round's CPU of a wave takes T = max(n × cpu / P, cpu) (a step is not split
- *   across cores). The first round is every job's step, then the wait; each further
- *   round is bound by whichever is slower, the CPU getting through every job's step
- *   (T) or one job's own step and wait (cpu + io):
- *     wave = T + io + (rounds − 1) × max(T, cpu + io)
- *     wall = waves × wave + rounds × O
+ *   O is CPU work, not a pause: in the io cells nothing else ran, so their time
+ *   beyond the wait is what the waiting machinery costs the model's CPUs. In a
+ *   mixed job that work competes with the steps for the same capacity P rather
+ *   than adding to the wall after them: green's scheduler does its switching on
+ *   the one core that runs its steps (so it adds in full), while the loop's
+ *   overhead runs on the loop thread as the executor's threads compute (so it
+ *   shares the cores with them). One round of a wave takes
+ *     T = max((n × cpu + o) / P, cpu, o),     o = O / waves (O only when io > 0)
+ *   no less than one step (a step is not split across cores) and no less than the
+ *   overhead took alone with the whole machine (the io cells). The first round is
+ *   every job's step, then the wait; each further round is bound by whichever is
+ *   slower, the CPU getting through every job's step and the overhead (T) or one
+ *   job's own step, its share of the overhead and its wait:
+ *     wave = T + io + (rounds − 1) × max(T, cpu + o / n + io)
+ *     wall = waves × wave
  *   With rounds = 1 this is the additive form (all CPU, then the last wait); with
- *   io = 0 it is N × rounds × cpu / P; for sync (W = 1) N × rounds × (cpu + io).
+ *   io = 0 it is N × rounds × cpu / P; for sync (W = 1, P = 1)
+ *   N × rounds × (cpu + io) + rounds × O. (Until 2026-12 O was added to the wall
+ *   once per round after the CPU, which charged the loop for overhead its executor
+ *   overlaps and ranked green first on 100 µs steps with 10 ms waits, where the loop
+ *   measured 15% faster.)
  *
  * The additive model (additive_s, the earlier one, kept for --check's before/after):
  *   compute: N × rounds × cpu × (model's time / sync's) on the cpu cells at the most
@@ -39,6 +63,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "harness/report/advise.h"
 
@@ -143,6 +169,37 @@ static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double
   return used;
 }
 
+/* The capacity on the job's own kernel: the model's time over sync's on the
+ * kernel workload's pure-CPU cells (io_ms = 0, cpu_us > 0) at its most cores, the
+ * largest cpu_us the model verified (the least per-job cost beside the CPU), the N
+ * nearest n. 1 with *f, *cores_out and *cpu_us_out; 0 when the run has no such pair. */
+static int kernel_factor(const cb_run_results *r, cb_advice *a, const char *kernel, long long n, double *f,
+                         int *cores_out, double *cpu_us_out) {
+  int cores = max_cores(r, kernel);
+  const cb_cell_summary *m = NULL;
+  double best_us = 0;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *d = &r->cells[k];
+    if (strcmp(d->workload, kernel) != 0 || strcmp(d->model, a->model) != 0 || d->cores != cores || !d->verified)
+      continue;
+    json_t *io = json_object_get(d->params, "io_ms"), *cpu = json_object_get(d->params, "cpu_us");
+    if (!json_is_number(io) || !json_is_number(cpu) || json_number_value(io) != 0 || json_number_value(cpu) <= 0) continue;
+    double us = json_number_value(cpu);
+    if (!m || us > best_us || (us == best_us && llabs(d->tasks - n) < llabs(m->tasks - n))) {
+      m = d;
+      best_us = us;
+    }
+  }
+  if (!m) return 0;
+  const cb_cell_summary *b = cb_results_baseline(r, m);
+  if (!b || !b->verified || b->job_wall.median <= 0) return 0;
+  *f = m->job_wall.median / b->job_wall.median;
+  *cores_out = cores;
+  *cpu_us_out = best_us;
+  add_basis(a, m->id);
+  return 1;
+}
+
 /* One io workload's series of this model at n: *t the time (s), *wait its wait per
  * job, *conc the concurrency. 1 when set, 0 when there is nothing to predict from,
  * -1 when the model gave out. */
@@ -226,9 +283,12 @@ double cb_advise_wall(const cb_advise_terms *t, const cb_job_shape *s) {
   double n = (double)s->n, w = t->concurrency > 0 && t->concurrency < n ? t->concurrency : n;
   double p = t->capacity > 0 ? t->capacity : 1;
   double waves = ceil(n / w);
-  double step = fmax(w * cpu / p, cpu); /* one round of the wave's CPU */
-  double wave = step + io + (rounds - 1) * fmax(step, cpu + io);
-  return waves * wave + (io > 0 ? rounds * t->overhead_s : 0);
+  double o = io > 0 ? t->overhead_s / waves : 0; /* one wave's share of a round's overhead */
+  /* one round of the wave: the steps' CPU and the overhead share the capacity; no
+   * less than one step, nor than the overhead took alone on the io cells */
+  double step = fmax(fmax(cpu, o), (w * cpu + o) / p);
+  double wave = step + io + (rounds - 1) * fmax(step, cpu + o / w + io); /* a job's chain carries its share */
+  return waves * wave;
 }
 
 static int cmp_advice(const void *x, const void *y) {
@@ -253,15 +313,22 @@ size_t cb_advise_shape(const cb_run_results *r, const cb_job_shape *s, cb_advice
     int cores = 0, nscale = 0;
     if (s->cpu_ms > 0) {
       int used = cpu_factor(r, a, s->n, &logf, &cores, &cpu_conc, &logs, &nscale);
-      if (used == 0 && a->usable) {
+      double kf = 0, kus = 0;
+      int kcores = 0, kern = s->kernel && kernel_factor(r, a, s->kernel, s->n, &kf, &kcores, &kus);
+      if (used == 0 && !kern && a->usable) {
         a->usable = 0;
         snprintf(a->note, sizeof a->note, "no verified cpu cell of this model to predict from");
       }
-      if (used > 0) {
-        double f = exp(logf / used); /* model's time / sync's */
+      if (used > 0 || kern) {
+        double f = kern ? kf : exp(logf / used); /* model's time / sync's */
+        if (kern) cores = kcores;
         a->additive_s += (double)s->n * rounds * s->cpu_ms / 1000.0 * f;
         a->terms.capacity = fmin(1 / f, cores > 0 ? cores : 1 / f);
         if (nscale > 0) a->terms.capacity = fmin(a->terms.capacity, fmax(1, exp(logs / nscale)));
+        if (kern)
+          snprintf(a->capacity_from, sizeof a->capacity_from, "%s's cell at cpu_us=%g, io_ms=0", s->kernel, kus);
+        else snprintf(a->capacity_from, sizeof a->capacity_from, "the cpu workloads");
+        a->kernel_cpu_us = kern ? kus : 0;
       }
     }
     if (s->io_ms > 0) {

@@ -14,6 +14,8 @@ typedef struct cb_job_shape {
   double io_ms;     /* wait per round, ms */
   long long rounds; /* >= 1 */
   long long n;      /* jobs */
+  const char *kernel; /* NULL, or the workload whose CPU step the job runs: P then comes
+                         from its pure-CPU cells (io_ms = 0) when the run has them */
 } cb_job_shape;
 
 /* A model's measured terms (advise.c says where each comes from). */
@@ -38,6 +40,8 @@ typedef struct cb_advice {
   int extrapolated;    /* N lies outside the measured sizes */
   char basis[768];     /* the cells the prediction rests on */
   char note[256];      /* why not usable, or what was extrapolated */
+  char capacity_from[96]; /* what P rests on: the cpu workloads, or the kernel's cell */
+  double kernel_cpu_us;   /* the kernel's cell P rests on (its cpu_us), 0: none */
 } cb_advice;
 
 /* Ranks every model of the run, best first, usable ones before the rest. Writes at most cap entries, returns how many. Cost: O(models ×

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/exit_codes.h"
 #include "harness/bench/bench.h"
 #include "harness/report/advise_check.h"
 
@@ -57,6 +58,8 @@ typedef struct row {
   double pred_s, add_s; /* overlap model, additive model */
   cb_advise_terms terms;
   char pnote[256];
+  char pfrom[96];       /* what P rests on */
+  double kernel_us;     /* the kernel cell's cpu_us P rests on, 0: the cpu workloads */
   int measured;         /* verified, a figure */
   double meas_s;
   char status[32];      /* ok, or the class / what went wrong */
@@ -211,12 +214,12 @@ static void print_err(FILE *out, const row *w, double pred) {
 
 int cb_advise_check(const cb_check_opts *o, FILE *out) {
   cb_run_results r;
-  if (cb_results_load(o->run, o->load_flags, &r) != 0) return 2;
+  if (cb_results_load(o->run, o->load_flags, &r) != 0) return CB_EXIT_USAGE;
   char dir[] = "/tmp/concbench-advise-check-XXXXXX";
   if (!mkdtemp(dir)) {
     fprintf(stderr, "concbench advise: cannot make a temporary folder: %s\n", strerror(errno));
     cb_results_free(&r);
-    return 1;
+    return CB_EXIT_RESOURCE;
   }
   json_t *doc = json_object(), *jshapes = json_array();
   json_object_set_new(doc, "run", json_string(o->run));
@@ -241,7 +244,8 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
             load0, cpus);
   for (int s = 0; s < o->nshapes; s++) {
     long long rounds = cb_check_rounds(o, o->cpu_us[s], o->io_ms[s]);
-    cb_job_shape shape = {.cpu_ms = o->cpu_us[s] / 1000.0, .io_ms = o->io_ms[s], .rounds = rounds, .n = o->n};
+    cb_job_shape shape = {
+        .cpu_ms = o->cpu_us[s] / 1000.0, .io_ms = o->io_ms[s], .rounds = rounds, .n = o->n, .kernel = o->workload};
     cb_advice adv[CB_CHECK_MAX_MODELS * 2];
     size_t na = cb_advise_shape(&r, &shape, adv, sizeof adv / sizeof *adv);
     row rows[CB_CHECK_MAX_MODELS];
@@ -256,6 +260,8 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
       w->add_s = adv[k].additive_s;
       w->terms = adv[k].terms;
       snprintf(w->pnote, sizeof w->pnote, "%.255s", adv[k].note);
+      snprintf(w->pfrom, sizeof w->pfrom, "%.95s", adv[k].capacity_from);
+      w->kernel_us = adv[k].kernel_cpu_us;
     }
     /* measured back to back, the order rotating from one shape to the next (as the
      * bench does), so that no model always runs first or last */
@@ -272,7 +278,20 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
     int ok = best_holds(rows, pb, mb), ok_add = best_holds(rows, pba, mb);
     holds += ok;
     holds_add += ok_add;
+    /* what the predictions rest on: P from the kernel's pure-CPU cell, or from the
+     * cpu workloads; a shape with no wait at that cell's cpu_us predicts itself */
+    char from[256] = "";
+    int self = 0;
+    for (int k = 0; k < nrows; k++) {
+      if (!rows[k].predicted || !rows[k].pfrom[0] || strstr(from, rows[k].pfrom)) continue;
+      size_t used = strlen(from);
+      snprintf(from + used, sizeof from - used, "%s%s", used ? " / " : "from ", rows[k].pfrom);
+      self |= rows[k].kernel_us > 0 && o->io_ms[s] == 0 && o->cpu_us[s] == rows[k].kernel_us;
+    }
+    if (!from[0]) snprintf(from, sizeof from, "not needed (no CPU)");
     json_t *js = json_object(), *jm = json_array();
+    json_object_set_new(js, "capacity_from", json_string(from));
+    json_object_set_new(js, "predicts_its_own_cell", json_boolean(self));
     json_object_set_new(js, "cpu_us", json_real(o->cpu_us[s]));
     json_object_set_new(js, "io_ms", json_real(o->io_ms[s]));
     json_object_set_new(js, "rounds", json_integer(rounds));
@@ -302,6 +321,7 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
       json_object_set_new(j, "why", w->measured ? json_null() : json_string(w->why));
       json_object_set_new(j, "note", w->pnote[0] ? json_string(w->pnote) : json_null());
       json_object_set_new(j, "capacity", json_real(w->terms.capacity));
+      json_object_set_new(j, "capacity_from", w->pfrom[0] ? json_string(w->pfrom) : json_null());
       json_object_set_new(j, "concurrency", json_real(w->terms.concurrency));
       json_object_set_new(j, "overhead_s", json_real(w->terms.overhead_s));
       json_array_append_new(jm, j);
@@ -322,6 +342,9 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
       fputc('\n', out);
     }
     if (!o->json) {
+      fprintf(out, "built from: P %s", from);
+      if (self) fprintf(out, " (this shape is that cell's own: its P is not an independent prediction)");
+      fprintf(out, "; W and O: the io workloads at N=%lld\n", o->n);
       fprintf(out, "predicted best: %s", pb >= 0 ? rows[pb].model : "none");
       fprintf(out, "; measured best: %s", mb >= 0 ? rows[mb].model : "none (no run verified)");
       if (pb >= 0 && mb >= 0 && rows[pb].measured && pb != mb)
@@ -338,8 +361,10 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
   json_object_set_new(doc, "median_abs_error", nerr ? json_real(med) : json_null());
   json_object_set_new(doc, "median_abs_error_additive", nadd ? json_real(med_add) : json_null());
   json_object_set_new(doc, "failed_runs", json_integer(failures));
+  int met = holds == o->nshapes && nerr > 0 && med <= 0.25;
   json_object_set_new(doc, "target_best", json_boolean(holds == o->nshapes));
   json_object_set_new(doc, "target_error", json_boolean(nerr > 0 && med <= 0.25));
+  json_object_set_new(doc, "targets_met", json_boolean(met));
   if (o->json) {
     json_dumpf(doc, out, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
     fputc('\n', out);
@@ -353,6 +378,7 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
               100 * med, nerr, med <= 0.25 ? "target met" : "target MISSED", 100 * med_add);
     else fprintf(out, "summary: median absolute prediction error: no cell both predicted and measured\n");
     if (failures) fprintf(out, "summary: %d measured cell%s failed (no figure)\n", failures, failures == 1 ? "" : "s");
+    fprintf(out, "summary: %s (exit %d)\n", met ? "both targets met" : "a target missed", met ? CB_EXIT_OK : CB_EXIT_FAILED);
   }
   json_decref(doc);
   char path[600];
@@ -362,5 +388,5 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
   unlink(path);
   rmdir(dir);
   cb_results_free(&r);
-  return 0;
+  return met ? CB_EXIT_OK : CB_EXIT_FAILED;
 }

@@ -39,7 +39,12 @@ void cb_check_default_shapes(cb_check_opts *o);
 /* Parses "CPU_US:IO_MS,..." into o's shapes; -EINVAL on anything else. */
 int cb_check_parse_shapes(const char *list, cb_check_opts *o);
 
-/* Runs the check and prints it to out. 0, or 2 when the run cannot be read. */
+/* Runs the check and prints it to out. Returns the exit status of `advise --check`
+ * (common/exit_codes.h): CB_EXIT_OK (0) when both targets are met (the predicted
+ * best holds in every shape and the median absolute error is at most 25%),
+ * CB_EXIT_FAILED (1) when either is missed (no cell both predicted and measured
+ * misses the error target), CB_EXIT_USAGE (2) when the run cannot be read,
+ * CB_EXIT_RESOURCE (3) when no temporary folder can be made. */
 int cb_advise_check(const cb_check_opts *o, FILE *out);
 
 /* The rounds for a shape when o->rounds is 0: sync's predicted job (N × rounds ×
