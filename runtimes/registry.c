@@ -12,6 +12,7 @@ static const cb_model *const models[] = {
     &cb_model_threads,
     &cb_model_procs,
     &cb_model_green,
+    &cb_model_green_mn,
     &cb_model_loop,
     &cb_model_nginx, /* reference: serves only */
 };

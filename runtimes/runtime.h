@@ -28,6 +28,7 @@ typedef struct cb_run_spec {
   uint64_t tasks;       /* N >= 1 */
   uint64_t concurrency; /* C; 0 = one execution unit (thread, process, task) per job */
   size_t stack_size;    /* green threads; 0 = the model's default */
+  const int64_t *model_params; /* the model's own parameters (cb_model.params order); NULL = defaults */
 } cb_run_spec;
 
 /* A server cell (docs/DESIGN.md "Servers"): the model serves the workload's
@@ -42,6 +43,7 @@ typedef struct cb_serve_spec {
   int64_t idle_ms;      /* a connection without a request for this long is closed */
   size_t stack_size;    /* green threads; 0 = the model's default */
   int ready_fd;         /* -1, or where cb_serve_ready tells the cell the model serves */
+  const int64_t *model_params; /* as in cb_run_spec */
 } cb_serve_spec;
 
 /* Called by a server model once it accepts connections (after its setup: workers
@@ -106,6 +108,11 @@ typedef struct cb_model {
   const char *name;
   const char *summary;
   int baseline; /* 1: the sequential baseline the report compares every model with */
+  /* The model's own parameters, given as --param NAME=V like a workload's (a workload
+   * parameter of the same name wins); a default outside [min, max] means "the model
+   * decides" and is what the model gets when the parameter is not given. */
+  const cb_param_def *params;
+  int nparams;
   /* Run every job. Returns 0 when the model ran (individual jobs may still have
    * failed: see their status), or a negative errno when the model itself gave out
    * (e.g. -EAGAIN: could not create threads), with report->error set. -ERANGE, before

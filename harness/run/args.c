@@ -49,13 +49,25 @@ static int set_param(cb_cell *cell, const char *kv, int *seen) {
   memcpy(name, kv, (size_t)(eq - kv));
   name[eq - kv] = '\0';
   int k = cb_param_index(w, name);
+  const cb_model *m = cell->model;
+  for (int j = 0; k < 0 && j < m->nparams; j++)
+    if (strcmp(m->params[j].name, name) == 0) {
+      if (seen[CB_MAX_PARAMS + j]) return reject("--param: '%s' given twice", name);
+      seen[CB_MAX_PARAMS + j] = 1;
+      if (cb_parse_int(eq + 1, m->params[j].min, m->params[j].max, &cell->model_params[j]) != 0)
+        return reject("--param: %s of model %s must be an integer from %lld to %lld, got '%s'", name, m->name,
+                      (long long)m->params[j].min, (long long)m->params[j].max, eq + 1);
+      return 0;
+    }
   if (k < 0) {
     char allowed[256] = "";
     size_t used = 0;
     for (int j = 0; j < w->nparams; j++)
       used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s", j ? ", " : "", w->params[j].name);
-    return reject("--param: workload %s has no parameter '%s'; allowed: %s", w->name, name,
-                  w->nparams ? allowed : "none");
+    for (int j = 0; j < m->nparams; j++)
+      used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s", used ? ", " : "", m->params[j].name);
+    return reject("--param: workload %s and model %s have no parameter '%s'; allowed: %s", w->name, m->name, name,
+                  used ? allowed : "none");
   }
   if (seen[k]) return reject("--param: '%s' given twice", name);
   seen[k] = 1;
@@ -176,7 +188,8 @@ int cb_cell_parse(int argc, char **argv, int serve, cb_cell *cell) {
   }
   const cb_workload *w = cell->workload;
   for (int j = 0; j < w->nparams; j++) cell->params.v[j] = w->params[j].def;
-  int seen[CB_MAX_PARAMS] = {0};
+  for (int j = 0; j < cell->model->nparams; j++) cell->model_params[j] = cell->model->params[j].def;
+  int seen[2 * CB_MAX_PARAMS] = {0}; /* the workload's, then the model's */
   for (int j = 0; j < nparams; j++)
     if (set_param(cell, params[j], seen) != 0) return -EINVAL;
   cell->tasks = tasks > 0 ? (uint64_t)tasks : serve ? 10000 : 10;

@@ -98,7 +98,8 @@ int cb_cell_run(const cb_cell *cell) {
   }
 
   cb_run_spec spec = {.workload = w, .env = &env, .tasks = cell->tasks,
-                      .concurrency = cell->concurrency, .stack_size = cell->stack_size};
+                      .concurrency = cell->concurrency, .stack_size = cell->stack_size,
+                      .model_params = cell->model_params};
   cb_run_report report = {0};
   report.jobs = calloc(cell->tasks, sizeof *report.jobs);
   CB_CHECK(report.jobs != NULL);

@@ -16,6 +16,7 @@ typedef struct cb_cell {
   const cb_model *model;
   const cb_workload *workload;
   cb_params params;
+  int64_t model_params[CB_MAX_PARAMS]; /* the model's own --param values (cb_model.params) */
   uint64_t tasks;
   uint64_t concurrency; /* 0 = one execution unit per job */
   size_t stack_size;    /* 0 = model default */

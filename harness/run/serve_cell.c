@@ -113,7 +113,8 @@ static __attribute__((noreturn)) void server_main(const cb_cell *cell, const cb_
   sched_setaffinity(0, sizeof *cpus, cpus);
   cb_serve_spec spec = {.workload = cell->workload, .env = env, .listen_fd = listen_fd, .stop_fd = stop_rd,
                         .concurrency = cell->concurrency, .max_conns = (uint64_t)connections_bound(cell->tasks),
-                        .idle_ms = IDLE_MS, .stack_size = cell->stack_size, .ready_fd = ready_wr};
+                        .idle_ms = IDLE_MS, .stack_size = cell->stack_size, .ready_fd = ready_wr,
+                        .model_params = cell->model_params};
   server_result r;
   memset(&r, 0, sizeof r); /* padding included: the whole struct goes down the pipe */
   r.rc = cell->model->serve(&spec, &r.report);

@@ -89,7 +89,7 @@ int cb__serve_only_run(const cb_cell *cell, const cb_job_env *env) {
   print_client(cell, env, bound);
   cb_serve_spec spec = {.workload = cell->workload, .env = env, .listen_fd = fd, .stop_fd = stop[0],
                         .concurrency = cell->concurrency, .max_conns = cell->tasks, .idle_ms = 30000,
-                        .stack_size = cell->stack_size, .ready_fd = -1};
+                        .stack_size = cell->stack_size, .ready_fd = -1, .model_params = cell->model_params};
   cb_run_report report = {0};
   int rc = cell->model->serve(&spec, &report);
   struct rusage ru;

@@ -3,7 +3,16 @@
  * A parked sender or receiver waits on the channel through its own cb_green (link,
  * wait_data = its element buffer, wait_result = 0 or -EPIPE), so no operation
  * allocates. Elements are copied straight between the two green threads' buffers when
- * one side already waits; a buffered channel keeps a ring of cap elements. */
+ * one side already waits; a buffered channel keeps a ring of cap elements.
+ *
+ * M:N: the two sides may run on different workers. Every operation from a worker
+ * (or from outside any scheduler) then holds the channel's spin lock while it looks
+ * at and changes the channel; a waiter queues itself under the lock and parks after
+ * releasing it, and whoever takes it off the queue (under the lock, so exactly one)
+ * wakes it after releasing it: cb__green_wake, a remote wake-up when the waiter
+ * lives on another worker (mn.c). A waiter woken before it has finished parking is
+ * not lost: its worker takes remote wake-ups only from its main context, after the
+ * switch out. Under M:1 no lock is taken (one test of the scheduler per call). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +22,7 @@
 struct cb_green_chan {
   size_t elem, cap, head, count;
   int closed;
+  int lock; /* M:N (cb__spin_lock) */
   cb_list senders, receivers;
   char ring[];
 };
@@ -51,16 +61,26 @@ static cb_green *pop_waiter(cb_list *q) {
   return l ? cb__container_of(l, cb_green, link) : NULL;
 }
 
-static void wake(cb_green *g, int result) {
-  g->wait_result = result;
-  cb__green_ready(g->sched, g);
+static inline void lock(cb_green_chan *c, int shared) {
+  if (shared) cb__spin_lock(&c->lock);
+}
+static inline void unlock(cb_green_chan *c, int shared) {
+  if (shared) cb__spin_unlock(&c->lock);
 }
 
-/* Parks the caller on q with its element buffer; returns what the waker decided. */
-static int wait_on(cb_green_sched *s, cb_list *q, void *data) {
+/* Sets g's result and wakes it; after the channel is unlocked. */
+static void wake(cb_green *g, int result) {
+  g->wait_result = result;
+  cb__green_wake(g);
+}
+
+/* Parks the caller on q with its element buffer (the channel locked if shared; this
+ * unlocks it); returns what the waker decided. */
+static int wait_on(cb_green_sched *s, cb_green_chan *c, int shared, cb_list *q, void *data) {
   cb_green *self = s->current;
   self->wait_data = data;
   cb__list_push_back(q, &self->link);
+  unlock(c, shared);
   cb__green_park(s);
   return self->wait_result;
 }
@@ -70,24 +90,33 @@ static int wait_on(cb_green_sched *s, cb_list *q, void *data) {
 int cb_green_chan_send(cb_green_chan *c, const void *elem) {
   cb_green_sched *s = cb__green_tls();
   if (!s) return -EPERM;
-  if (c->closed) return -EPIPE;
+  int shared = s->mn != NULL;
+  lock(c, shared);
+  if (c->closed) {
+    unlock(c, shared);
+    return -EPIPE;
+  }
   cb_green *r = pop_waiter(&c->receivers);
   if (r) {
     copy_elem(r->wait_data, elem, c->elem);
+    unlock(c, shared);
     wake(r, 0);
     return 0;
   }
   if (c->count < c->cap) {
     copy_elem(c->ring + ((c->head + c->count) % c->cap) * c->elem, elem, c->elem);
     c->count++;
+    unlock(c, shared);
     return 0;
   }
-  return wait_on(s, &c->senders, (void *)elem);
+  return wait_on(s, c, shared, &c->senders, (void *)elem);
 }
 
 int cb_green_chan_recv(cb_green_chan *c, void *elem) {
   cb_green_sched *s = cb__green_tls();
   if (!s) return -EPERM;
+  int shared = s->mn != NULL;
+  lock(c, shared);
   if (c->count > 0) {
     copy_elem(elem, c->ring + c->head * c->elem, c->elem);
     c->head = (c->head + 1) % c->cap;
@@ -96,25 +125,39 @@ int cb_green_chan_recv(cb_green_chan *c, void *elem) {
     if (w) {
       copy_elem(c->ring + ((c->head + c->count) % c->cap) * c->elem, w->wait_data, c->elem);
       c->count++;
-      wake(w, 0);
     }
+    unlock(c, shared);
+    if (w) wake(w, 0);
     return 0;
   }
   cb_green *w = pop_waiter(&c->senders); /* unbuffered: take it from the sender */
   if (w) {
     copy_elem(elem, w->wait_data, c->elem);
+    unlock(c, shared);
     wake(w, 0);
     return 0;
   }
-  if (c->closed) return -EPIPE;
-  return wait_on(s, &c->receivers, elem);
+  if (c->closed) {
+    unlock(c, shared);
+    return -EPIPE;
+  }
+  return wait_on(s, c, shared, &c->receivers, elem);
 }
 
 int cb_green_chan_close(cb_green_chan *c) {
-  if (c->closed) return -EPIPE;
+  int shared = cb__green_shared();
+  lock(c, shared);
+  if (c->closed) {
+    unlock(c, shared);
+    return -EPIPE;
+  }
   c->closed = 1;
-  cb_green *g;
-  while ((g = pop_waiter(&c->receivers))) wake(g, -EPIPE);
-  while ((g = pop_waiter(&c->senders))) wake(g, -EPIPE);
+  cb_list woken; /* every waiter, woken once the lock is released */
+  cb__list_init(&woken);
+  cb_list *l;
+  while ((l = cb__list_pop_front(&c->receivers))) cb__list_push_back(&woken, l);
+  while ((l = cb__list_pop_front(&c->senders))) cb__list_push_back(&woken, l);
+  unlock(c, shared);
+  while ((l = cb__list_pop_front(&woken))) wake(cb__container_of(l, cb_green, link), -EPIPE);
   return 0;
 }

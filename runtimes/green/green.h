@@ -47,6 +47,8 @@ void cb_green_sched_free(cb_green_sched *s);
  * in which case green threads would block the whole scheduler in those calls. */
 int cb_green_hooks_check(void);
 
+extern const cb_model cb_model_green_mn;
+
 /* Micro-measurements (bench.c), best of several trials, ns per operation. */
 typedef struct cb_green_bench {
   const char *backend;     /* "asm" or "ucontext" */
@@ -91,6 +93,38 @@ int cb_green_sleep_ns(int64_t ns);
 /* Ends the calling green thread (as if fn returned). */
 __attribute__((noreturn)) void cb_green_exit(void);
 
+/* ---- M:N: a group of W worker OS threads, each with its own scheduler (mn.c) ----
+ * Every function above works inside a group's green threads, and the channels, mutex,
+ * condition variable and wait group work between green threads of different workers.
+ * cb_green_spawn from a green thread queues the child on the caller's worker; an idle
+ * worker steals threads that have not started yet. A started green thread stays on its
+ * worker for life (README.md: why). */
+typedef struct cb_green_group cb_green_group;
+#define CB_GREEN_GROUP_MAX_WORKERS 64
+/* workers from 1 to CB_GREEN_GROUP_MAX_WORKERS, else -EINVAL; stack_size as for
+ * cb_green_sched_new. */
+int cb_green_group_new(unsigned workers, size_t stack_size, cb_green_group **out);
+unsigned cb_green_group_workers(const cb_green_group *gr);
+/* Spawns fn(arg) on the least-loaded worker (live green threads plus queued new ones),
+ * where idle workers may steal it until it starts; cb_green_group_spawn_on places it on
+ * worker w for good. out as for cb_green_spawn. From a green thread of the group, or
+ * from any thread while the group is not running. -ENOMEM, -EINVAL (w out of range). */
+int cb_green_group_spawn(cb_green_group *gr, void (*fn)(void *), void *arg, cb_green **out);
+int cb_green_group_spawn_on(cb_green_group *gr, unsigned w, void (*fn)(void *), void *arg, cb_green **out);
+/* Runs the workers (the caller's thread is worker 0) until no green thread is alive
+ * in the group. 0, or -EDEADLK when every live green thread is parked with nothing
+ * that could wake it, or a negative errno if a worker thread could not be started. */
+int cb_green_group_run(cb_green_group *gr);
+/* Sum over the workers (peak_live: the sum of each worker's peak). */
+void cb_green_group_stats(const cb_green_group *gr, cb_green_stats *out);
+/* Extra figures of a group run: steals (threads taken by idle workers), remote_wakes
+ * (wake-ups sent to another worker), sleeps (times a worker blocked in its loop). */
+typedef struct cb_green_group_stats_mn {
+  uint64_t steals, remote_wakes, sleeps;
+} cb_green_group_stats_mn;
+void cb_green_group_stats_mn_get(const cb_green_group *gr, cb_green_group_stats_mn *out);
+void cb_green_group_free(cb_green_group *gr);
+
 /* Channels: elements of elem_size bytes; cap 0 = unbuffered (send waits for a
  * receiver). send on a closed channel: -EPIPE; recv on a closed, drained channel:
  * -EPIPE; close twice: -EPIPE. Closing wakes every waiter. */
@@ -106,13 +140,16 @@ void cb_green_chan_free(cb_green_chan *c); /* no waiters allowed */
  * Caller-owned storage; zero-initialise with the *_init functions. */
 typedef struct cb_green_mutex {
   cb_green *owner;
+  int lock;        /* private (M:N) */
   cb_list waiters; /* private */
 } cb_green_mutex;
 typedef struct cb_green_cond {
+  int lock;        /* private (M:N) */
   cb_list waiters; /* private */
 } cb_green_cond;
 typedef struct cb_green_wg {
   int64_t count;
+  int lock;        /* private (M:N) */
   cb_list waiters; /* private */
 } cb_green_wg;
 

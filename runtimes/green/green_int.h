@@ -83,9 +83,17 @@ static inline void cb__stack_check(const char *lo, size_t size, int canary, uint
  * overflow; anything else goes back to the previous disposition and faults again. */
 int cb__stack_segv_install(cb_green_sched *s);
 void cb__stack_segv_remove(cb_green_sched *s);
+/* The two halves of the above, for M:N, where one handler serves every worker: the
+ * process-wide handler (installed once by the group, old disposition saved in *old)
+ * and the per-thread alternate signal stack (each worker on its own OS thread). */
+int cb__stack_handler_install(struct sigaction *old);
+void cb__stack_handler_remove(const struct sigaction *old);
+int cb__stack_altstack_install(cb_green_sched *s);
+void cb__stack_altstack_remove(cb_green_sched *s);
 
 /* ---- green threads and the scheduler (sched.c) ---- */
-enum { CB__G_READY, CB__G_RUNNING, CB__G_PARKED, CB__G_DONE, CB__G_FREE };
+/* CB__G_NEW: spawned under M:N, not started, on a worker's queue of new threads (mn.c). */
+enum { CB__G_READY, CB__G_RUNNING, CB__G_PARKED, CB__G_DONE, CB__G_FREE, CB__G_NEW };
 
 struct cb_green {
   cb__gctx ctx;
@@ -105,6 +113,10 @@ struct cb_green {
   cb_list timer_link;   /* its lane link while on s->timers.q's lane */
   void *wait_data;      /* what a parked thread waits for (channel element...) */
   int wait_result;
+  /* M:N only (mn.c): */
+  cb_green *inbox_next; /* its link on a worker's inbox of remote wake-ups */
+  int pinned;           /* placed on one worker by cb_green_group_spawn_on: never stolen */
+  void *tsan_fiber;     /* ThreadSanitizer's fiber for its stack (sanitize.h), else NULL */
 };
 
 /* Thread records come CB__GREEN_BLOCK to an allocation (sched.c). */
@@ -177,6 +189,9 @@ struct cb_green_sched {
   stack_t old_altstack;
   void *altstack;
   int segv_installed;
+  void *tsan_main;       /* ThreadSanitizer's fiber of the main context (sanitize.h) */
+  struct cb__mn_worker *mn; /* NULL under M:1; this scheduler's worker under M:N (mn.c) */
+  cb_green *exited;      /* M:N: a joinable thread that ended, for the main context to publish */
 };
 
 /* The scheduler running on this OS thread (cb_green_sched_run), or NULL: the only
@@ -195,6 +210,63 @@ static inline cb_green_sched *cb__green_tls_sched(void) { return cb__tls_sched; 
 void cb__green_park(cb_green_sched *s);
 /* Makes a parked green thread runnable (at the tail of the run queue); no-op else. */
 void cb__green_ready(cb_green_sched *s, cb_green *g);
+/* Wakes g, parked on a primitive (channel, lock, join) by a waker that took it off the
+ * primitive's wait queue: cb__green_ready when g's scheduler runs on this OS thread
+ * (always under M:1), else a remote wake-up through its worker's inbox (mn.c). */
+void cb__mn_wake_remote(cb_green *g);
+static inline void cb__green_wake(cb_green *g) {
+  cb_green_sched *s = g->sched;
+  if (__builtin_expect(s->mn == NULL, 1) || s == cb__tls_sched) cb__green_ready(s, g);
+  else cb__mn_wake_remote(g);
+}
+
+/* ---- M:N (mn.c): what sched.c and the primitives need of it ---- */
+/* A spin lock for the primitives' state when they may be used from several OS
+ * threads (M:N). Spins with a pause, then yields the CPU (its holder may have been
+ * preempted). */
+void cb__spin_lock_slow(int *l);
+static inline void cb__spin_lock(int *l) {
+  if (__builtin_expect(__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0, 0)) cb__spin_lock_slow(l);
+}
+static inline void cb__spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+/* 1 when the primitives must lock: the caller is not on an M:1 scheduler's thread
+ * (an M:N worker, or a thread outside any scheduler). One TLS load. */
+static inline int cb__green_shared(void) {
+  cb_green_sched *s = cb__tls_sched;
+  return s == NULL || s->mn != NULL;
+}
+/* The next thread to run on an M:N worker: its newest not-yet-started one (child
+ * first), else the head of its run queue; NULL if none. */
+cb_green *cb__mn_next(cb_green_sched *s);
+/* An M:N spawn: queues the new thread g (state CB__G_NEW) where it may be stolen. */
+void cb__mn_push_new(cb_green_sched *s, cb_green *g);
+/* Main context of a worker, after a switch came back: publishes the end of a joinable
+ * thread that exited (its stack is no longer in use) and wakes its joiner. */
+void cb__mn_after_switch(cb_green_sched *s);
+/* Joins g under M:N (g may have run on another worker). */
+int cb__mn_join(cb_green_sched *s, cb_green *g);
+
+/* ---- sched.c pieces the M:N worker loop (mn.c) runs ---- */
+/* From the main context: runs g (popped, ready) until control returns to the main
+ * context. */
+void cb__green_resume(cb_green_sched *s, cb_green *g);
+/* From the main context: gives back stack pages of finished threads (trim_cold). */
+void cb__green_trim(cb_green_sched *s);
+/* The switches the main context allows before it polls IO again. */
+int cb__green_poll_budget(const cb_green_sched *s);
+/* The run queue: the head (NULL if empty); g made ready at the front or the back. */
+cb_green *cb__green_ready_pop(cb_green_sched *s);
+void cb__green_ready_push(cb_green_sched *s, cb_green *g, int front);
+/* A thread record for fn(arg) from s's free list or a fresh one, stack ready, state
+ * CB__G_NEW, queued nowhere, counted in s->created but not live. */
+int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detached, cb_green **out);
+/* Puts finished g on s's free list (or cold list), for reuse by s's spawns. */
+void cb__green_retire(cb_green_sched *s, cb_green *g);
+/* Thread-local setup of a scheduler about to run on this OS thread / its undoing:
+ * cb__tls_sched, stack bounds and sanitizer state; the SIGSEGV handler is the
+ * caller's (cb__stack_segv_install) except its alternate stack (with_handler 0). */
+int cb__green_run_begin(cb_green_sched *s, int with_handler);
+void cb__green_run_end(cb_green_sched *s, int with_handler);
 /* ---- deadlines (deadline.c) ---- */
 /* Queues g to be made ready once CLOCK_MONOTONIC reaches deadline_ns >= 0 (replacing a
  * deadline it had); timer_fired is set when that happened. cb__green_timer_stop
@@ -229,6 +301,29 @@ void cb__io_forget(cb_green_sched *s, int fd);
 void cb__io_destroy(cb_green_sched *s);
 
 int64_t cb__mono_ns(void);
+
+/* ---- the models' shared pieces (model.c), used by model_mn.c too ---- */
+/* A pingpong pair: cb__green_pp_a sends k and waits for it back, rounds times;
+ * cb__green_pp_b echoes; the second side to end fills rec (result: hand-offs seen). */
+typedef struct cb__green_pp_pair {
+  cb_green_chan *to_b, *to_a;
+  uint64_t rounds;
+  uint64_t seen; /* hand-offs received by either side */
+  cb_job_record *rec;
+  int ended;     /* sides finished (atomic) */
+} cb__green_pp_pair;
+void cb__green_pp_a(void *arg);
+void cb__green_pp_b(void *arg);
+/* A skynet node (cb__green_tree_fn, its argument): a leaf's value is its number; an
+ * inner node spawns min(fanout, count) children on its own scheduler and joins them. */
+#define CB_GREEN_MAX_FANOUT 100
+typedef struct cb__green_tree_node {
+  uint64_t first, count, fanout, sum;
+  int failed;
+} cb__green_tree_node;
+void cb__green_tree_fn(void *p);
+/* Peak RSS of this process so far, KiB. */
+long cb__green_max_rss_kb(void);
 
 /* The model's server (serve.c): cb_model.serve of cb_model_green. */
 int cb__green_serve(const cb_serve_spec *spec, cb_run_report *report);

@@ -101,16 +101,10 @@ static int green_run(const cb_run_spec *spec, cb_run_report *report) {
 
 /* ---- pingpong ---- */
 
-typedef struct pp_pair {
-  cb_green_chan *to_b, *to_a;
-  uint64_t rounds;
-  uint64_t seen; /* hand-offs received by either side */
-  cb_job_record *rec;
-  int ended;     /* sides finished */
-} pp_pair;
-
-static void pp_end(pp_pair *p) {
-  if (++p->ended == 2) {
+/* The sides end on different OS threads under M:N (model_mn.c): the count of ended
+ * sides is atomic, and `seen` alternates between them through the channels. */
+static void pp_end(cb__green_pp_pair *p) {
+  if (__atomic_add_fetch(&p->ended, 1, __ATOMIC_ACQ_REL) == 2) {
     p->rec->end_ns = cb_now_ns();
     p->rec->result = p->seen;
     p->rec->status = 0;
@@ -118,8 +112,8 @@ static void pp_end(pp_pair *p) {
   }
 }
 
-static void pp_a(void *arg) {
-  pp_pair *p = arg;
+void cb__green_pp_a(void *arg) {
+  cb__green_pp_pair *p = arg;
   p->rec->start_ns = cb_now_ns();
   for (uint64_t k = 0; k < p->rounds; k++) {
     uint64_t v = k, w;
@@ -129,8 +123,8 @@ static void pp_a(void *arg) {
   pp_end(p);
 }
 
-static void pp_b(void *arg) {
-  pp_pair *p = arg;
+void cb__green_pp_b(void *arg) {
+  cb__green_pp_pair *p = arg;
   for (uint64_t k = 0; k < p->rounds; k++) {
     uint64_t v;
     if (cb_green_chan_recv(p->to_b, &v) != 0 || v != k) break;
@@ -145,21 +139,21 @@ static int green_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_repor
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
-  pp_pair *pairs = calloc(spec->tasks, sizeof *pairs);
+  cb__green_pp_pair *pairs = calloc(spec->tasks, sizeof *pairs);
   if (!pairs) {
     cb_green_sched_free(s);
     cb_report_error(report, "green: out of memory for %llu pairs", (unsigned long long)spec->tasks);
     return -ENOMEM;
   }
   for (uint64_t i = 0; i < spec->tasks && rc == 0; i++) {
-    pairs[i] = (pp_pair){.rounds = rounds, .rec = &report->jobs[i]};
+    pairs[i] = (cb__green_pp_pair){.rounds = rounds, .rec = &report->jobs[i]};
     rc = cb_green_chan_new(sizeof(uint64_t), 0, &pairs[i].to_b);
     if (rc == 0) rc = cb_green_chan_new(sizeof(uint64_t), 0, &pairs[i].to_a);
   }
   if (rc != 0) cb_report_error(report, "green: cannot create channels: %s", strerror(-rc));
   for (uint64_t i = 0; i < spec->tasks && rc == 0; i++) {
-    rc = spawn(s, pp_b, &pairs[i], "a pingpong side", report);
-    if (rc == 0) rc = spawn(s, pp_a, &pairs[i], "a pingpong side", report);
+    rc = spawn(s, cb__green_pp_b, &pairs[i], "a pingpong side", report);
+    if (rc == 0) rc = spawn(s, cb__green_pp_a, &pairs[i], "a pingpong side", report);
   }
   cb_green_stats st;
   int64_t t0 = cb_now_ns();
@@ -178,31 +172,24 @@ static int green_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_repor
 
 /* ---- spawn tree (skynet) ---- */
 
-#define CB_GREEN_MAX_FANOUT 100
-
-typedef struct tree_node {
-  uint64_t first, count, fanout, sum;
-  int failed;
-} tree_node;
-
 /* A leaf's value is its number; an inner node splits its range over min(fanout,
  * count) children as evenly as possible, spawns them all, then joins them all. The
  * children's records live in this node's frame (<= 100 x 48 bytes). */
-static void tree_fn(void *p) {
-  tree_node *n = p;
+void cb__green_tree_fn(void *p) {
+  cb__green_tree_node *n = p;
   if (n->count == 1) {
     n->sum = n->first;
     return;
   }
   uint64_t k = n->count < n->fanout ? n->count : n->fanout;
-  tree_node kids[CB_GREEN_MAX_FANOUT];
+  cb__green_tree_node kids[CB_GREEN_MAX_FANOUT];
   cb_green *g[CB_GREEN_MAX_FANOUT];
   uint64_t first = n->first, spawned = 0;
   for (uint64_t j = 0; j < k; j++) {
     uint64_t c = n->count / k + (j < n->count % k);
-    kids[j] = (tree_node){.first = first, .count = c, .fanout = n->fanout};
+    kids[j] = (cb__green_tree_node){.first = first, .count = c, .fanout = n->fanout};
     first += c;
-    if (cb_green_spawn(cb_green_current_sched(), tree_fn, &kids[j], &g[j]) != 0) {
+    if (cb_green_spawn(cb_green_current_sched(), cb__green_tree_fn, &kids[j], &g[j]) != 0) {
       n->failed = 1;
       break;
     }
@@ -215,7 +202,7 @@ static void tree_fn(void *p) {
   }
 }
 
-static long max_rss_kb(void) {
+long cb__green_max_rss_kb(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
@@ -231,14 +218,14 @@ static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t f
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
-  tree_node root = {.first = 0, .count = leaves, .fanout = fanout};
-  long rss0 = max_rss_kb();
+  cb__green_tree_node root = {.first = 0, .count = leaves, .fanout = fanout};
+  long rss0 = cb__green_max_rss_kb();
   int64_t t0 = cb_now_ns();
-  rc = spawn(s, tree_fn, &root, "the root of the tree", report);
+  rc = spawn(s, cb__green_tree_fn, &root, "the root of the tree", report);
   cb_green_stats st;
   rc = finish(s, report, rc, &st);
   int64_t t1 = cb_now_ns();
-  long rss1 = max_rss_kb();
+  long rss1 = cb__green_max_rss_kb();
   if (root.failed && rc == 0) {
     cb_report_error(report, "green: a node could not spawn its children (out of memory?)");
     rc = -ENOMEM;

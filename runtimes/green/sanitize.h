@@ -47,6 +47,33 @@ static inline void cb__san_unpoison(void *p, size_t n) { (void)p, (void)n; }
 static inline void cb__san_thread_stack(void **lo, size_t *size) { (void)lo, (void)size; }
 #endif
 
+/* ThreadSanitizer: each green thread's stack is a TSan fiber, and every switch tells
+ * TSan which fiber runs next (with synchronisation: what one green thread wrote before
+ * it switched out is ordered before what the next one on that OS thread reads). A
+ * fiber is made for each spawn and destroyed when its record is reused or freed.
+ * Nothing (NULL) without TSan. */
+#if defined(__SANITIZE_THREAD__)
+#define CB_GREEN_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CB_GREEN_TSAN 1
+#endif
+#endif
+#ifdef CB_GREEN_TSAN
+#include <sanitizer/tsan_interface.h>
+static inline void *cb__tsan_fiber_new(void) { return __tsan_create_fiber(0); }
+static inline void cb__tsan_fiber_free(void *f) {
+  if (f) __tsan_destroy_fiber(f);
+}
+static inline void *cb__tsan_fiber_current(void) { return __tsan_get_current_fiber(); }
+static inline void cb__tsan_switch(void *f) { __tsan_switch_to_fiber(f, 0); }
+#else
+static inline void *cb__tsan_fiber_new(void) { return NULL; }
+static inline void cb__tsan_fiber_free(void *f) { (void)f; }
+static inline void *cb__tsan_fiber_current(void) { return NULL; }
+static inline void cb__tsan_switch(void *f) { (void)f; }
+#endif
+
 static inline unsigned cb__vg_stack_register(void *lo, size_t size) {
   return VALGRIND_STACK_REGISTER(lo, (char *)lo + size);
 }

@@ -1,8 +1,11 @@
 /* sched.c — the M:1 scheduler: spawn, join, yield, sleep, exit, park/ready.
  *
  * All state lives in one cb_green_sched. The only per-OS-thread variable is cb__tls_sched,
- * the scheduler running on this thread (a later M:N version runs one per core); the
- * syscall hooks use it to tell "inside a green thread" from everything else.
+ * the scheduler running on this thread (under M:N, mn.c runs one per worker OS thread);
+ * the syscall hooks use it to tell "inside a green thread" from everything else.
+ * Under M:N (s->mn set) a few steps differ, each behind one test of s->mn: a spawn
+ * queues the child where idle workers may steal it, the next thread is chosen by
+ * cb__mn_next, and a joinable thread ends through the main context (mn.c).
  *
  * Switching goes straight from one green thread to the next ready one; the main
  * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
@@ -49,6 +52,13 @@ static cb_green *ready_pop(cb_green_sched *s) {
 static int poll_budget(const cb_green_sched *s) {
   if (s->nready <= CB__POLL_EVERY) return CB__POLL_EVERY;
   return s->nready < INT_MAX ? (int)s->nready + 1 : INT_MAX;
+}
+int cb__green_poll_budget(const cb_green_sched *s) { return poll_budget(s); }
+cb_green *cb__green_ready_pop(cb_green_sched *s) { return ready_pop(s); }
+void cb__green_ready_push(cb_green_sched *s, cb_green *g, int front) {
+  g->state = CB__G_READY;
+  if (front) ready_front(s, g);
+  else ready_back(s, g);
 }
 
 __thread cb_green_sched *cb__tls_sched;
@@ -110,6 +120,7 @@ void cb_green_sched_free(cb_green_sched *s) {
     cb__green_block *b = s->blocks;
     if (RUNNING_ON_VALGRIND)
       for (size_t i = 0; i < b->used; i++) cb__vg_stack_deregister(b->threads[i].vg_id);
+    for (size_t i = 0; i < b->used; i++) cb__tsan_fiber_free(b->threads[i].tsan_fiber);
     s->blocks = b->next;
     free(b);
   }
@@ -125,6 +136,7 @@ void cb_green_sched_free(cb_green_sched *s) {
  * the main context. */
 static void retire(cb_green_sched *s, cb_green *g) {
   g->state = CB__G_FREE;
+  g->sched = s; /* M:N: it may have run on another worker */
   if (s->nfree < CB_GREEN_WARM_STACKS) {
     cb__list_push_front(&s->free_threads, &g->link);
     s->nfree++;
@@ -160,6 +172,8 @@ static void trim_cold(cb_green_sched *s) {
   }
   if (lo) cb__stack_drop(lo, hi);
 }
+void cb__green_retire(cb_green_sched *s, cb_green *g) { retire(s, g); }
+void cb__green_trim(cb_green_sched *s) { trim_cold(s); }
 
 /* Switches from the running green thread g (already queued, parked or finished) to
  * the next ready one, or to the main context. Returns when g is resumed. Checks g's
@@ -168,7 +182,7 @@ static void switch_out(cb_green_sched *s, cb_green *g) {
   void *fake = NULL;
   cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
   cb_green *next = NULL;
-  if (--s->budget > 0) next = ready_pop(s);
+  if (--s->budget > 0) next = __builtin_expect(s->mn == NULL, 1) ? ready_pop(s) : cb__mn_next(s);
   if (next == g) {
     g->state = CB__G_RUNNING;
     return;
@@ -179,13 +193,29 @@ static void switch_out(cb_green_sched *s, cb_green *g) {
     next->state = CB__G_RUNNING;
     s->current = next;
     cb__san_start_switch(fake_save, next->stack_lo, s->stacks.size);
+    cb__tsan_switch(next->tsan_fiber);
     cb__gctx_switch(&g->ctx, &next->ctx);
   } else {
     s->current = NULL;
     cb__san_start_switch(fake_save, s->main_stack_lo, s->main_stack_size);
+    cb__tsan_switch(s->tsan_main);
     cb__gctx_switch(&g->ctx, &s->main_ctx);
   }
   cb__san_finish_switch(fake);
+}
+
+/* Switches from g, which has finished, straight to the main context (M:N: a joinable
+ * thread's end is published from there, once nothing runs on its stack). */
+__attribute__((noreturn)) static void exit_to_main(cb_green_sched *s, cb_green *g) {
+  void *fake = NULL;
+  cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
+  s->switches++;
+  s->current = NULL;
+  cb__san_start_switch(NULL, s->main_stack_lo, s->main_stack_size);
+  cb__tsan_switch(s->tsan_main);
+  cb__gctx_switch(&g->ctx, &s->main_ctx);
+  CB_CHECK(!"finished green thread resumed");
+  abort();
 }
 
 __attribute__((noreturn)) void cb_green_exit(void) {
@@ -194,8 +224,12 @@ __attribute__((noreturn)) void cb_green_exit(void) {
   cb_green *g = s->current;
   s->live--;
   if (g->detached) {
-    /* M:1: nothing can take it from the free list before we have switched away */
+    /* nothing can take it from this scheduler's free list before we have switched
+     * away (M:N too: only this worker spawns from it) */
     retire(s, g);
+  } else if (s->mn) {
+    s->exited = g;
+    exit_to_main(s, g); /* the main context publishes the end (cb__mn_after_switch) */
   } else {
     g->state = CB__G_DONE;
     if (g->joiner) {
@@ -238,13 +272,14 @@ static int new_thread(cb_green_sched *s, cb_green **out) {
   if (r != 0) return r; /* the slot stays free for the next try */
   s->blocks->used++;
   g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
-  g->sched = s; /* links and timer node: zeroed by calloc, unlinked and not queued */
+  /* links and timer node: zeroed by calloc, unlinked and not queued */
   *out = g;
   return 0;
 }
 
-/* Contract: see green.h. Cost: reused: O(1), no system call; otherwise new_thread's. */
-int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
+/* Contract: see green_int.h. Cost: reused: O(1), no system call; otherwise
+ * new_thread's. */
+int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detached, cb_green **out) {
   cb_green *g = reusable_thread(s);
   if (!g) {
     int r = new_thread(s, &g);
@@ -253,21 +288,40 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
   /* ASan: frames of the previous owner (or of whatever used these addresses before
    * the mmap, e.g. a pthread stack) may have left poisoned shadow behind */
   cb__san_unpoison(g->stack_lo, s->stacks.size);
+  cb__tsan_fiber_free(g->tsan_fiber);
+  g->tsan_fiber = cb__tsan_fiber_new();
+  g->sched = s;
   g->fn = fn;
   g->arg = arg;
-  g->detached = out == NULL;
+  g->detached = detached;
   g->joiner = NULL;
-  g->state = CB__G_READY;
+  g->pinned = 0;
+  g->state = CB__G_NEW;
   cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), entry, g);
-  ready_front(s, g);
   s->created++;
-  if (++s->live > s->peak_live) s->peak_live = s->live;
+  *out = g;
+  return 0;
+}
+
+/* Contract: see green.h. Cost: cb__green_make's plus a queue insertion. */
+int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
+  cb_green *g;
+  int r = cb__green_make(s, fn, arg, out == NULL, &g);
+  if (r != 0) return r;
   if (out) *out = g;
+  if (__builtin_expect(s->mn != NULL, 0)) {
+    cb__mn_push_new(s, g); /* counted live by the worker that starts it (mn.c) */
+    return 0;
+  }
+  g->state = CB__G_READY;
+  ready_front(s, g);
+  if (++s->live > s->peak_live) s->peak_live = s->live;
   return 0;
 }
 
 int cb_green_join(cb_green *g) {
   cb_green_sched *s = cb__green_tls();
+  if (s && s->mn) return cb__mn_join(s, g);
   if (!s || s != g->sched) return -EPERM;
   if (g == s->current) return -EDEADLK;
   CB_CHECK(!g->detached && g->joiner == NULL && g->state != CB__G_FREE);
@@ -320,27 +374,48 @@ int cb_green_sleep_ns(int64_t ns) {
   return 0;
 }
 
-/* Contract: see green.h. Runs ready green threads; blocks in libuv (IO, timers) only
- * when none is ready. */
-int cb_green_sched_run(cb_green_sched *s) {
+void cb__green_resume(cb_green_sched *s, cb_green *g) {
+  void *fake = NULL;
+  g->state = CB__G_RUNNING;
+  s->current = g;
+  s->switches++;
+  cb__san_start_switch(&fake, g->stack_lo, s->stacks.size);
+  cb__tsan_switch(g->tsan_fiber);
+  cb__gctx_switch(&s->main_ctx, &g->ctx);
+  cb__san_finish_switch(fake);
+}
+
+int cb__green_run_begin(cb_green_sched *s, int with_handler) {
   CB_CHECK(!s->running);
-  int rc = cb__stack_segv_install(s);
+  int rc = with_handler ? cb__stack_segv_install(s) : cb__stack_altstack_install(s);
   if (rc != 0) return rc;
   s->running = 1;
   s->outer = cb__tls_sched;
   cb__tls_sched = s;
+  s->tsan_main = cb__tsan_fiber_current();
   cb__san_thread_stack(&s->main_stack_lo, &s->main_stack_size);
   s->budget = poll_budget(s);
+  return 0;
+}
+
+void cb__green_run_end(cb_green_sched *s, int with_handler) {
+  trim_cold(s);
+  cb__tls_sched = s->outer;
+  s->running = 0;
+  if (with_handler) cb__stack_segv_remove(s);
+  else cb__stack_altstack_remove(s);
+}
+
+/* Contract: see green.h. Runs ready green threads; blocks in libuv (IO, timers) only
+ * when none is ready. */
+int cb_green_sched_run(cb_green_sched *s) {
+  CB_CHECK(s->mn == NULL); /* an M:N worker runs through mn.c */
+  int rc = cb__green_run_begin(s, 1);
+  if (rc != 0) return rc;
   while (s->live > 0) {
     cb_green *g;
     if (s->budget > 0 && (g = ready_pop(s))) {
-      void *fake = NULL;
-      g->state = CB__G_RUNNING;
-      s->current = g;
-      s->switches++;
-      cb__san_start_switch(&fake, g->stack_lo, s->stacks.size);
-      cb__gctx_switch(&s->main_ctx, &g->ctx);
-      cb__san_finish_switch(fake);
+      cb__green_resume(s, g);
       continue;
     }
     cb__io_check_pending(s, cb__list_empty(&s->ready)); /* fds not registered with libuv (io.c) */
@@ -359,9 +434,6 @@ int cb_green_sched_run(cb_green_sched *s) {
       break;
     }
   }
-  trim_cold(s);
-  cb__tls_sched = s->outer;
-  s->running = 0;
-  cb__stack_segv_remove(s);
+  cb__green_run_end(s, 1);
   return rc;
 }

@@ -272,23 +272,46 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx) {
   (void)sig, (void)uctx;
 }
 
-int cb__stack_segv_install(cb_green_sched *s) {
+int cb__stack_handler_install(struct sigaction *old) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = segv_handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  return sigaction(SIGSEGV, &sa, old) == 0 ? 0 : -errno;
+}
+
+void cb__stack_handler_remove(const struct sigaction *old) { sigaction(SIGSEGV, old, NULL); }
+
+int cb__stack_altstack_install(cb_green_sched *s) {
   s->altstack = mmap(NULL, CB__ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (s->altstack == MAP_FAILED) {
     s->altstack = NULL;
     return -ENOMEM;
   }
   stack_t ss = {.ss_sp = s->altstack, .ss_size = CB__ALTSTACK_SIZE, .ss_flags = 0};
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = segv_handler;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
-  if (sigaltstack(&ss, &s->old_altstack) != 0 || sigaction(SIGSEGV, &sa, &s->old_segv) != 0) {
+  if (sigaltstack(&ss, &s->old_altstack) != 0) {
     int e = -errno;
     munmap(s->altstack, CB__ALTSTACK_SIZE);
     s->altstack = NULL;
     return e;
+  }
+  return 0;
+}
+
+void cb__stack_altstack_remove(cb_green_sched *s) {
+  if (!s->altstack) return;
+  sigaltstack(&s->old_altstack, NULL);
+  munmap(s->altstack, CB__ALTSTACK_SIZE);
+  s->altstack = NULL;
+}
+
+int cb__stack_segv_install(cb_green_sched *s) {
+  int r = cb__stack_altstack_install(s);
+  if (r != 0) return r;
+  if ((r = cb__stack_handler_install(&s->old_segv)) != 0) {
+    cb__stack_altstack_remove(s);
+    return r;
   }
   s->segv_installed = 1;
   return 0;
@@ -296,9 +319,7 @@ int cb__stack_segv_install(cb_green_sched *s) {
 
 void cb__stack_segv_remove(cb_green_sched *s) {
   if (!s->segv_installed) return;
-  sigaction(SIGSEGV, &s->old_segv, NULL);
-  sigaltstack(&s->old_altstack, NULL);
-  munmap(s->altstack, CB__ALTSTACK_SIZE);
-  s->altstack = NULL;
+  cb__stack_handler_remove(&s->old_segv);
+  cb__stack_altstack_remove(s);
   s->segv_installed = 0;
 }

@@ -1,0 +1,516 @@
+/* mn.c — M:N: green threads over W worker OS threads, one M:1 scheduler each.
+ *
+ * A group (cb_green_group) owns W schedulers (cb_green_sched with s->mn set). Each
+ * runs on its own OS thread the M:1 machinery of sched.c, io.c and deadline.c,
+ * unchanged: its run queue, its libuv loop for IO readiness and timers, its stack
+ * pool. What this file adds, per worker (cb__mn_worker):
+ *
+ *  - New threads. cb_green_spawn queues a new (not yet started) thread on the caller's
+ *    worker's `fresh` list, newest first, under a spin lock: the worker runs the
+ *    newest first (child first, as M:1 does); an idle worker steals the older half
+ *    from the back (Go's runq steal, Boost.Fiber's work_stealing). Only threads that
+ *    have not started move: a started thread stays on its worker for life, because
+ *    compiled code may keep the address of thread-local data (errno, libc's and
+ *    libcurl's TLS) in a register or a stack slot across a switch (README.md).
+ *    cb_green_group_spawn places a thread on the least-loaded worker (live threads
+ *    plus queued new ones), cb_green_group_spawn_on on a given one, pinned.
+ *  - Remote wake-ups. A green thread parked on a channel, lock or join is woken by
+ *    whoever takes it off the wait queue; from another OS thread that is a push on its
+ *    worker's `inbox` (a lock-free LIFO of cb_green, taken whole and reversed by the
+ *    owner) and, only when the owner is (about to be) asleep in libuv, a
+ *    uv_async_send. The owner takes its inbox in its main context, so a thread woken
+ *    before it has finished parking is never lost: it has parked by then.
+ *    The sleeping flag and the inbox/new-thread counts form a Dekker pair (both
+ *    sides write then read with sequential consistency): a waker either sees the
+ *    owner asleep and wakes it, or the owner sees the work before it blocks.
+ *  - Idle workers spin a while (checking their inbox and the others' new threads)
+ *    before they block: a wake-up through the kernel costs tens of microseconds on a
+ *    VM, a spin a cache miss. A worker spins long (CB__MN_SPIN_LONG_NS) when its last
+ *    idle spell ended with work from another worker, else briefly.
+ *  - End and deadlock. A worker about to block with nothing in its loop (no IO, no
+ *    timer) counts itself quiet under the group's mutex; the last one to do so, with
+ *    every inbox and new-thread list empty, ends the run: no live thread left is the
+ *    normal end, otherwise -EDEADLK. Every worker is then woken to return.
+ *  - A joinable thread ends through its worker's main context, which publishes the
+ *    end (joiner word set to DONE) only once nothing runs on its stack any more: the
+ *    joiner, maybe on another worker, reuses the record and its stack right after. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtimes/green/green_int.h"
+#include "runtimes/green/sanitize.h"
+
+#define CB__MN_SPIN_LONG_NS 50000
+#define CB__MN_SPIN_SHORT_NS 2000
+#define JOIN_DONE ((cb_green *)(uintptr_t)1)
+
+typedef struct cb__mn_worker {
+  cb_green_group *group;
+  cb_green_sched *s;
+  unsigned index;
+  cb_green *inbox;      /* remote wake-ups and pinned new threads (atomic, LIFO) */
+  int fresh_lock;       /* guards fresh */
+  cb_list fresh;        /* new threads, newest first */
+  size_t nfresh;        /* on fresh (atomic: written under the lock, read without) */
+  uint64_t load;        /* live threads, published for placement (atomic) */
+  int sleeping;         /* about to block or blocked in libuv (atomic) */
+  int quiet;            /* counted in group->quiet (under group->lock) */
+  int spin_long;        /* the last idle spell ended with another worker's work */
+  int joiner_next;      /* the head of the run queue is a joiner whose child just ended */
+  uv_async_t async;     /* wakes the loop; the work itself is in inbox and fresh */
+  uint64_t steals, remote_wakes, sleeps;
+  pthread_t thread;
+} cb__mn_worker;
+
+struct cb_green_group {
+  unsigned n;
+  cb__mn_worker *w;
+  pthread_mutex_t lock; /* quiet, rc */
+  unsigned quiet;       /* workers blocked with nothing in their loop */
+  int stop;             /* atomic: the run is over */
+  int rc;
+  int nsleeping;        /* atomic: workers with sleeping set */
+  int running;
+  struct sigaction old_segv;
+};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+void cb__spin_lock_slow(int *l) {
+  for (unsigned i = 0;; i++) {
+    if (__atomic_load_n(l, __ATOMIC_RELAXED) == 0 && __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) == 0) return;
+    if (i < 128) cpu_relax();
+    else sched_yield(); /* the holder may have been preempted */
+  }
+}
+
+/* A thread starts (or was stolen) on s's worker: it is live there from now on. */
+static void adopt(cb_green_sched *s, cb_green *g) {
+  g->sched = s;
+  if (++s->live > s->peak_live) s->peak_live = s->live;
+  __atomic_store_n(&s->mn->load, s->live, __ATOMIC_RELAXED);
+}
+
+static size_t nfresh(const cb__mn_worker *w) { return __atomic_load_n(&w->nfresh, __ATOMIC_SEQ_CST); }
+
+/* Wakes w's loop if w is (about to be) blocked in it. */
+static void kick(cb__mn_worker *w) {
+  if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) uv_async_send(&w->async);
+}
+
+/* Contract: see green_int.h. Lock-free push; a system call only when the owner sleeps. */
+void cb__mn_wake_remote(cb_green *g) {
+  cb__mn_worker *w = g->sched->mn;
+  cb_green *head = __atomic_load_n(&w->inbox, __ATOMIC_RELAXED);
+  do g->inbox_next = head;
+  while (!__atomic_compare_exchange_n(&w->inbox, &head, g, 1, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+  kick(w);
+}
+
+/* Owner, main context: makes everything on the inbox ready, in the order it came. */
+static size_t take_inbox(cb_green_sched *s) {
+  cb__mn_worker *w = s->mn;
+  if (__atomic_load_n(&w->inbox, __ATOMIC_RELAXED) == NULL) return 0;
+  cb_green *l = __atomic_exchange_n(&w->inbox, NULL, __ATOMIC_ACQUIRE), *rev = NULL;
+  while (l) {
+    cb_green *next = l->inbox_next;
+    l->inbox_next = rev;
+    rev = l;
+    l = next;
+  }
+  size_t n = 0;
+  for (cb_green *g = rev, *next; g; g = next, n++) {
+    next = g->inbox_next;
+    g->inbox_next = NULL;
+    if (g->state == CB__G_NEW) {
+      adopt(s, g);
+      cb__green_ready_push(s, g, 0);
+    } else {
+      cb__green_ready(s, g);
+    }
+  }
+  w->remote_wakes += n;
+  return n;
+}
+
+/* Queues new g on worker w (locked), then wakes a sleeping worker: w if it sleeps,
+ * else any other (it may steal g). */
+static void push_fresh(cb__mn_worker *w, cb_green *g) {
+  cb_green_group *gr = w->group;
+  cb__spin_lock(&w->fresh_lock);
+  cb__list_push_front(&w->fresh, &g->link);
+  __atomic_store_n(&w->nfresh, w->nfresh + 1, __ATOMIC_SEQ_CST);
+  cb__spin_unlock(&w->fresh_lock);
+  if (__atomic_load_n(&gr->nsleeping, __ATOMIC_SEQ_CST) == 0) return;
+  if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) {
+    uv_async_send(&w->async);
+    return;
+  }
+  for (unsigned k = 0; k < gr->n; k++)
+    if (__atomic_load_n(&gr->w[k].sleeping, __ATOMIC_SEQ_CST)) {
+      uv_async_send(&gr->w[k].async);
+      return;
+    }
+}
+
+void cb__mn_push_new(cb_green_sched *s, cb_green *g) { push_fresh(s->mn, g); }
+
+/* Contract: see green_int.h. Order: a joiner whose child just ended, then the newest
+ * new thread, then the run queue; under M:1 the first two are the front of the run
+ * queue, in that order, so a spawn tree runs depth first either way. Cost: a relaxed
+ * load when no new thread waits; else a lock round trip. */
+cb_green *cb__mn_next(cb_green_sched *s) {
+  cb__mn_worker *w = s->mn;
+  if (w->joiner_next) {
+    w->joiner_next = 0;
+    return cb__green_ready_pop(s);
+  }
+  if (__atomic_load_n(&w->nfresh, __ATOMIC_RELAXED) > 0) {
+    cb__spin_lock(&w->fresh_lock);
+    cb_list *l = cb__list_pop_front(&w->fresh);
+    if (l) __atomic_store_n(&w->nfresh, w->nfresh - 1, __ATOMIC_RELAXED);
+    cb__spin_unlock(&w->fresh_lock);
+    if (l) {
+      cb_green *g = cb__container_of(l, cb_green, link);
+      adopt(s, g);
+      return g;
+    }
+  }
+  return cb__green_ready_pop(s);
+}
+
+/* Owner, idle: takes the older half of another worker's new threads onto its run
+ * queue. Returns how many. */
+static size_t steal(cb_green_sched *s) {
+  cb__mn_worker *w = s->mn;
+  cb_green_group *gr = w->group;
+  for (unsigned k = 1; k < gr->n; k++) {
+    cb__mn_worker *v = &gr->w[(w->index + k) % gr->n];
+    if (__atomic_load_n(&v->nfresh, __ATOMIC_RELAXED) == 0) continue;
+    cb_list got;
+    cb__list_init(&got);
+    cb__spin_lock(&v->fresh_lock);
+    size_t take = (v->nfresh + 1) / 2;
+    for (size_t i = 0; i < take; i++) {
+      cb_list *l = v->fresh.prev; /* the oldest */
+      cb__list_remove(l);
+      cb__list_push_back(&got, l);
+    }
+    __atomic_store_n(&v->nfresh, v->nfresh - take, __ATOMIC_RELAXED);
+    cb__spin_unlock(&v->fresh_lock);
+    cb_list *l;
+    while ((l = cb__list_pop_front(&got))) {
+      cb_green *g = cb__container_of(l, cb_green, link);
+      adopt(s, g);
+      cb__green_ready_push(s, g, 0);
+    }
+    w->steals += take;
+    if (take) return take;
+  }
+  return 0;
+}
+
+/* Contract: see green_int.h. */
+void cb__mn_after_switch(cb_green_sched *s) {
+  cb_green *g = s->exited;
+  s->exited = NULL;
+  g->state = CB__G_DONE;
+  cb_green *j = __atomic_exchange_n(&g->joiner, JOIN_DONE, __ATOMIC_ACQ_REL);
+  if (!j) return;
+  if (j->sched == s) { /* parked here: resumes next, before new threads (as under M:1) */
+    cb__green_ready_push(s, j, 1);
+    s->mn->joiner_next = 1;
+  } else {
+    cb__mn_wake_remote(j);
+  }
+}
+
+int cb__mn_join(cb_green_sched *s, cb_green *g) {
+  cb_green *self = s->current, *expect = NULL;
+  if (g == self) return -EDEADLK;
+  CB_CHECK(!g->detached);
+  if (__atomic_compare_exchange_n(&g->joiner, &expect, self, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    cb__green_park(s);
+    CB_CHECK(__atomic_load_n(&g->joiner, __ATOMIC_ACQUIRE) == JOIN_DONE);
+  } else {
+    CB_CHECK(expect == JOIN_DONE);
+  }
+  cb__green_retire(s, g);
+  return 0;
+}
+
+static int has_work(const cb_green_sched *s) {
+  return !cb__list_empty(&s->ready) || __atomic_load_n(&s->mn->nfresh, __ATOMIC_RELAXED) > 0 ||
+         __atomic_load_n(&s->mn->inbox, __ATOMIC_RELAXED) != NULL;
+}
+
+static int others_have_new(const cb_green_group *gr, const cb__mn_worker *w) {
+  for (unsigned k = 0; k < gr->n; k++)
+    if (&gr->w[k] != w && nfresh(&gr->w[k]) > 0) return 1;
+  return 0;
+}
+
+/* Idle: spins for work from other workers; 1 if some came. */
+static int spin(cb_green_sched *s) {
+  cb__mn_worker *w = s->mn;
+  cb_green_group *gr = w->group;
+  int64_t until = cb__mono_ns() + (w->spin_long ? CB__MN_SPIN_LONG_NS : CB__MN_SPIN_SHORT_NS);
+  do {
+    for (int i = 0; i < 64; i++) {
+      if (__atomic_load_n(&w->inbox, __ATOMIC_RELAXED) || __atomic_load_n(&w->nfresh, __ATOMIC_RELAXED) ||
+          __atomic_load_n(&gr->stop, __ATOMIC_RELAXED))
+        return w->spin_long = 1;
+      cpu_relax();
+    }
+    if (others_have_new(gr, w) && steal(s)) return w->spin_long = 1;
+  } while (cb__mono_ns() < until);
+  return 0;
+}
+
+/* Under gr->lock, with every worker quiet: ends the run unless work is in flight. */
+static void maybe_end(cb_green_group *gr) {
+  uint64_t live = 0;
+  for (unsigned k = 0; k < gr->n; k++) {
+    cb__mn_worker *v = &gr->w[k];
+    if (__atomic_load_n(&v->inbox, __ATOMIC_SEQ_CST) || nfresh(v)) return; /* its owner is being woken */
+    live += v->s->live;
+  }
+  gr->rc = live == 0 ? 0 : -EDEADLK;
+  __atomic_store_n(&gr->stop, 1, __ATOMIC_SEQ_CST);
+  for (unsigned k = 0; k < gr->n; k++) uv_async_send(&gr->w[k].async);
+}
+
+static void set_quiet(cb__mn_worker *w, int quiet) {
+  cb_green_group *gr = w->group;
+  pthread_mutex_lock(&gr->lock);
+  if (quiet && !w->quiet) {
+    w->quiet = 1;
+    if (++gr->quiet == gr->n) maybe_end(gr);
+  } else if (!quiet && w->quiet) {
+    w->quiet = 0;
+    gr->quiet--;
+  }
+  pthread_mutex_unlock(&gr->lock);
+}
+
+/* Idle, spin over: blocks in libuv until IO, a timer or another worker wakes it. */
+static void block(cb_green_sched *s) {
+  cb__mn_worker *w = s->mn;
+  cb_green_group *gr = w->group;
+  cb__green_trim(s);
+  cb__io_before_block(s); /* only what someone waits for may keep us blocked */
+  __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&gr->nsleeping, 1, __ATOMIC_SEQ_CST);
+  if (!has_work(s) && !others_have_new(gr, w) && !__atomic_load_n(&gr->stop, __ATOMIC_SEQ_CST)) {
+    int alive = uv_loop_alive(&s->loop); /* the async handle is not counted (unref'd) */
+    if (!alive) set_quiet(w, 1);
+    w->sleeps++;
+    w->spin_long = 0;
+    s->in_uv = 1;
+    uv_ref((uv_handle_t *)&w->async); /* keeps uv_run waiting for it */
+    uv_run(&s->loop, UV_RUN_ONCE);
+    uv_unref((uv_handle_t *)&w->async);
+    s->in_uv = 0;
+    uv_idle_stop(&s->wake);
+    if (!alive) set_quiet(w, 0);
+  }
+  __atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+  __atomic_sub_fetch(&gr->nsleeping, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A worker's main context: the M:1 main loop (sched.c) plus the inbox, stealing,
+ * spinning and the group's end. */
+static void worker_loop(cb_green_sched *s) {
+  cb_green_group *gr = s->mn->group;
+  for (;;) {
+    take_inbox(s);
+    cb_green *g;
+    if (s->budget > 0 && (g = cb__mn_next(s))) {
+      cb__green_resume(s, g);
+      if (s->exited) cb__mn_after_switch(s);
+      continue;
+    }
+    if (__atomic_load_n(&gr->stop, __ATOMIC_ACQUIRE)) return;
+    cb__io_check_pending(s, !has_work(s)); /* fds not registered with libuv (io.c) */
+    if (has_work(s)) {
+      s->in_uv = 1;
+      uv_run(&s->loop, UV_RUN_NOWAIT);
+      s->in_uv = 0;
+      uv_idle_stop(&s->wake);
+    } else if (!steal(s) && !spin(s)) {
+      block(s);
+    }
+    s->budget = cb__green_poll_budget(s);
+  }
+}
+
+static void run_worker(cb__mn_worker *w) {
+  cb_green_group *gr = w->group;
+  int rc = cb__green_run_begin(w->s, 0);
+  if (rc != 0) {
+    pthread_mutex_lock(&gr->lock);
+    if (gr->rc == 0) gr->rc = rc;
+    __atomic_store_n(&gr->stop, 1, __ATOMIC_SEQ_CST);
+    for (unsigned k = 0; k < gr->n; k++) uv_async_send(&gr->w[k].async);
+    pthread_mutex_unlock(&gr->lock);
+    return;
+  }
+  w->s->old_segv = gr->old_segv; /* where a fault that is not an overflow goes */
+  worker_loop(w->s);
+  cb__green_run_end(w->s, 0);
+}
+
+static void *worker_main(void *p) {
+  run_worker(p);
+  return NULL;
+}
+
+static void on_async(uv_async_t *h) { (void)h; /* the work is in the inbox and the lists */ }
+
+int cb_green_group_new(unsigned workers, size_t stack_size, cb_green_group **out) {
+  if (workers < 1 || workers > CB_GREEN_GROUP_MAX_WORKERS) return -EINVAL;
+  cb_green_group *gr = calloc(1, sizeof *gr);
+  cb__mn_worker *w = calloc(workers, sizeof *w);
+  if (!gr || !w) {
+    free(gr);
+    free(w);
+    return -ENOMEM;
+  }
+  gr->w = w;
+  pthread_mutex_init(&gr->lock, NULL);
+  for (unsigned k = 0; k < workers; k++) {
+    int r = cb_green_sched_new(stack_size, &w[k].s);
+    if (r != 0) {
+      cb_green_group_free(gr);
+      return r;
+    }
+    gr->n = k + 1;
+    w[k].group = gr;
+    w[k].index = k;
+    cb__list_init(&w[k].fresh);
+    w[k].s->mn = &w[k];
+    CB_CHECK(uv_async_init(&w[k].s->loop, &w[k].async, on_async) == 0);
+    /* counted only while the worker blocks (block): a busy worker's non-blocking
+     * polls then skip epoll when nothing else is registered, as under M:1 */
+    uv_unref((uv_handle_t *)&w[k].async);
+  }
+  *out = gr;
+  return 0;
+}
+
+unsigned cb_green_group_workers(const cb_green_group *gr) { return gr->n; }
+
+/* The scheduler a spawn from this thread takes a record from: the caller's worker,
+ * or (the group not running) worker `fallback`. NULL: not allowed from here. */
+static cb_green_sched *maker(cb_green_group *gr, unsigned fallback) {
+  cb_green_sched *s = cb__tls_sched;
+  if (s && s->mn && s->mn->group == gr) return s;
+  return gr->running ? NULL : gr->w[fallback].s;
+}
+
+static int place(cb_green_group *gr, unsigned w, int pinned, void (*fn)(void *), void *arg, cb_green **out) {
+  cb_green_sched *m = maker(gr, w);
+  if (!m) return -EPERM;
+  cb_green *g;
+  int r = cb__green_make(m, fn, arg, out == NULL, &g);
+  if (r != 0) return r;
+  if (out) *out = g;
+  g->sched = gr->w[w].s;
+  g->pinned = pinned;
+  if (pinned) cb__mn_wake_remote(g); /* taken in as a new thread by that worker */
+  else push_fresh(&gr->w[w], g);
+  return 0;
+}
+
+/* Contract: see green.h. Cost: a look at each worker's two counters, then a spawn
+ * (and, placed elsewhere, a lock round trip on that worker's list). */
+int cb_green_group_spawn(cb_green_group *gr, void (*fn)(void *), void *arg, cb_green **out) {
+  cb_green_sched *self = cb__tls_sched;
+  unsigned best = self && self->mn && self->mn->group == gr ? self->mn->index : 0;
+  uint64_t best_load = UINT64_MAX;
+  for (unsigned k = 0; k < gr->n; k++) {
+    unsigned i = (best + k) % gr->n; /* ties: the caller's own worker first */
+    uint64_t load = __atomic_load_n(&gr->w[i].load, __ATOMIC_RELAXED) + nfresh(&gr->w[i]);
+    if (load < best_load) best_load = load, best = i;
+  }
+  return place(gr, best, 0, fn, arg, out);
+}
+
+int cb_green_group_spawn_on(cb_green_group *gr, unsigned w, void (*fn)(void *), void *arg, cb_green **out) {
+  if (w >= gr->n) return -EINVAL;
+  return place(gr, w, 1, fn, arg, out);
+}
+
+/* Contract: see green.h. */
+int cb_green_group_run(cb_green_group *gr) {
+  CB_CHECK(!gr->running);
+  int rc = cb__stack_handler_install(&gr->old_segv);
+  if (rc != 0) return rc;
+  gr->running = 1;
+  gr->stop = 0;
+  gr->rc = 0;
+  unsigned started = 1;
+  for (; started < gr->n; started++)
+    if ((rc = pthread_create(&gr->w[started].thread, NULL, worker_main, &gr->w[started])) != 0) break;
+  if (started < gr->n) { /* run none of it: stop the started ones at once */
+    __atomic_store_n(&gr->stop, 1, __ATOMIC_SEQ_CST);
+    gr->rc = -rc;
+    for (unsigned k = 1; k < started; k++) uv_async_send(&gr->w[k].async);
+  } else {
+    run_worker(&gr->w[0]);
+  }
+  for (unsigned k = 1; k < started; k++) pthread_join(gr->w[k].thread, NULL);
+  cb__stack_handler_remove(&gr->old_segv);
+  gr->running = 0;
+  return gr->rc;
+}
+
+void cb_green_group_stats(const cb_green_group *gr, cb_green_stats *out) {
+  memset(out, 0, sizeof *out);
+  for (unsigned k = 0; k < gr->n; k++) {
+    cb_green_stats st;
+    cb_green_sched_stats(gr->w[k].s, &st);
+    out->created += st.created;
+    out->peak_live += st.peak_live;
+    out->stacks += st.stacks;
+    out->switches += st.switches;
+    out->io_events += st.io_events;
+    out->io_registrations += st.io_registrations;
+    out->stack_size = st.stack_size;
+  }
+}
+
+void cb_green_group_stats_mn_get(const cb_green_group *gr, cb_green_group_stats_mn *out) {
+  memset(out, 0, sizeof *out);
+  for (unsigned k = 0; k < gr->n; k++) {
+    out->steals += gr->w[k].steals;
+    out->remote_wakes += gr->w[k].remote_wakes;
+    out->sleeps += gr->w[k].sleeps;
+  }
+}
+
+static void close_noop(uv_handle_t *h) { (void)h; }
+
+/* Frees every worker's scheduler; green threads still parked (after -EDEADLK) are
+ * discarded. Records and stacks are freed with the scheduler that made them, so all
+ * go together (a record may sit on another worker's free list). */
+void cb_green_group_free(cb_green_group *gr) {
+  if (!gr) return;
+  CB_CHECK(!gr->running);
+  for (unsigned k = 0; k < gr->n; k++) {
+    uv_close((uv_handle_t *)&gr->w[k].async, close_noop);
+    cb_green_sched_free(gr->w[k].s);
+  }
+  pthread_mutex_destroy(&gr->lock);
+  free(gr->w);
+  free(gr);
+}
