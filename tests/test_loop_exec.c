@@ -129,6 +129,80 @@ Test(loop_exec, threadsafe_submission_from_pthread) {
   cr_assert_eq(cb_loop_close(c.loop), 0);
 }
 
+/* ---- the concurrent future: a timed wait, cancel (running and not started) ---- */
+typedef struct { cb_co co; int *ran, *saw_cancel; uint64_t ms; cb_err e; } slow_frame;
+static int slow_co(cb_task *task, void *vf) {
+  slow_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  __atomic_store_n(f->ran, 1, __ATOMIC_RELEASE);
+  CB_SLEEP_TRY(f->ms * MS, f->e);
+  if (f->e.code == -ECANCELED) *f->saw_cancel = 1;
+  CB__RAISE_IF(f->e);
+  CB_RETURN((cb_val){.u = 7});
+  CB_CO_END();
+}
+typedef struct {
+  cb_loop *loop;
+  int ran[3], saw_cancel[3];
+  cb_err timed_out, late, cancelled, after_cancel, before_start;
+  int cancel_rc, cancel_again, done_after_cancel;
+  uint64_t late_v;
+  cb_handle stop;
+} cf_ctx;
+static void *cf_user(void *arg) {
+  cf_ctx *c = arg;
+  cb_cfuture a, b, z;
+  slow_frame ia = {.ran = &c->ran[0], .saw_cancel = &c->saw_cancel[0], .ms = 30};
+  cb_run_coroutine_threadsafe(c->loop, &a, slow_co, sizeof ia, &ia, "timed");
+  c->timed_out = cb_cfuture_result(&a, 0, NULL); /* not done yet: -ETIMEDOUT, keeps running */
+  cb_val v = {0};
+  c->late = cb_cfuture_result(&a, 10000 * (int64_t)MS, &v);
+  c->late_v = v.u;
+  cb_cfuture_wait(&a, NULL);
+
+  slow_frame ib = {.ran = &c->ran[1], .saw_cancel = &c->saw_cancel[1], .ms = 100000};
+  cb_run_coroutine_threadsafe(c->loop, &b, slow_co, sizeof ib, &ib, "cancelled");
+  while (!__atomic_load_n(&c->ran[1], __ATOMIC_ACQUIRE)) usleep(1000);
+  c->cancel_rc = cb_cfuture_cancel(&b, "stop it");
+  c->cancel_again = cb_cfuture_cancel(&b, NULL);
+  c->done_after_cancel = cb_cfuture_done(&b) && cb_cfuture_cancelled(&b);
+  c->cancelled = cb_cfuture_result(&b, -1, NULL);
+  c->after_cancel = cb_cfuture_wait(&b, NULL);
+
+  /* cancelled before the loop created its task: the coroutine never runs */
+  slow_frame iz = {.ran = &c->ran[2], .saw_cancel = &c->saw_cancel[2], .ms = 1};
+  cb_run_coroutine_threadsafe(c->loop, &z, slow_co, sizeof iz, &iz, "never");
+  cb_cfuture_cancel(&z, NULL);
+  c->before_start = cb_cfuture_wait(&z, NULL);
+  cb_call_soon_threadsafe(c->loop, &c->stop, stop_cb, c->loop);
+  return NULL;
+}
+Test(loop_exec, cfuture_timed_wait_and_cancel) {
+  cf_ctx c = {.loop = cb_loop_new()};
+  cb_loop_hold(c.loop);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, cf_user, &c), 0);
+  cr_assert_eq(cb_loop_run_forever(c.loop), 0);
+  cr_assert_eq(pthread_join(th, NULL), 0);
+  cr_assert_eq(c.timed_out.code, -ETIMEDOUT);
+  cr_assert_eq(c.late.code, 0);
+  cr_assert_eq(c.late_v, 7);
+  cr_assert_eq(c.cancel_rc, 1);
+  cr_assert_eq(c.cancel_again, 0, "already done");
+  cr_assert(c.done_after_cancel);
+  cr_assert_eq(c.cancelled.code, -ECANCELED);
+  cr_assert_str_eq(c.cancelled.msg, "stop it");
+  cr_assert_eq(c.after_cancel.code, -ECANCELED);
+  /* the loop saw the cancel (before it handled z, then the stop): the task got
+   * -ECANCELED at its await and ended */
+  cr_assert(c.saw_cancel[1]);
+  cr_assert_eq(cb_loop_tasks_alive(c.loop), 0);
+  cr_assert_eq(c.before_start.code, -ECANCELED);
+  cr_assert_eq(c.ran[2], 0, "cancelled before it started: never ran");
+  cb_loop_unhold(c.loop);
+  cr_assert_eq(cb_loop_close(c.loop), 0);
+}
+
 /* ---- debug mode: never awaited, slow callback naming the task ---- */
 typedef struct { char msgs[4][512]; int n; } exc_log;
 static void capture(cb_loop *l, const char *message, void *arg) {

@@ -20,9 +20,16 @@ typedef struct cb_slot {
 
 /* gather: done when every child is. Results stay in the children, read them in
  * argument order; the gather's result.u is n. Without return_exceptions the first
- * child error (or cancellation) completes the gather with that error at once (the
- * other children keep running); with it, the gather waits for all and the caller
- * inspects each child. Cancelling the gather cancels every child. O(1) per child. */
+ * child error completes the gather with that error at once (the other children
+ * keep running; an error any of them ends with later counts as retrieved, never
+ * reported); a child that ends cancelled completes it the same way, with
+ * -ECANCELED and the child's cancel message: the gather finishes with that error,
+ * it is not itself cancelled (asyncio's gather does set_exception(CancelledError)).
+ * With return_exceptions, the gather waits for all and the caller inspects each
+ * child (every child's error counts as retrieved). Cancelling the gather cancels
+ * every child still pending (1 if any accepted); once they have finished it ends
+ * with -ECANCELED (message: the last child's cancel message, NULL if that child
+ * was not cancelled) whatever return_exceptions says. O(1) per child. */
 typedef struct cb_gather {
   cb_future fut;
   cb_future **children;
@@ -35,7 +42,9 @@ void cb_gather_init(cb_gather *g, cb_loop *loop, cb_future **children, cb_slot *
 void cb_gather_dispose(cb_gather *g);
 
 /* wait: done when return_when is met or the timeout (ns, < 0 = none) expires;
- * never an error, never cancels children. result.u = number of done children;
+ * never cancels children; an error only for n == 0 (-EINVAL, asyncio's
+ * ValueError for an empty set). A future passed twice counts twice (asyncio
+ * makes a set of them: C keeps indexes). result.u = number of done children;
  * cb_wait_split gives the done and pending index sets. */
 enum { CB_ALL_COMPLETED, CB_FIRST_COMPLETED, CB_FIRST_EXCEPTION };
 typedef struct cb_wait {
@@ -54,8 +63,16 @@ size_t cb_wait_split(const cb_wait *w, size_t *done, size_t *pending, size_t *np
 void cb_wait_dispose(cb_wait *w);
 
 /* wait_for: inner's outcome, unless timeout_ns passes first: then inner is
- * cancelled and, once it has finished, wait_for fails with -ETIMEDOUT.
- * Cancelling the wait_for cancels inner. */
+ * cancelled and, once it has finished, wait_for fails with -ETIMEDOUT if inner
+ * ended cancelled; if inner suppressed the cancellation (returned a result) or
+ * raised another error while being cancelled, wait_for ends with that outcome,
+ * as asyncio's does. timeout_ns 0 (asyncio's timeout <= 0) cancels inner at
+ * once: a task that has not started never runs. CB_WAIT_FOR_FOREVER
+ * (asyncio's timeout=None) waits without a deadline. Cancelling the wait_for
+ * cancels inner and ends with inner's outcome (a result if inner suppressed the
+ * cancellation). If inner is done at init, wait_for is done at once with its
+ * outcome. */
+#define CB_WAIT_FOR_FOREVER UINT64_MAX
 typedef struct cb_wait_for {
   cb_future fut;
   cb_future *inner;

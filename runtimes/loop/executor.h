@@ -31,31 +31,58 @@ int cb_run_in_executor(cb_loop *loop, cb_exec_job *job, cb_exec_fn fn, void *dat
 
 int cb_executor_set_pool_size(unsigned n);
 
-/* A future another OS thread can block on (concurrent.futures.Future). */
+/* A future another OS thread can block on (concurrent.futures.Future), made by
+ * cb_run_coroutine_threadsafe. Its fields are internal: use the functions below.
+ * Life: cb_run_coroutine_threadsafe starts it; any number of cb_cfuture_result /
+ * cb_cfuture_done / cb_cfuture_cancel calls; one cb_cfuture_wait ends it (after
+ * which cf may be freed). */
 typedef struct cb_cfuture {
   pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int done;
+  pthread_cond_t cv;  /* CLOCK_MONOTONIC, for timed waits */
+  int done;           /* outcome known: the task finished, or cf was cancelled */
+  int cancelled;      /* cancelled through cb_cfuture_cancel */
+  int released;       /* the loop no longer touches cf */
   cb_val result;
   cb_err err;
-  /* internal */
-  cb_handle submit, on_done;
+  /* internal, loop thread only */
+  cb_handle submit, on_done, cancel;
   cb_loop *loop;
   cb_co_fn fn;
   size_t frame_size;
   const void *frame_init;
   const char *name;
+  const char *cancel_msg;
   cb_task *task;
 } cb_cfuture;
 
 /* From any thread but the loop's: creates a task running fn on a copy of
  * frame_init (frame_size bytes, its cb_co zeroed) on the loop and returns at
- * once; cf must stay alive until cb_cfuture_wait returned. The loop must be
- * running or held (cb_loop_hold). */
+ * once. cf must stay alive until cb_cfuture_wait returned. The loop must be
+ * running or held (cb_loop_hold) until cf is done, and after a cancel until
+ * cb_cfuture_wait returned. */
 void cb_run_coroutine_threadsafe(cb_loop *loop, cb_cfuture *cf, cb_co_fn fn, size_t frame_size,
                                  const void *frame_init, const char *name);
-/* Blocks until the coroutine finished; returns its error (code 0 = none) and sets
- * *result. Destroys cf's mutex and condition variable. */
+
+/* Future.result(timeout) (never from the loop's thread): blocks until cf is done
+ * or timeout_ns passed (< 0: no limit). Returns the coroutine's error (code 0 =
+ * none, *result set), -ECANCELED (with the cancel message) if cf was cancelled or
+ * the coroutine ended cancelled, or -ETIMEDOUT (message "cfuture: timed out") if
+ * not done in time: the coroutine then keeps running, cf stays usable. */
+cb_err cb_cfuture_result(cb_cfuture *cf, int64_t timeout_ns, cb_val *result);
+
+/* Future.done() / Future.cancelled(): from any thread. */
+int cb_cfuture_done(cb_cfuture *cf);
+int cb_cfuture_cancelled(cb_cfuture *cf);
+
+/* Future.cancel(msg) (never from the loop's thread): 1 if cf was not done — it
+ * is now cancelled (waiters wake with -ECANCELED) and the task is cancelled on
+ * the loop with msg (before it starts, if it has not); whatever the task does
+ * after, cf keeps the cancellation. 0 if cf is already done. */
+int cb_cfuture_cancel(cb_cfuture *cf, const char *msg);
+
+/* Blocks until cf is done and the loop has let go of it (after a cancel: one loop
+ * iteration), returns its outcome as cb_cfuture_result and destroys cf's mutex
+ * and condition variable. Called once, last. */
 cb_err cb_cfuture_wait(cb_cfuture *cf, cb_val *result);
 
 #endif

@@ -58,6 +58,10 @@ static int (*const cancel_ops[CB__FUT_NKINDS])(cb_future *, const char *) = {
 
 int cb_future_cancel(cb_future *f, const char *msg) {
   CB_CHECK(f->kind < CB__FUT_NKINDS);
+  if (f->state == CB_FUT_FINISHED) {
+    f->retrieved = 1; /* asyncio: cancel() clears the traceback log flag */
+    return 0;
+  }
   return cancel_ops[f->kind](f, msg);
 }
 

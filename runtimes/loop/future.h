@@ -36,8 +36,10 @@ static inline int cb_future_cancelled(const cb_future *f) { return f->state == C
 int cb_future_set_result(cb_future *f, cb_val v);
 int cb_future_set_error(cb_future *f, int code, const char *msg);
 
-/* Requests cancellation; 1 if accepted, 0 if the future is already done. For a
- * plain future it becomes cancelled at once; tasks, gather, wait_for forward it. */
+/* Requests cancellation; 1 if accepted, 0 if the future is already done (its
+ * error, if any, then counts as retrieved, as asyncio's cancel() clears the log
+ * flag). For a plain future it becomes cancelled at once; tasks, gather,
+ * wait_for forward it. */
 int cb_future_cancel(cb_future *f, const char *msg);
 
 /* The result (meaningful when finished without error). */

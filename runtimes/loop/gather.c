@@ -1,15 +1,30 @@
 /* gather.c — run children concurrently, results in argument order. */
+#include <errno.h>
+
 #include "runtimes/loop/slots.h"
 
-static void gather_complete(cb_gather *g) { cb__slots_unhook(g->slots, g->n); }
+/* Unhooks every slot. Children still pending then count as retrieved in advance:
+ * asyncio's gather marks the exception of a child that finishes after the gather
+ * is done as retrieved, so it is never reported. Off the hot path (once per gather). */
+static void gather_complete(cb_gather *g) {
+  for (uint32_t i = 0; i < g->n; i++)
+    if (!cb_future_done(g->children[i])) g->children[i]->retrieved = 1;
+  cb__slots_unhook(g->slots, g->n);
+}
+
+/* asyncio's fut._make_cancelled_error(): a cancelled child's message, else none. */
+static const char *cancel_msg_of(const cb_future *child) {
+  return child->state == CB_FUT_CANCELLED ? child->msg : NULL;
+}
 
 static void on_child(void *arg) {
   cb_slot *s = cb__slot_of(arg);
   cb_gather *g = s->owner;
   cb_future *child = g->children[s - g->slots];
   g->ndone++;
-  if (!g->return_exceptions && child->state != CB_FUT_FINISHED) {
-    cb__future_cancel_plain(&g->fut, child->msg);
+  if (!g->return_exceptions && child->state == CB_FUT_CANCELLED) {
+    /* The gather finishes with the child's CancelledError; it is not cancelled itself. */
+    CB_CHECK(cb_future_set_error(&g->fut, -ECANCELED, child->msg) == 0);
     gather_complete(g);
     return;
   }
@@ -22,7 +37,7 @@ static void on_child(void *arg) {
   if (g->ndone < g->n) return;
   for (uint32_t i = 0; i < g->n; i++) g->children[i]->retrieved = 1;
   if (g->cancel_requested)
-    cb__future_cancel_plain(&g->fut, "gather cancelled");
+    CB_CHECK(cb_future_set_error(&g->fut, -ECANCELED, cancel_msg_of(child)) == 0);
   else
     CB_CHECK(cb_future_set_result(&g->fut, (cb_val){.u = g->n}) == 0);
 }

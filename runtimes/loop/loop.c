@@ -197,14 +197,25 @@ static int iterate(cb_loop *l, uint64_t *last_poll, unsigned *ran) {
   return 0;
 }
 
+static void set_flag(void *arg) { *(int *)arg = 1; }
+
+/* As asyncio: a done callback on fut ends the run, so the callbacks fut had before
+ * (and whatever else was ready in that iteration) have run when it returns. */
 int cb_loop_run_until_complete(cb_loop *l, cb_future *fut) {
   if (l->running) return -EBUSY;
   l->running = 1;
   l->stopping = 0;
   uint64_t last_poll = 0;
   unsigned spins = 0;
-  int rc = 0;
-  while (!cb_future_done(fut) && rc == 0) rc = iterate(l, &last_poll, &spins);
+  int rc = 0, done = 0;
+  cb_handle h = {0};
+  cb_future_add_done_callback(fut, &h, set_flag, &done);
+  while (!done && rc == 0 && !l->stopping) rc = iterate(l, &last_poll, &spins);
+  if (!done) { /* h is on fut's callbacks, or on the ready queue */
+    if (!cb_future_remove_done_callback(fut, &h)) cb_handle_cancel(l, &h);
+    if (rc == 0) rc = -EINTR; /* stopped first */
+  }
+  l->stopping = 0;
   l->running = 0;
   return rc;
 }

@@ -63,9 +63,13 @@ cb_loop *cb_loop_new(void);
  * by callers die with the loop. Returns 0 or -EBUSY if called while running. */
 int cb_loop_close(cb_loop *loop);
 
-/* Runs until fut (a cb_future *) is done: 0, -EDEADLK when nothing left could
+/* Runs until fut (a cb_future *) is done and the done callbacks it had when
+ * this was called have run (asyncio's stop callback on fut; fut done already:
+ * one iteration): 0, -EDEADLK when nothing left could
  * ever complete it (no ready callbacks, timers, IO, executor jobs or holds),
- * -EBUSY when called from inside the running loop. */
+ * -EINTR when cb_loop_stop() ended it first (asyncio's "Event loop stopped
+ * before Future completed."; fut is untouched and may be run again), -EBUSY
+ * when called from inside the running loop. */
 struct cb_future;
 int cb_loop_run_until_complete(cb_loop *loop, struct cb_future *fut);
 

@@ -148,6 +148,14 @@ int cb__future_wait(cb_task *t, cb_future *f) {
   return 1;
 }
 
+int cb__future_wait_cancelling(cb_task *t, cb_future *f) {
+  if (cb_future_done(f) || f == &t->fut || !cb_future_cancel(f, t->fut.msg)) return 0;
+  t->throw_err = 0; /* handed to f: its outcome is delivered here */
+  return cb__future_wait(t, f);
+}
+
+cb_task *cb_loop_current_task(const cb_loop *l) { return l->current; }
+
 cb_err cb__task_take_throw(cb_task *t) {
   int code = t->throw_err ? t->throw_err : t->deferred_cancel ? -ECANCELED : 0;
   cb_err e = {code, code ? t->fut.msg : NULL};
@@ -195,7 +203,10 @@ void cb__task_unpark(cb_task *t, int granted) {
 
 int cb_task_cancel(cb_task *t, const char *msg) {
   cb_loop *l = t->fut.loop;
-  if (cb_future_done(&t->fut)) return 0;
+  if (cb_future_done(&t->fut)) {
+    t->fut.retrieved = 1; /* asyncio: cancel() clears the traceback log flag */
+    return 0;
+  }
   switch (t->wait_kind) {
   case CB__WAIT_FUTURE:
     if (cb_future_cancel(t->waiting, msg)) return 1;

@@ -82,7 +82,9 @@ void cb_task_retain(cb_task *t);
 void cb_task_release(cb_task *t);
 
 /* Requests cancellation; delivered as -ECANCELED (with msg) at the task's current
- * await point. 1 if requested, 0 if the task is already done. */
+ * await point. 1 if requested, 0 if the task is already done (its error, if any,
+ * then counts as retrieved: asyncio's cancel() clears the log flag). Every call
+ * on a pending task returns 1 and the last msg wins. */
 int cb_task_cancel(cb_task *t, const char *msg);
 
 /* Loop-wide task lifecycle hooks (the model's per-job records use them, so a task
@@ -91,7 +93,10 @@ int cb_task_cancel(cb_task *t, const char *msg);
 typedef void (*cb_task_hook)(cb_task *t, void *arg);
 void cb_loop_set_task_hooks(cb_loop *loop, cb_task_hook on_start, cb_task_hook on_done, void *arg);
 
-/* "name" or "Task-<id>" into buf; returns buf. */
+/* asyncio.current_task(loop): the task whose step is running, NULL between steps. */
+cb_task *cb_loop_current_task(const cb_loop *loop);
+
+/* "name" or "Task-<id>" into buf; returns buf. Ids count up from 1 per loop. */
 const char *cb_task_name(const cb_task *t, char *buf, size_t len);
 
 static inline int cb_task_done(const cb_task *t) { return cb_future_done(&t->fut); }
@@ -157,10 +162,24 @@ static inline cb_err cb_task_error(cb_task *t) { return cb_future_error(&t->fut)
     if ((e_).code) CB_RAISE_ERR(e_); \
   } while (0)
 
-/* Await a future (or task, gather, ...): its error raises here. */
+/* Await a future (or task, gather, ...): its error raises here. A task cancelled
+ * while it was running (it cancelled itself, or was cancelled by a callback
+ * between its steps) cancels the future it awaits next and waits for it, as
+ * asyncio's Task does with _must_cancel (bpo-34872): awaiting a task then
+ * cancels that task. */
+#define CB__AWAIT_FUT_L(lbl, fut, err_lv)                                              \
+  do {                                                                               \
+    if (cb__t->throw_err ? cb__future_wait_cancelling(cb__t, (fut))                  \
+                         : cb__future_wait(cb__t, (fut))) {                          \
+      cb__co->label = (lbl);                                                         \
+      return CB_CO_PENDING;                                                          \
+    case (lbl):;                                                                     \
+    }                                                                                \
+    (err_lv) = cb__future_outcome(cb__t, (fut));                                     \
+  } while (0)
 #define CB_AWAIT(fut) \
-  do { CB__AWAIT(cb__future_wait(cb__t, (fut)), cb__future_outcome(cb__t, (fut)), cb__e); CB__RAISE_IF(cb__e); } while (0)
-#define CB_AWAIT_TRY(fut, err_lv) CB__AWAIT(cb__future_wait(cb__t, (fut)), cb__future_outcome(cb__t, (fut)), err_lv)
+  do { CB__AWAIT_FUT_L(__COUNTER__ + 1, fut, cb__e); CB__RAISE_IF(cb__e); } while (0)
+#define CB_AWAIT_TRY(fut, err_lv) CB__AWAIT_FUT_L(__COUNTER__ + 1, fut, err_lv)
 
 /* Sleep ns nanoseconds (0: yield to the other ready callbacks once). No future,
  * no allocation: the task's own timer goes on the timer queue. */
@@ -190,6 +209,8 @@ static inline cb_err cb_task_error(cb_task *t) { return cb_future_error(&t->fut)
 /* ---- internals the macros use ---- */
 enum { CB__WAIT_NONE, CB__WAIT_FUTURE, CB__WAIT_TIMER, CB__WAIT_PARKED, CB__WAIT_READY };
 int cb__future_wait(cb_task *t, cb_future *f);
+/* With a cancellation pending: passes it to f if f accepts it, then waits for f. */
+int cb__future_wait_cancelling(cb_task *t, cb_future *f);
 cb_err cb__future_outcome(cb_task *t, cb_future *f);
 int cb__task_sleep(cb_task *t, uint64_t ns);
 int cb__task_sleep_until(cb_task *t, uint64_t when);

@@ -1,4 +1,6 @@
 /* wait.c — wait for some or all children, with an optional timeout. */
+#include <errno.h>
+
 #include "runtimes/loop/slots.h"
 
 static void wait_complete(cb_wait *w) {
@@ -35,6 +37,10 @@ void cb_wait_init(cb_wait *w, cb_loop *l, cb_future **futs, cb_slot *slots, size
   w->n = (uint32_t)n;
   w->ndone = 0;
   w->return_when = (uint8_t)return_when;
+  if (n == 0) { /* asyncio: ValueError('Set of Tasks/Futures is empty.') */
+    CB_CHECK(cb_future_set_error(&w->fut, -EINVAL, "wait: set of futures is empty") == 0);
+    return;
+  }
   int hit = 0;
   for (size_t i = 0; i < n; i++) {
     slots[i] = (cb_slot){.owner = w};

@@ -7,10 +7,13 @@ static void on_inner(void *arg) {
   cb_wait_for *wf = cb__slot_of(arg)->owner;
   cb_timer_cancel(wf->fut.loop, &wf->timer);
   if (cb_future_done(&wf->fut)) return;
-  if (wf->timed_out) {
-    wf->inner->retrieved = 1;
+  if (wf->timed_out && cb_future_cancelled(wf->inner)) {
     CB_CHECK(cb_future_set_error(&wf->fut, -ETIMEDOUT, "wait_for: timed out") == 0);
   } else {
+    /* Not timed out, or inner did not end cancelled although the timeout cancelled
+     * it: it suppressed the cancellation and returned, or raised another error
+     * while being cancelled. asyncio's wait_for passes either on (only a
+     * CancelledError becomes TimeoutError). */
     cb__future_copy(&wf->fut, wf->inner);
   }
 }
@@ -33,7 +36,13 @@ void cb_wait_for_init(cb_wait_for *wf, cb_loop *l, cb_future *inner, uint64_t ti
     return;
   }
   cb_future_add_done_callback(inner, &wf->slot.h, on_inner, &wf->slot);
-  cb_call_later(l, &wf->timer, timeout_ns, on_timeout, wf);
+  if (timeout_ns == 0) {
+    /* asyncio: timeout <= 0 cancels inner at once (a task not started yet never
+     * runs) and waits for it to finish. */
+    on_timeout(wf);
+  } else if (timeout_ns != CB_WAIT_FOR_FOREVER) {
+    cb_call_later(l, &wf->timer, timeout_ns, on_timeout, wf);
+  }
 }
 
 /* Cancelling the wait_for cancels inner; it ends when inner has. */
