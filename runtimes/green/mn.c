@@ -332,6 +332,7 @@ static void block(cb_green_sched *s) {
 static void worker_loop(cb_green_sched *s) {
   cb_green_group *gr = s->mn->group;
   for (;;) {
+    __atomic_store_n(&s->mn->load, s->live, __ATOMIC_RELAXED); /* exits lowered it */
     take_inbox(s);
     cb_green *g;
     if (s->budget > 0 && (g = cb__mn_next(s))) {
@@ -366,6 +367,7 @@ static void run_worker(cb__mn_worker *w) {
   }
   w->s->old_segv = gr->old_segv; /* where a fault that is not an overflow goes */
   worker_loop(w->s);
+  __atomic_store_n(&w->load, w->s->live, __ATOMIC_RELAXED);
   cb__green_run_end(w->s, 0);
 }
 

@@ -1,0 +1,357 @@
+/* test_green_mn.c — the M:N scheduler (runtimes/green/mn.c): the green tests that
+ * apply to it (channel rendezvous and close, buffered channels, mutex, condvar, wait
+ * group, join, sleep, hooked blocking calls, deadlock) run on groups of workers with
+ * the two sides of each exchange placed on different workers; plus what only M:N
+ * has: stealing of threads not started, pinned placement, least-loaded placement, no
+ * migration of a started thread, the end of a run. A lost wake-up hangs: each test
+ * has a timeout. Stress under TSan: tools/mnstress. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtimes/green/green.h"
+
+TestSuite(green_mn, .timeout = 30);
+
+static cb_green_group *group(unsigned w) {
+  cb_green_group *gr;
+  cr_assert_eq(cb_green_group_new(w, 0, &gr), 0);
+  return gr;
+}
+
+Test(green_mn, rejects_worker_counts_out_of_range) {
+  cb_green_group *gr;
+  cr_expect_eq(cb_green_group_new(0, 0, &gr), -EINVAL);
+  cr_expect_eq(cb_green_group_new(CB_GREEN_GROUP_MAX_WORKERS + 1, 0, &gr), -EINVAL);
+  cr_expect_eq(cb_green_group_new(1, 1, &gr), -EINVAL); /* stack size below the minimum */
+}
+
+/* ---- channels across workers ---- */
+
+struct pc {
+  cb_green_chan *c;
+  int n;
+  int got[256];
+  int ngot;
+  int send_rc_after_close;
+  cb_green_sched *where[2]; /* each side's scheduler, checked at every step */
+  int moved;
+};
+
+static void note_where(struct pc *x, int side) {
+  cb_green_sched *s = cb_green_current_sched();
+  if (!x->where[side]) x->where[side] = s;
+  else if (x->where[side] != s) x->moved = 1;
+}
+
+static void producer(void *p) {
+  struct pc *x = p;
+  for (int i = 0; i < x->n; i++) {
+    note_where(x, 0);
+    cr_assert_eq(cb_green_chan_send(x->c, &i), 0);
+  }
+  cr_assert_eq(cb_green_chan_close(x->c), 0);
+  x->send_rc_after_close = cb_green_chan_send(x->c, &x->n);
+  note_where(x, 0);
+}
+
+static void consumer(void *p) {
+  struct pc *x = p;
+  int v, r;
+  while ((r = cb_green_chan_recv(x->c, &v)) == 0) {
+    note_where(x, 1);
+    x->got[x->ngot++] = v;
+  }
+  cr_expect_eq(r, -EPIPE);
+}
+
+static void run_pc(size_t cap, unsigned workers) {
+  struct pc x = {.n = 200};
+  cb_green_group *gr = group(workers);
+  cr_assert_eq(cb_green_chan_new(sizeof(int), cap, &x.c), 0);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 0, consumer, &x, NULL), 0);
+  cr_assert_eq(cb_green_group_spawn_on(gr, workers - 1, producer, &x, NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect_eq(x.ngot, x.n);
+  for (int i = 0; i < x.ngot; i++) cr_expect_eq(x.got[i], i);
+  cr_expect_eq(x.send_rc_after_close, -EPIPE);
+  cr_expect_neq(x.where[0], x.where[1], "the two sides ran on one worker");
+  cr_expect_not(x.moved, "a started green thread changed workers");
+  cb_green_chan_free(x.c);
+  cb_green_group_free(gr);
+}
+
+Test(green_mn, unbuffered_channel_across_workers) { run_pc(0, 2); }
+Test(green_mn, buffered_channel_across_workers) { run_pc(3, 2); }
+Test(green_mn, channel_across_four_workers) { run_pc(1, 4); }
+
+/* Closing wakes a receiver parked on another worker. */
+static void parked_recv(void *p) {
+  int v;
+  cr_expect_eq(cb_green_chan_recv(p, &v), -EPIPE);
+}
+static void closer(void *p) {
+  struct timespec ms = {0, 20000000};
+  nanosleep(&ms, NULL); /* the receiver parks first (if not, it finds the channel closed) */
+  cr_expect_eq(cb_green_chan_close(p), 0);
+}
+
+Test(green_mn, close_wakes_a_receiver_on_another_worker) {
+  cb_green_group *gr = group(2);
+  cb_green_chan *c;
+  cr_assert_eq(cb_green_chan_new(8, 0, &c), 0);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 0, parked_recv, c, NULL), 0);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 1, closer, c, NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cb_green_chan_free(c);
+  cb_green_group_free(gr);
+}
+
+/* ---- mutex, condition variable, wait group ---- */
+
+#define THREADS 64
+#define ROUNDS 200
+
+struct shared {
+  cb_green_mutex mu;
+  cb_green_cond cv;
+  cb_green_wg wg;
+  uint64_t counter; /* under mu */
+  int turn;         /* under mu: whose turn in the condvar relay */
+  int relay_done;
+};
+
+static void adder(void *p) {
+  struct shared *sh = p;
+  for (int i = 0; i < ROUNDS; i++) {
+    cr_assert_eq(cb_green_mutex_lock(&sh->mu), 0);
+    uint64_t v = sh->counter;
+    if (i % 16 == 0) cb_green_yield(); /* holds the lock across a switch */
+    sh->counter = v + 1;
+    cr_assert_eq(cb_green_mutex_unlock(&sh->mu), 0);
+  }
+  cb_green_wg_done(&sh->wg);
+}
+
+static void wg_waiter(void *p) {
+  struct shared *sh = p;
+  cr_assert_eq(cb_green_wg_wait(&sh->wg), 0);
+  cr_expect_eq(sh->counter, (uint64_t)THREADS * ROUNDS);
+}
+
+Test(green_mn, mutex_and_wait_group_across_workers) {
+  struct shared sh;
+  memset(&sh, 0, sizeof sh);
+  cb_green_mutex_init(&sh.mu);
+  cb_green_wg_init(&sh.wg);
+  cr_assert_eq(cb_green_wg_add(&sh.wg, THREADS), 0);
+  cb_green_group *gr = group(3);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 2, wg_waiter, &sh, NULL), 0);
+  for (int i = 0; i < THREADS; i++) cr_assert_eq(cb_green_group_spawn_on(gr, (unsigned)i % 3, adder, &sh, NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect_eq(sh.counter, (uint64_t)THREADS * ROUNDS);
+  cb_green_group_free(gr);
+}
+
+/* A relay: thread k waits on the condvar until turn == k, then passes the turn on;
+ * every wake-up crosses workers (k on worker k % 2). */
+struct relay {
+  struct shared *sh;
+  int k, n;
+};
+static void relay_fn(void *p) {
+  struct relay *r = p;
+  struct shared *sh = r->sh;
+  for (int round = 0; round < 20; round++) {
+    cr_assert_eq(cb_green_mutex_lock(&sh->mu), 0);
+    while (sh->turn != r->k) cr_assert_eq(cb_green_cond_wait(&sh->cv, &sh->mu), 0);
+    sh->turn = (r->k + 1) % r->n;
+    sh->relay_done++;
+    cb_green_cond_broadcast(&sh->cv);
+    cr_assert_eq(cb_green_mutex_unlock(&sh->mu), 0);
+  }
+}
+
+Test(green_mn, condvar_relay_across_workers) {
+  struct shared sh;
+  memset(&sh, 0, sizeof sh);
+  cb_green_mutex_init(&sh.mu);
+  cb_green_cond_init(&sh.cv);
+  struct relay r[6];
+  cb_green_group *gr = group(2);
+  for (int k = 0; k < 6; k++) {
+    r[k] = (struct relay){.sh = &sh, .k = k, .n = 6};
+    cr_assert_eq(cb_green_group_spawn_on(gr, (unsigned)k % 2, relay_fn, &r[k], NULL), 0);
+  }
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect_eq(sh.relay_done, 6 * 20);
+  cb_green_group_free(gr);
+}
+
+/* ---- join, stealing, placement ---- */
+
+struct steal {
+  cb_green_sched *parent_sched;
+  int on_other;  /* a child ran on another worker (atomic) */
+  int ran;       /* children that ran (atomic) */
+};
+
+static void steal_child(void *p) {
+  struct steal *st = p;
+  if (cb_green_current_sched() != st->parent_sched) __atomic_store_n(&st->on_other, 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&st->ran, 1, __ATOMIC_RELAXED);
+}
+
+/* The parent spawns children on its own worker and then does not switch until one
+ * of them has run: only another worker, stealing a child that has not started, can
+ * make that happen. Then it joins them all (some on the other worker). */
+static void steal_parent(void *p) {
+  struct steal *st = p;
+  st->parent_sched = cb_green_current_sched();
+  cb_green *kids[32];
+  for (int i = 0; i < 32; i++) cr_assert_eq(cb_green_spawn(st->parent_sched, steal_child, st, &kids[i]), 0);
+  while (!__atomic_load_n(&st->on_other, __ATOMIC_ACQUIRE)) sched_yield(); /* the OS's yield: no switch */
+  for (int i = 0; i < 32; i++) cr_assert_eq(cb_green_join(kids[i]), 0);
+  cr_expect_eq(__atomic_load_n(&st->ran, __ATOMIC_RELAXED), 32);
+  cr_expect_eq(cb_green_current_sched(), st->parent_sched, "the parent changed workers");
+}
+
+Test(green_mn, an_idle_worker_steals_threads_not_started) {
+  struct steal st = {0};
+  cb_green_group *gr = group(2);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 0, steal_parent, &st, NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect(st.on_other);
+  cb_green_group_free(gr);
+}
+
+struct pinned {
+  cb_green_sched *seen[8];
+};
+static void pinned_fn(void *p) {
+  cb_green_sched **slot = p;
+  *slot = cb_green_current_sched();
+  cb_green_yield();
+  cr_expect_eq(*slot, cb_green_current_sched());
+}
+
+Test(green_mn, pinned_threads_run_where_placed) {
+  struct pinned pn = {{0}};
+  cb_green_group *gr = group(2);
+  for (int i = 0; i < 8; i++) cr_assert_eq(cb_green_group_spawn_on(gr, (unsigned)i % 2, pinned_fn, &pn.seen[i], NULL), 0);
+  cr_expect_eq(cb_green_group_spawn_on(gr, 2, pinned_fn, &pn.seen[0], NULL), -EINVAL);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  for (int i = 2; i < 8; i++) cr_expect_eq(pn.seen[i], pn.seen[i % 2]);
+  cr_expect_neq(pn.seen[0], pn.seen[1]);
+  /* a second run of the same group; cb_green_group_spawn places on the least-loaded
+   * worker, but an idle worker may steal the thread before it starts, so where it
+   * ran is not checked */
+  struct pinned ll = {{0}};
+  cr_assert_eq(cb_green_group_spawn(gr, pinned_fn, &ll.seen[0], NULL), 0);
+  cr_assert_eq(cb_green_group_spawn(gr, pinned_fn, &ll.seen[1], NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect(ll.seen[0] && ll.seen[1]);
+  cb_green_group_free(gr);
+}
+
+/* ---- sleeps and hooked calls on every worker ---- */
+
+struct pipe_pair {
+  int fd[2];
+  char got[6];
+  ssize_t n;
+};
+static void pipe_reader(void *p) {
+  struct pipe_pair *pp = p;
+  pp->n = read(pp->fd[0], pp->got, 5); /* hooked: parks this worker's thread */
+}
+static void pipe_writer(void *p) {
+  struct pipe_pair *pp = p;
+  usleep(20000); /* hooked sleep on this worker's timers: the reader parks first */
+  cr_expect_eq(write(pp->fd[1], "hello", 5), 5);
+}
+
+Test(green_mn, hooked_calls_park_on_every_worker) {
+  struct pipe_pair pp[2];
+  cb_green_group *gr = group(2);
+  for (int k = 0; k < 2; k++) {
+    memset(&pp[k], 0, sizeof pp[k]);
+    cr_assert_eq(pipe(pp[k].fd), 0);
+    /* reader on worker k, writer on the other */
+    cr_assert_eq(cb_green_group_spawn_on(gr, (unsigned)k, pipe_reader, &pp[k], NULL), 0);
+    cr_assert_eq(cb_green_group_spawn_on(gr, (unsigned)(1 - k), pipe_writer, &pp[k], NULL), 0);
+  }
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  for (int k = 0; k < 2; k++) {
+    cr_expect_eq(pp[k].n, 5);
+    cr_expect_str_eq(pp[k].got, "hello");
+    close(pp[k].fd[0]);
+    close(pp[k].fd[1]);
+  }
+  cb_green_group_free(gr);
+}
+
+/* ---- the end of a run ---- */
+
+static void stuck(void *p) {
+  int v;
+  cb_green_chan_recv(p, &v); /* nobody sends */
+}
+
+Test(green_mn, a_deadlock_across_workers_is_reported) {
+  cb_green_group *gr = group(2);
+  cb_green_chan *c;
+  cr_assert_eq(cb_green_chan_new(sizeof(int), 0, &c), 0);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 0, stuck, c, NULL), 0);
+  cr_assert_eq(cb_green_group_spawn_on(gr, 1, stuck, c, NULL), 0);
+  cr_expect_eq(cb_green_group_run(gr), -EDEADLK);
+  cb_green_group_free(gr); /* discards the parked threads */
+  free(c); /* (calloc'd) its waiters are still queued, which cb_green_chan_free refuses */
+}
+
+Test(green_mn, an_empty_group_ends_at_once) {
+  cb_green_group *gr = group(4);
+  cr_expect_eq(cb_green_group_run(gr), 0);
+  cb_green_group_free(gr);
+}
+
+/* The green model's tree under M:N: each node spawns on its own worker and joins;
+ * children not started are stolen. */
+struct node {
+  int depth;
+  uint64_t leaves;
+};
+static void tree(void *p) {
+  struct node *n = p;
+  if (n->depth == 0) {
+    n->leaves = 1;
+    return;
+  }
+  struct node kids[4];
+  cb_green *g[4];
+  for (int i = 0; i < 4; i++) {
+    kids[i] = (struct node){.depth = n->depth - 1};
+    cr_assert_eq(cb_green_spawn(cb_green_current_sched(), tree, &kids[i], &g[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    cr_assert_eq(cb_green_join(g[i]), 0);
+    n->leaves += kids[i].leaves;
+  }
+}
+
+Test(green_mn, spawn_tree_with_joins_across_workers) {
+  struct node root = {.depth = 7};
+  cb_green_group *gr = group(2);
+  cr_assert_eq(cb_green_group_spawn(gr, tree, &root, NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect_eq(root.leaves, 16384u);
+  cb_green_stats st;
+  cb_green_group_stats(gr, &st);
+  cr_expect_eq(st.created, 21845u); /* 1 + 4 + ... + 4^7 */
+  cb_green_group_free(gr);
+}
