@@ -179,29 +179,30 @@ Test(peers, a_peer_that_answers_wrongly_or_dies_fails_the_cell) {
   expect_failed("short", "");
 }
 
-/* SIGKILL of a run whose peer has children (py-procs: a process per job): none of
- * its descendants survives. */
-Test(peers, a_killed_run_leaves_no_peer_process) {
-  const cb_model *m = cb_model_find("py-procs");
+/* SIGKILL of a run whose peer has children (py-procs: a process per job;
+ * py-asyncio-idiom's pow: a ProcessPoolExecutor of 2): none of its descendants
+ * survives. */
+static void killed_run_case(const char *model, const char *workload, const char *param, int want) {
+  const cb_model *m = cb_model_find(model);
   char why[512];
-  if (m->available(why, sizeof why) != 0) cr_skip_test("py-procs is not installed here: it %s", why);
-  char *argv[] = {CONCBENCH, "run", "--model", "py-procs", "--workload", "sleep", "--tasks", "3",
-                  "--param", "ms=60000", NULL};
+  if (m->available(why, sizeof why) != 0) cr_skip_test("%s is not installed here: it %s", model, why);
+  char *argv[] = {CONCBENCH, "run", "--model", (char *)model, "--workload", (char *)workload, "--tasks", "3",
+                  "--param", (char *)param, NULL};
   pid_t parent = getpid(), pid = fork();
   cr_assert(pid >= 0);
   if (pid == 0) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
-    freopen("/dev/null", "w", stdout);
+    if (!freopen("/dev/null", "w", stdout)) _exit(127);
     execv(argv[0], argv);
     _exit(127);
   }
   pid_t kids[64];
   int n = 0;
-  for (int k = 0; k < 600 && n < 4; k++) { /* python and a process per job */
+  for (int k = 0; k < 600 && n < want; k++) { /* the interpreter and its children */
     usleep(50 * 1000);
     n = proc_add_descendants(pid, kids, n, 64);
   }
-  cr_assert(n >= 4, "the peer did not get going within 30 s (%d descendants)", n);
+  cr_assert(n >= want, "%s: the peer did not get going within 30 s (%d descendants)", model, n);
   kill(pid, SIGKILL);
   int status;
   waitpid(pid, &status, 0);
@@ -213,7 +214,13 @@ Test(peers, a_killed_run_leaves_no_peer_process) {
   }
   for (int j = 0; j < n; j++)
     if (proc_alive(kids[j])) {
-      cr_expect(0, "descendant %d still runs 5 s after the run was killed", (int)kids[j]);
+      cr_expect(0, "%s: descendant %d still runs 5 s after the run was killed", model, (int)kids[j]);
       kill(kids[j], SIGKILL);
     }
+}
+
+Test(peers, a_killed_run_leaves_no_peer_process) { killed_run_case("py-procs", "sleep", "ms=60000", 4); }
+
+Test(peers, a_killed_run_leaves_no_process_pool_worker) {
+  killed_run_case("py-asyncio-idiom", "pow", "exp=10000000", 3);
 }

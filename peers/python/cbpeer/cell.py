@@ -12,6 +12,9 @@ Output, after the job phase, on stdout (one record a line):
   fail I START_NS END_NS MESSAGE    job I failed (one line)
 Bad arguments: one line on stderr, exit 2. A workload this style has no version
 of: exit 4."""
+import ctypes
+import os
+import signal
 import sys
 import time
 
@@ -77,6 +80,18 @@ class Cell:
     def in_flight(self):
         """Jobs in flight at most: min(C, N), or N when C is 0 (cb_spec_concurrency)."""
         return self.tasks if self.concurrency == 0 else min(self.concurrency, self.tasks)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent):
+    """In a child process (a multiprocessing worker): SIGKILL when the peer dies,
+    however it dies, as common/child.h's cb_die_with_parent; exits at once if the
+    peer (pid `parent`) is already gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(127)
 
 
 def now_ns():

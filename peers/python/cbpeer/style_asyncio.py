@@ -12,10 +12,11 @@ ProcessPoolExecutor, which is how CPU work leaves the loop without the GIL.
 spawn (every style): the skynet tree with a task per node."""
 import asyncio
 import concurrent.futures
+import multiprocessing
 import os
 
 from cbpeer import sync_world, work
-from cbpeer.cell import now_ns, unsupported
+from cbpeer.cell import die_with_parent, now_ns, unsupported
 
 
 async def _timed(coro_fn, cell, i):
@@ -89,7 +90,9 @@ class _Run:
             limit = 0 if cell.concurrency == 0 else cell.in_flight()
             self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
         if self.idiom and cell.workload == "pow":
-            self.executor = concurrent.futures.ProcessPoolExecutor(min(cell.in_flight(), os.cpu_count() or 1))
+            self.executor = concurrent.futures.ProcessPoolExecutor(
+                min(cell.in_flight(), os.cpu_count() or 1), mp_context=multiprocessing.get_context("fork"),
+                initializer=die_with_parent, initargs=(os.getpid(),))
         try:
             t0 = now_ns()
             if cell.workload == "spawn":  # one tree after another

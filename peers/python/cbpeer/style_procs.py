@@ -2,25 +2,15 @@
 or a multiprocessing.Pool of C workers. Every child asks the kernel to kill it
 when the peer dies (PR_SET_PDEATHSIG, as common/child.h does for the C models).
 No spawn: a process per skynet node is the procs model's, limited to small trees."""
-import ctypes
 import multiprocessing
 import os
-import signal
 
 from cbpeer import sync_world
-from cbpeer.cell import now_ns, timed, unsupported
-
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent(parent):
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
-        os._exit(127)
+from cbpeer.cell import die_with_parent, now_ns, timed, unsupported
 
 
 def _one(job, cell, i, queue, parent):
-    _die_with_parent(parent)
+    die_with_parent(parent)
     queue.put(timed(job, cell, i))
 
 
@@ -49,7 +39,7 @@ def run(cell):
             p.join()
         created = cell.tasks
     else:
-        with ctx.Pool(cell.in_flight(), initializer=_die_with_parent, initargs=(parent,)) as pool:
+        with ctx.Pool(cell.in_flight(), initializer=die_with_parent, initargs=(parent,)) as pool:
             records = list(pool.imap_unordered(_Worker(job, cell), range(cell.tasks)))
         created = cell.in_flight()
     return t0, now_ns(), created, "processes", records
