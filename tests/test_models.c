@@ -25,7 +25,6 @@ static const struct {
 } unsupported[] = {
     {"sync", "pingpong"}, /* one task has no one to hand the token to */
     {"sync", "spawn"},    /* the main thread spawns nothing */
-    {"green-mn", "pipeline"}, /* not yet: runtimes/green/README.md, M:N */
 };
 
 static int expected_unsupported(const cb_model *m, const cb_workload *w) {

@@ -325,6 +325,10 @@ void cb__green_tree_fn(void *p);
 /* Peak RSS of this process so far, KiB. */
 long cb__green_max_rss_kb(void);
 
+/* cb_model.pipeline of green-mn (pipeline.c): on a group of `workers`. */
+int cb__green_mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, unsigned workers,
+                          cb_run_report *report);
+
 /* The model's server (serve.c): cb_model.serve of cb_model_green. */
 int cb__green_serve(const cb_serve_spec *spec, cb_run_report *report);
 

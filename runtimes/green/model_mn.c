@@ -11,7 +11,8 @@
  * different workers (ns_per_switch_cross; with W >= 2). The records are the second
  * run's. spawn_tree: the skynet tree of green's model (model.c): every node spawns its
  * children on its own worker, idle workers steal the ones not started.
- * Reports workers and steals with the figures. */
+ * pipeline: green's (pipeline.c) on the group. Reports workers (and steals) with the
+ * figures. */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -222,6 +223,12 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   return rc;
 }
 
+static int mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
+  int rc = cb__green_mn_pipeline(spec, p, workers_of(spec->model_params), report);
+  if (rc == 0) cb_report_extra(report, "workers", (double)workers_of(spec->model_params));
+  return rc;
+}
+
 const cb_model cb_model_green_mn = {
     .name = NAME,
     .summary = "stackful green threads, M:N: one scheduler per worker OS thread, new threads stolen by idle "
@@ -231,4 +238,5 @@ const cb_model cb_model_green_mn = {
     .run = mn_run,
     .pingpong = mn_pingpong,
     .spawn_tree = mn_spawn_tree,
+    .pipeline = mn_pipeline,
 };

@@ -7,23 +7,40 @@
  * threads at once; otherwise C driver green threads each spawn one pipeline, join
  * its units and take the next. A unit that cannot be spawned stops the model: its
  * pipeline's channels are closed (its parked units wake with -EPIPE and end) and no
- * further pipeline starts. */
+ * further pipeline starts.
+ * green-mn (cb__green_mn_pipeline): the same on a group of workers (mn.c): the
+ * pipelines (or drivers) are placed on the least-loaded worker, a pipeline's units
+ * are spawned on the spawner's worker and idle workers steal those not started, so
+ * consecutive units may hand items across workers; the shared counters are atomic. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtimes/green/green.h"
+#include "runtimes/green/green_int.h"
 #include "runtimes/pipeline.h"
 
 typedef struct run_ctx {
   const cb_run_spec *spec;
   const cb_pipeline_spec *p;
   cb_run_report *report;
-  cb_green_sched *sched;
+  const char *name;      /* the model's, for messages */
+  cb_green_sched *sched; /* M:1, or NULL */
+  cb_green_group *group; /* M:N, or NULL */
   cb__pipe_lat lat;
-  uint64_t next;
-  int rc; /* first failure */
+  uint64_t next; /* atomic */
+  int rc;        /* first failure (atomic) */
 } run_ctx;
+
+/* From a green thread: on its own scheduler (M:N: its worker, where idle workers may
+ * steal it); from the model before the run: M:1 the scheduler, M:N the least-loaded
+ * worker. */
+static int spawn(run_ctx *c, void (*fn)(void *), void *arg, cb_green **out) {
+  cb_green_sched *s = cb_green_current_sched();
+  if (s) return cb_green_spawn(s, fn, arg, out);
+  return c->group ? cb_green_group_spawn(c->group, fn, arg, out) : cb_green_spawn(c->sched, fn, arg, out);
+}
+
+static int failed(run_ctx *c) { return __atomic_load_n(&c->rc, __ATOMIC_RELAXED) != 0; }
 
 typedef struct pline pline;
 typedef struct unit {
@@ -82,8 +99,9 @@ static void pline_free(pline *pl) {
 }
 
 static void fail(run_ctx *c, int rc, const char *what, uint64_t i) {
-  if (c->rc == 0) c->rc = rc;
-  cb_report_error(c->report, "green: pipeline %llu: %s: %s", (unsigned long long)i, what, strerror(-rc));
+  int zero = 0;
+  __atomic_compare_exchange_n(&c->rc, &zero, rc, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  cb_report_error(c->report, "%s: pipeline %llu: %s: %s", c->name, (unsigned long long)i, what, strerror(-rc));
 }
 
 /* Makes pipeline i's channels and spawns its units, joinable when join is set.
@@ -102,7 +120,7 @@ static int pline_start(run_ctx *c, pline *pl, uint64_t i, int join) {
   }
   for (uint64_t s = 0; s < S + 2 && rc == 0; s++) {
     pl->u[s] = (unit){.pl = pl, .s = s};
-    rc = cb_green_spawn(c->sched, unit_fn, &pl->u[s], join ? &pl->g[s] : NULL);
+    rc = spawn(c, unit_fn, &pl->u[s], join ? &pl->g[s] : NULL);
     if (rc == 0) pl->made++;
   }
   if (rc != 0) {
@@ -114,27 +132,31 @@ static int pline_start(run_ctx *c, pline *pl, uint64_t i, int join) {
 
 static void driver(void *arg) {
   run_ctx *c = arg;
-  while (c->rc == 0 && c->next < c->spec->tasks) {
+  uint64_t i;
+  while (!failed(c) && (i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < c->spec->tasks) {
     pline pl;
-    int rc = pline_start(c, &pl, c->next++, 1);
+    int rc = pline_start(c, &pl, i, 1);
     for (uint64_t s = 0; s < pl.made; s++) cb_green_join(pl.g[s]);
     pline_free(&pl);
     if (rc != 0) return;
   }
 }
 
-int cb__green_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
+/* Runs the pipelines on one scheduler (workers 0) or a group of workers. */
+static int run(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report, unsigned workers) {
   report->concurrency = cb_spec_concurrency(spec);
   report->created_kind = "green threads";
-  run_ctx c = {.spec = spec, .p = p, .report = report};
-  int rc = cb_green_sched_new(spec->stack_size, &c.sched);
+  run_ctx c = {.spec = spec, .p = p, .report = report, .name = workers ? "green-mn" : "green"};
+  int rc = workers ? cb_green_group_new(workers, spec->stack_size, &c.group)
+                   : cb_green_sched_new(spec->stack_size, &c.sched);
   if (rc != 0) {
-    cb_report_error(report, "green: cannot create the scheduler: %s", strerror(-rc));
+    cb_report_error(report, "%s: cannot create the scheduler: %s", c.name, strerror(-rc));
     return rc;
   }
   if (cb__pipe_lat_init(&c.lat, spec->tasks, p->items, 0) != 0) {
-    cb_green_sched_free(c.sched);
-    cb_report_error(report, "green: out of memory for the latency samples");
+    if (workers) cb_green_group_free(c.group);
+    else cb_green_sched_free(c.sched);
+    cb_report_error(report, "%s: out of memory for the latency samples", c.name);
     return -ENOMEM;
   }
   uint64_t n = spec->tasks, drivers = report->concurrency < n ? report->concurrency : 0;
@@ -142,8 +164,8 @@ int cb__green_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
   uint64_t started = 0;
   int64_t t0 = cb_now_ns();
   if (drivers) {
-    for (uint64_t d = 0; d < drivers && c.rc == 0; d++) {
-      int r = cb_green_spawn(c.sched, driver, &c, NULL);
+    for (uint64_t d = 0; d < drivers && !failed(&c); d++) {
+      int r = spawn(&c, driver, &c, NULL);
       if (r != 0) fail(&c, r, "cannot spawn a driver", 0);
     }
   } else if (!all) {
@@ -155,17 +177,28 @@ int cb__green_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
         break;
       }
   }
-  int r = cb_green_sched_run(c.sched);
+  int r = workers ? cb_green_group_run(c.group) : cb_green_sched_run(c.sched);
   int64_t t1 = cb_now_ns();
-  if (r == -EDEADLK) cb_report_error(report, "green: every green thread is blocked and nothing can wake one");
+  if (r == -EDEADLK) cb_report_error(report, "%s: every green thread is blocked and nothing can wake one", c.name);
   cb_green_stats st;
-  cb_green_sched_stats(c.sched, &st);
+  if (workers) cb_green_group_stats(c.group, &st);
+  else cb_green_sched_stats(c.sched, &st);
   report->created = st.created;
   for (uint64_t i = 0; i < started; i++) pline_free(&all[i]);
   free(all);
-  cb_green_sched_free(c.sched);
+  if (workers) cb_green_group_free(c.group);
+  else cb_green_sched_free(c.sched);
   rc = c.rc != 0 ? c.rc : r;
   if (rc == 0) cb__pipeline_report(report, spec, p, &c.lat, t0, t1, p->queue);
   cb__pipe_lat_free(&c.lat);
   return rc;
+}
+
+int cb__green_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
+  return run(spec, p, report, 0);
+}
+
+int cb__green_mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, unsigned workers,
+                          cb_run_report *report) {
+  return run(spec, p, report, workers);
 }
