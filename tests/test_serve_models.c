@@ -102,6 +102,7 @@ static void echo_many(const cb_model *m, int64_t idle_ms, int conns, int rounds)
 
 Test(serve_models, green_echo_many_connections) { echo_many(&cb_model_green, 0, 200, 3); }
 Test(serve_models, loop_echo_many_connections) { echo_many(&cb_model_loop, 0, 200, 3); }
+Test(serve_models, green_mn_echo_many_connections) { echo_many(&cb_model_green_mn, 0, 200, 3); }
 Test(serve_models, green_serves_the_echo_workload) { echo_many(&cb_model_green, 30000, 200, 3); }
 Test(serve_models, loop_serves_the_echo_workload) { echo_many(&cb_model_loop, 30000, 200, 3); }
 
@@ -159,6 +160,7 @@ static void closes_idle(const cb_model *m) {
 
 Test(serve_models, green_closes_idle_connections) { closes_idle(&cb_model_green); }
 Test(serve_models, loop_closes_idle_connections) { closes_idle(&cb_model_loop); }
+Test(serve_models, green_mn_closes_idle_connections) { closes_idle(&cb_model_green_mn); }
 
 /* Stop before any connection: the server returns at once, nothing accepted. */
 static void stops_unused(const cb_model *m) {
@@ -172,6 +174,7 @@ static void stops_unused(const cb_model *m) {
 
 Test(serve_models, green_stops_unused) { stops_unused(&cb_model_green); }
 Test(serve_models, loop_stops_unused) { stops_unused(&cb_model_loop); }
+Test(serve_models, green_mn_stops_unused) { stops_unused(&cb_model_green_mn); }
 
 /* The setsockopt hook: a green thread's read on a silent socket with SO_RCVTIMEO
  * ends with EAGAIN, as the kernel's would; a write-side timeout does not affect it. */

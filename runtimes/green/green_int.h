@@ -329,7 +329,9 @@ long cb__green_max_rss_kb(void);
 int cb__green_mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, unsigned workers,
                           cb_run_report *report);
 
-/* The model's server (serve.c): cb_model.serve of cb_model_green. */
+/* The model's server (serve.c): cb_model.serve of cb_model_green, and of green-mn
+ * on a group of `workers`. */
 int cb__green_serve(const cb_serve_spec *spec, cb_run_report *report);
+int cb__green_mn_serve(const cb_serve_spec *spec, unsigned workers, cb_run_report *report);
 
 #endif

@@ -11,7 +11,8 @@
  * different workers (ns_per_switch_cross; with W >= 2). The records are the second
  * run's. spawn_tree: the skynet tree of green's model (model.c): every node spawns its
  * children on its own worker, idle workers steal the ones not started.
- * pipeline: green's (pipeline.c) on the group. Reports workers (and steals) with the
+ * pipeline, serve: green's (pipeline.c, serve.c: a green thread per connection) on
+ * the group. Reports workers (and steals) with the
  * figures. */
 #include <errno.h>
 #include <sched.h>
@@ -229,6 +230,10 @@ static int mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_ru
   return rc;
 }
 
+static int mn_serve(const cb_serve_spec *spec, cb_run_report *report) {
+  return cb__green_mn_serve(spec, workers_of(spec->model_params), report);
+}
+
 const cb_model cb_model_green_mn = {
     .name = NAME,
     .summary = "stackful green threads, M:N: one scheduler per worker OS thread, new threads stolen by idle "
@@ -239,4 +244,5 @@ const cb_model cb_model_green_mn = {
     .pingpong = mn_pingpong,
     .spawn_tree = mn_spawn_tree,
     .pipeline = mn_pipeline,
+    .serve = mn_serve,
 };

@@ -18,7 +18,12 @@
  * connection's parked read or write; every green thread returns, and with none
  * left cb_green_sched_run returns. Out of descriptors (EMFILE...) the acceptor
  * pauses 10 ms and tries again; any other accept error ends serving the same way
- * as stop, with the error reported. */
+ * as stop, with the error reported.
+ *
+ * green-mn (cb__green_mn_serve): the same on a group of workers (mn.c): the acceptor
+ * runs on one worker and places each connection's green thread on the least-loaded
+ * worker (where an idle worker may steal it before it starts); the table and the
+ * totals are already safe to share between OS threads (serve_util). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,7 +36,9 @@
 typedef struct green_server {
   const cb_serve_spec *spec;
   cb_run_report *report;
-  cb_green_sched *sched;
+  const char *name;      /* the model's, for messages */
+  cb_green_sched *sched; /* M:1, or NULL */
+  cb_green_group *group; /* M:N, or NULL */
   cb_conn_table table;
   int rc; /* the first failure: the acceptor's error */
 } green_server;
@@ -59,12 +66,14 @@ static void conn_thread(void *p) {
 static int spawn_conn(green_server *srv, int fd) {
   green_conn *c = malloc(sizeof *c);
   if (c) *c = (green_conn){.srv = srv, .fd = fd};
-  int rc = c ? cb_green_spawn(srv->sched, conn_thread, c, NULL) : -ENOMEM;
+  int rc = !c ? -ENOMEM
+           : srv->group ? cb_green_group_spawn(srv->group, conn_thread, c, NULL)
+                        : cb_green_spawn(srv->sched, conn_thread, c, NULL);
   if (rc == 0) return 0;
   free(c);
   cb_conn_table_remove(&srv->table, fd);
   close(fd);
-  cb_report_error(srv->report, "green: cannot spawn a connection's green thread: %s", strerror(-rc));
+  cb_report_error(srv->report, "%s: cannot spawn a connection's green thread: %s", srv->name, strerror(-rc));
   return rc;
 }
 
@@ -90,59 +99,73 @@ static void acceptor(void *p) {
     }
   }
   if (r < 0) {
-    if (srv->rc == 0) cb_report_error(srv->report, "green: accept: %s", strerror(-r));
+    if (srv->rc == 0) cb_report_error(srv->report, "%s: accept: %s", srv->name, strerror(-r));
     srv->rc = r;
   }
   cb_conn_table_shutdown_all(&srv->table);
 }
 
-static int serve(const cb_serve_spec *spec, cb_run_report *report) {
+/* Serves on one scheduler (workers 0) or a group of workers. */
+static int serve(const cb_serve_spec *spec, cb_run_report *report, unsigned workers) {
+  const char *name = workers ? "green-mn" : "green";
   report->concurrency = spec->max_conns;
   report->created_kind = "green threads";
   if (!spec->workload->serve_conn) {
-    cb_report_error(report, "workload %s has no connection handler for --model green", spec->workload->name);
+    cb_report_error(report, "workload %s has no connection handler for --model %s", spec->workload->name, name);
     return -ENOTSUP;
   }
   if (cb_green_hooks_check() != 0) {
-    cb_report_error(report, "green: the syscall hooks are not interposed (link the program with -rdynamic)");
+    cb_report_error(report, "%s: the syscall hooks are not interposed (link the program with -rdynamic)", name);
     return -ENOSYS;
   }
-  green_server srv = {.spec = spec, .report = report};
-  int rc = cb_green_sched_new(spec->stack_size, &srv.sched);
+  green_server srv = {.spec = spec, .report = report, .name = name};
+  int rc = workers ? cb_green_group_new(workers, spec->stack_size, &srv.group)
+                   : cb_green_sched_new(spec->stack_size, &srv.sched);
   if (rc != 0) {
-    cb_report_error(report, "green: cannot create the scheduler (stack size %zu): %s", spec->stack_size,
+    cb_report_error(report, "%s: cannot create the scheduler (stack size %zu): %s", name, spec->stack_size,
                     strerror(-rc));
     return rc;
   }
   rc = cb_conn_table_init(&srv.table, spec->max_conns);
   if (rc != 0) {
-    cb_report_error(report, "green: out of memory for %llu connections", (unsigned long long)spec->max_conns);
-    cb_green_sched_free(srv.sched);
-    return rc;
-  }
-  rc = cb_green_spawn(srv.sched, acceptor, &srv, NULL);
-  if (rc != 0) {
-    cb_report_error(report, "green: cannot spawn the acceptor: %s", strerror(-rc));
+    cb_report_error(report, "%s: out of memory for %llu connections", name, (unsigned long long)spec->max_conns);
   } else {
-    cb_serve_ready(spec);
-    rc = cb_green_sched_run(srv.sched);
-    if (rc == -EDEADLK) cb_report_error(report, "green: every green thread is blocked and nothing can wake one");
+    rc = workers ? cb_green_group_spawn(srv.group, acceptor, &srv, NULL) : cb_green_spawn(srv.sched, acceptor, &srv, NULL);
+    if (rc != 0) {
+      cb_report_error(report, "%s: cannot spawn the acceptor: %s", name, strerror(-rc));
+    } else {
+      cb_serve_ready(spec);
+      rc = workers ? cb_green_group_run(srv.group) : cb_green_sched_run(srv.sched);
+      if (rc == -EDEADLK)
+        cb_report_error(report, "%s: every green thread is blocked and nothing can wake one", name);
+    }
+    report->serve.peak_open = srv.table.peak;
+    cb_conn_table_free(&srv.table);
   }
   cb_green_stats st;
-  cb_green_sched_stats(srv.sched, &st);
+  if (workers) cb_green_group_stats(srv.group, &st);
+  else cb_green_sched_stats(srv.sched, &st);
   report->created = st.created;
-  report->serve.peak_open = srv.table.peak;
-  cb_green_sched_free(srv.sched);
-  cb_conn_table_free(&srv.table);
+  if (workers) cb_green_group_free(srv.group);
+  else cb_green_sched_free(srv.sched);
   return srv.rc != 0 ? srv.rc : rc;
 }
 
-/* Contract: cb_model.serve (runtimes/runtime.h). SIGPIPE is ignored meanwhile: a
- * peer gone mid-write ends that connection (EPIPE), not the server. */
-int cb__green_serve(const cb_serve_spec *spec, cb_run_report *report) {
+/* SIGPIPE is ignored while serving: a peer gone mid-write ends that connection
+ * (EPIPE), not the server. */
+static int serve_ignoring_sigpipe(const cb_serve_spec *spec, cb_run_report *report, unsigned workers) {
   struct sigaction ign = {.sa_handler = SIG_IGN}, old;
   sigaction(SIGPIPE, &ign, &old);
-  int rc = serve(spec, report);
+  int rc = serve(spec, report, workers);
   sigaction(SIGPIPE, &old, NULL);
   return rc;
+}
+
+/* Contract: cb_model.serve (runtimes/runtime.h). */
+int cb__green_serve(const cb_serve_spec *spec, cb_run_report *report) {
+  return serve_ignoring_sigpipe(spec, report, 0);
+}
+
+int cb__green_mn_serve(const cb_serve_spec *spec, unsigned workers, cb_run_report *report) {
+  return serve_ignoring_sigpipe(spec, report, workers);
 }
