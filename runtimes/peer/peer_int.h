@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "runtimes/peer/peer.h"
 #include "runtimes/runtime.h"
 
 typedef enum { CB_PEER_PYTHON, CB_PEER_GO } cb_peer_lang;
@@ -24,6 +25,7 @@ typedef struct cb_peer {
   const char *workloads;        /* the workloads it has a version of, space-separated */
   int sequential;               /* 1: one job at a time (its concurrency is 1) */
   const cb_peer_module *modules; /* NULL-terminated (module NULL); NULL: none */
+  const char *counterpart;      /* the C model doing what it does (cb_peer_counterpart) */
 } cb_peer;
 
 /* Runs the cell's jobs in peer p: see cb_model.run and cb_model.peer. */

@@ -38,30 +38,43 @@ static const cb_peer_module uvloop_mods[] = {{"aiohttp", "python3-aiohttp"}, {"u
                                       .available = available_##id};
 
 PEER(py_sync, "py-sync", "Python, the seed's sync: jobs one after another (urlopen, a ** b, time.sleep)",
-     CB_PEER_PYTHON, "sync", "pow http sleep", 1, NULL)
+     CB_PEER_PYTHON, "sync", "pow http sleep", 1, NULL, "sync")
 PEER(py_threads, "py-threads", "Python threading: a Thread per job (the seed) or a ThreadPoolExecutor of C; skynet",
-     CB_PEER_PYTHON, "threads", "pow http sleep spawn", 0, NULL)
+     CB_PEER_PYTHON, "threads", "pow http sleep spawn", 0, NULL, "threads")
 PEER(py_procs, "py-procs", "Python multiprocessing: a Process per job (the seed) or a Pool of C",
-     CB_PEER_PYTHON, "procs", "pow http sleep", 0, NULL)
+     CB_PEER_PYTHON, "procs", "pow http sleep", 0, NULL, "procs")
 PEER(py_gevent, "py-gevent", "Python gevent, monkey-patched: a greenlet per job (the seed) or a Pool of C; skynet",
-     CB_PEER_PYTHON, "gevent", "pow http sleep spawn", 0, gevent_mods)
+     CB_PEER_PYTHON, "gevent", "pow http sleep spawn", 0, gevent_mods, "green")
 PEER(py_asyncio, "py-asyncio",
      "Python asyncio as the seed writes it: gather, a ClientSession per job (aiohttp), pow in the default executor",
-     CB_PEER_PYTHON, "asyncio", "pow http sleep spawn", 0, aiohttp_mods)
+     CB_PEER_PYTHON, "asyncio", "pow http sleep spawn", 0, aiohttp_mods, "loop")
 PEER(py_uvloop, "py-uvloop", "py-asyncio on uvloop's loop", CB_PEER_PYTHON, "uvloop", "pow http sleep spawn", 0,
-     uvloop_mods)
+     uvloop_mods, "loop")
 PEER(py_asyncio_idiom, "py-asyncio-idiom",
      "Python asyncio, idiomatic: one ClientSession for the run, pow in a ProcessPoolExecutor", CB_PEER_PYTHON,
-     "asyncio-idiom", "pow http sleep spawn", 0, aiohttp_mods)
+     "asyncio-idiom", "pow http sleep spawn", 0, aiohttp_mods, "loop")
 PEER(py_uvloop_idiom, "py-uvloop-idiom", "py-asyncio-idiom on uvloop's loop", CB_PEER_PYTHON, "uvloop-idiom",
-     "pow http sleep spawn", 0, uvloop_mods)
+     "pow http sleep spawn", 0, uvloop_mods, "loop")
 PEER(go, "go", "Go goroutines: net/http (one Client), math/big, time.Sleep, skynet over channels", CB_PEER_GO,
-     "goroutines", "pow http sleep spawn", 0, NULL)
+     "goroutines", "pow http sleep spawn", 0, NULL, "green")
 
 static const cb_model *const peers[] = {
     &model_py_sync,   &model_py_threads,       &model_py_procs,      &model_py_gevent, &model_py_asyncio,
     &model_py_uvloop, &model_py_asyncio_idiom, &model_py_uvloop_idiom, &model_go,
 };
+
+static const cb_peer *const defs[] = {
+    &peer_py_sync,   &peer_py_threads,       &peer_py_procs,         &peer_py_gevent, &peer_py_asyncio,
+    &peer_py_uvloop, &peer_py_asyncio_idiom, &peer_py_uvloop_idiom, &peer_go,
+};
+
+_Static_assert(sizeof defs / sizeof defs[0] == sizeof peers / sizeof peers[0], "a definition per peer");
+
+const char *cb_peer_counterpart(const cb_model *m) {
+  for (size_t k = 0; k < sizeof peers / sizeof peers[0]; k++)
+    if (peers[k] == m) return defs[k]->counterpart;
+  return NULL;
+}
 
 const cb_model *const *cb_peer_all(size_t *count) {
   *count = sizeof peers / sizeof peers[0];
