@@ -120,24 +120,32 @@ void cb_sem_init(cb_sem *s, int64_t value, int bounded) {
   CB_CHECK(value >= 0);
   cb__list_init(&s->waiters);
   s->value = s->bound = value;
+  s->handing = 0;
   s->bounded = bounded != 0;
 }
 
-int cb_sem_locked(const cb_sem *s) { return s->value == 0 || !cb__list_empty(&s->waiters); }
+int cb_sem_locked(const cb_sem *s) { return s->value == 0 || s->handing || !cb__list_empty(&s->waiters); }
+
+/* granted values: 1 = taken on the fast path, SEM_HANDED = handed by a release */
+#define SEM_HANDED 2
+static void sem_hand(cb_sem *s, cb_task *t) {
+  s->handing++;
+  cb__task_unpark(t, SEM_HANDED);
+}
 
 int cb_sem_release(cb_sem *s) {
   cb_task *next = first_waiter(&s->waiters);
   if (next) {
-    cb__task_unpark(next, 1);
+    sem_hand(s, next);
     return 0;
   }
-  if (s->bounded && s->value >= s->bound) return -EOVERFLOW;
+  if (s->bounded && s->value + s->handing >= s->bound) return -EOVERFLOW;
   s->value++;
   return 0;
 }
 
 int cb__sem_wait(cb_task *t, cb_sem *s) {
-  if (s->value > 0 && cb__list_empty(&s->waiters)) {
+  if (s->value > 0 && !s->handing && cb__list_empty(&s->waiters)) {
     s->value--;
     t->granted = 1;
     return 0;
@@ -148,7 +156,15 @@ int cb__sem_wait(cb_task *t, cb_sem *s) {
 cb_err cb__sem_outcome(cb_task *t, cb_sem *s) {
   int g = take_granted(t);
   cb_err e = cb__task_take_throw(t);
+  if (g == SEM_HANDED) s->handing--; /* the unit in flight arrived */
   if (e.code && g) CB_CHECK(cb_sem_release(s) == 0);
-  if (!e.code) CB_CHECK(g);
+  if (!e.code) {
+    CB_CHECK(g);
+    cb_task *next; /* units freed meanwhile go to those queued behind (FIFO) */
+    while (s->value > 0 && (next = first_waiter(&s->waiters)) != NULL) {
+      s->value--;
+      sem_hand(s, next);
+    }
+  }
   return e;
 }

@@ -5,7 +5,13 @@
  * wakeup handle: no future, no allocation. Wakeups are FIFO; a lock or semaphore
  * is handed to the woken task directly (no barging), and handed on if that task
  * is cancelled before it runs. The await macros follow task.h: plain forms raise
- * (cancellation), _TRY forms store the cb_err. All O(1) except notify_all/set. */
+ * (cancellation), _TRY forms store the cb_err. All O(1) except notify_all/set.
+ * One difference from asyncio (runtimes/loop/CONFORMANCE.md): a Lock released
+ * with waiters stays locked (it belongs to the woken task at once), where
+ * asyncio's reports unlocked until that task has run; neither lets a third task
+ * take it in between. Misuse asyncio reports with RuntimeError/ValueError is a
+ * broken invariant here (aborts): waiting on a Condition without its lock, a
+ * negative Semaphore value; releasing an unlocked Lock returns -EPERM. */
 #ifndef CB_LOOP_SYNC_H
 #define CB_LOOP_SYNC_H
 
@@ -65,10 +71,15 @@ int cb_cond_notify(cb_cond *c, size_t n);
   do { CB__COND_WAIT_L(__COUNTER__ + 1, c, cb__e); CB__RAISE_IF(cb__e); } while (0)
 #define CB_COND_WAIT_TRY(c, err_lv) CB__COND_WAIT_L(__COUNTER__ + 1, c, err_lv)
 
-/* Semaphore; bounded: releasing above the initial value fails with -EOVERFLOW. */
+/* Semaphore; bounded: releasing above the initial value fails with -EOVERFLOW.
+ * A release with waiters hands its unit to the first one; until that task has
+ * run, acquires queue behind it even if units are free (asyncio 3.12's FIFO
+ * rule: locked() is true while a woken waiter has not acquired), and a waiter
+ * that acquires hands the free units on to those queued behind it. */
 typedef struct cb_sem {
   cb_list waiters;
   int64_t value, bound;
+  int64_t handing; /* units handed to woken waiters that have not run yet */
   uint8_t bounded;
 } cb_sem;
 
