@@ -278,6 +278,7 @@ int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, co
       {"membw", "Memory-bound: GB/s against cores, a line per model, the run's STREAM figures as the ceiling", nmb,
        (nmw + 1) / 2},
   };
+  _Static_assert(sizeof want / sizeof *want <= CB_REPORT_MAX_CHARTS, "charts beyond CB_REPORT_MAX_CHARTS");
   *ncharts = 0;
   for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
     if (want[k].rows == 0) continue;
