@@ -12,7 +12,8 @@
  * wakes it after releasing it: cb__green_wake, a remote wake-up when the waiter
  * lives on another worker (mn.c). A waiter woken before it has finished parking is
  * not lost: its worker takes remote wake-ups only from its main context, after the
- * switch out. Under M:1 no lock is taken (one test of the scheduler per call). */
+ * switch out. Under M:1 no lock is taken: send and receive are compiled twice from
+ * one body (shared a constant), and one test of the scheduler picks the version. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,22 +62,24 @@ static cb_green *pop_waiter(cb_list *q) {
   return l ? cb__container_of(l, cb_green, link) : NULL;
 }
 
-static inline void lock(cb_green_chan *c, int shared) {
+static inline __attribute__((always_inline)) void lock(cb_green_chan *c, int shared) {
   if (shared) cb__spin_lock(&c->lock);
 }
-static inline void unlock(cb_green_chan *c, int shared) {
+static inline __attribute__((always_inline)) void unlock(cb_green_chan *c, int shared) {
   if (shared) cb__spin_unlock(&c->lock);
 }
 
 /* Sets g's result and wakes it; after the channel is unlocked. */
-static void wake(cb_green *g, int result) {
+static inline void wake(cb_green *g, int result, int shared) {
   g->wait_result = result;
-  cb__green_wake(g);
+  if (shared) cb__green_wake(g);
+  else cb__green_ready(g->sched, g);
 }
 
 /* Parks the caller on q with its element buffer (the channel locked if shared; this
  * unlocks it); returns what the waker decided. */
-static int wait_on(cb_green_sched *s, cb_green_chan *c, int shared, cb_list *q, void *data) {
+static inline __attribute__((always_inline)) int wait_on(cb_green_sched *s, cb_green_chan *c, int shared, cb_list *q,
+                                                        void *data) {
   cb_green *self = s->current;
   self->wait_data = data;
   cb__list_push_back(q, &self->link);
@@ -85,12 +88,8 @@ static int wait_on(cb_green_sched *s, cb_green_chan *c, int shared, cb_list *q, 
   return self->wait_result;
 }
 
-/* Contract: see green.h. O(1) plus elem_size bytes copied; parks when no receiver
- * waits and the buffer is full. */
-int cb_green_chan_send(cb_green_chan *c, const void *elem) {
-  cb_green_sched *s = cb__green_tls();
-  if (!s) return -EPERM;
-  int shared = s->mn != NULL;
+static inline __attribute__((always_inline)) int do_send(cb_green_sched *s, cb_green_chan *c, const void *elem,
+                                                     int shared) {
   lock(c, shared);
   if (c->closed) {
     unlock(c, shared);
@@ -100,7 +99,7 @@ int cb_green_chan_send(cb_green_chan *c, const void *elem) {
   if (r) {
     copy_elem(r->wait_data, elem, c->elem);
     unlock(c, shared);
-    wake(r, 0);
+    wake(r, 0, shared);
     return 0;
   }
   if (c->count < c->cap) {
@@ -112,10 +111,15 @@ int cb_green_chan_send(cb_green_chan *c, const void *elem) {
   return wait_on(s, c, shared, &c->senders, (void *)elem);
 }
 
-int cb_green_chan_recv(cb_green_chan *c, void *elem) {
+/* Contract: see green.h. O(1) plus elem_size bytes copied; parks when no receiver
+ * waits and the buffer is full. */
+int cb_green_chan_send(cb_green_chan *c, const void *elem) {
   cb_green_sched *s = cb__green_tls();
   if (!s) return -EPERM;
-  int shared = s->mn != NULL;
+  return __builtin_expect(s->mn == NULL, 1) ? do_send(s, c, elem, 0) : do_send(s, c, elem, 1);
+}
+
+static inline __attribute__((always_inline)) int do_recv(cb_green_sched *s, cb_green_chan *c, void *elem, int shared) {
   lock(c, shared);
   if (c->count > 0) {
     copy_elem(elem, c->ring + c->head * c->elem, c->elem);
@@ -127,14 +131,14 @@ int cb_green_chan_recv(cb_green_chan *c, void *elem) {
       c->count++;
     }
     unlock(c, shared);
-    if (w) wake(w, 0);
+    if (w) wake(w, 0, shared);
     return 0;
   }
   cb_green *w = pop_waiter(&c->senders); /* unbuffered: take it from the sender */
   if (w) {
     copy_elem(elem, w->wait_data, c->elem);
     unlock(c, shared);
-    wake(w, 0);
+    wake(w, 0, shared);
     return 0;
   }
   if (c->closed) {
@@ -142,6 +146,12 @@ int cb_green_chan_recv(cb_green_chan *c, void *elem) {
     return -EPIPE;
   }
   return wait_on(s, c, shared, &c->receivers, elem);
+}
+
+int cb_green_chan_recv(cb_green_chan *c, void *elem) {
+  cb_green_sched *s = cb__green_tls();
+  if (!s) return -EPERM;
+  return __builtin_expect(s->mn == NULL, 1) ? do_recv(s, c, elem, 0) : do_recv(s, c, elem, 1);
 }
 
 int cb_green_chan_close(cb_green_chan *c) {
@@ -158,6 +168,6 @@ int cb_green_chan_close(cb_green_chan *c) {
   while ((l = cb__list_pop_front(&c->receivers))) cb__list_push_back(&woken, l);
   while ((l = cb__list_pop_front(&c->senders))) cb__list_push_back(&woken, l);
   unlock(c, shared);
-  while ((l = cb__list_pop_front(&woken))) wake(cb__container_of(l, cb_green, link), -EPIPE);
+  while ((l = cb__list_pop_front(&woken))) wake(cb__container_of(l, cb_green, link), -EPIPE, 1);
   return 0;
 }

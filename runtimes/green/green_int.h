@@ -159,6 +159,9 @@ struct cb_green_sched {
   uv_loop_t loop;
   cb__gctx main_ctx;     /* the OS thread that called cb_green_sched_run */
   cb_green *current;     /* running green thread; NULL in the main context */
+  struct cb__mn_worker *mn; /* NULL under M:1; this scheduler's worker under M:N (mn.c);
+                            beside current: read on every switch, same cache line */
+  cb_green *exited;      /* M:N: a joinable thread that ended, for the main context to publish */
   cb_list ready;        /* run queue */
   size_t nready;         /* green threads on it */
   cb_list free_threads; /* finished green threads, stack attached, for reuse */
@@ -190,8 +193,6 @@ struct cb_green_sched {
   void *altstack;
   int segv_installed;
   void *tsan_main;       /* ThreadSanitizer's fiber of the main context (sanitize.h) */
-  struct cb__mn_worker *mn; /* NULL under M:1; this scheduler's worker under M:N (mn.c) */
-  cb_green *exited;      /* M:N: a joinable thread that ended, for the main context to publish */
 };
 
 /* The scheduler running on this OS thread (cb_green_sched_run), or NULL: the only

@@ -25,8 +25,10 @@
  *    owner asleep and wakes it, or the owner sees the work before it blocks.
  *  - Idle workers spin a while (checking their inbox and the others' new threads)
  *    before they block: a wake-up through the kernel costs tens of microseconds on a
- *    VM, a spin a cache miss. A worker spins long (CB__MN_SPIN_LONG_NS) when its last
- *    idle spell ended with work from another worker, else briefly.
+ *    VM, a spin a cache miss. A worker spins long (CB__MN_SPIN_LONG_NS) while work
+ *    keeps coming from other workers (its inbox or a steal found some since its last
+ *    long spin came to nothing), else briefly (CB__MN_SPIN_SHORT_NS): IO-bound workers
+ *    do not burn the CPU, hand-offs between workers do not sleep.
  *  - End and deadlock. A worker about to block with nothing in its loop (no IO, no
  *    timer) counts itself quiet under the group's mutex; the last one to do so, with
  *    every inbox and new-thread list empty, ends the run: no live thread left is the
@@ -48,17 +50,20 @@
 #define JOIN_DONE ((cb_green *)(uintptr_t)1)
 
 typedef struct cb__mn_worker {
+  /* written by other workers (wakers, spawners, thieves); each group on a cache line
+   * of its own, away from what the owner writes on every turn */
+  _Alignas(64) cb_green *inbox; /* remote wake-ups and pinned new threads (atomic, LIFO) */
+  int sleeping;         /* about to block or blocked in libuv (atomic; written by the owner) */
+  _Alignas(64) int fresh_lock; /* guards fresh */
+  cb_list fresh;        /* new threads, newest first */
+  size_t nfresh;        /* on fresh (atomic: written under the lock, read without) */
+  /* the owner's */
+  _Alignas(64) uint64_t load; /* live threads, published for placement (atomic) */
   cb_green_group *group;
   cb_green_sched *s;
   unsigned index;
-  cb_green *inbox;      /* remote wake-ups and pinned new threads (atomic, LIFO) */
-  int fresh_lock;       /* guards fresh */
-  cb_list fresh;        /* new threads, newest first */
-  size_t nfresh;        /* on fresh (atomic: written under the lock, read without) */
-  uint64_t load;        /* live threads, published for placement (atomic) */
-  int sleeping;         /* about to block or blocked in libuv (atomic) */
   int quiet;            /* counted in group->quiet (under group->lock) */
-  int spin_long;        /* the last idle spell ended with another worker's work */
+  int spin_long;        /* work came from other workers since the last long spin failed */
   int joiner_next;      /* the head of the run queue is a joiner whose child just ended */
   uv_async_t async;     /* wakes the loop; the work itself is in inbox and fresh */
   uint64_t steals, remote_wakes, sleeps;
@@ -139,6 +144,7 @@ static size_t take_inbox(cb_green_sched *s) {
     }
   }
   w->remote_wakes += n;
+  w->spin_long = 1;
   return n;
 }
 
@@ -214,6 +220,7 @@ static size_t steal(cb_green_sched *s) {
       cb__green_ready_push(s, g, 0);
     }
     w->steals += take;
+    w->spin_long = 1;
     if (take) return take;
   }
   return 0;
@@ -268,11 +275,12 @@ static int spin(cb_green_sched *s) {
     for (int i = 0; i < 64; i++) {
       if (__atomic_load_n(&w->inbox, __ATOMIC_RELAXED) || __atomic_load_n(&w->nfresh, __ATOMIC_RELAXED) ||
           __atomic_load_n(&gr->stop, __ATOMIC_RELAXED))
-        return w->spin_long = 1;
+        return 1;
       cpu_relax();
     }
-    if (others_have_new(gr, w) && steal(s)) return w->spin_long = 1;
+    if (others_have_new(gr, w) && steal(s)) return 1;
   } while (cb__mono_ns() < until);
+  w->spin_long = 0;
   return 0;
 }
 
@@ -314,7 +322,6 @@ static void block(cb_green_sched *s) {
     int alive = uv_loop_alive(&s->loop); /* the async handle is not counted (unref'd) */
     if (!alive) set_quiet(w, 1);
     w->sleeps++;
-    w->spin_long = 0;
     s->in_uv = 1;
     uv_ref((uv_handle_t *)&w->async); /* keeps uv_run waiting for it */
     uv_run(&s->loop, UV_RUN_ONCE);
@@ -381,7 +388,8 @@ static void on_async(uv_async_t *h) { (void)h; /* the work is in the inbox and t
 int cb_green_group_new(unsigned workers, size_t stack_size, cb_green_group **out) {
   if (workers < 1 || workers > CB_GREEN_GROUP_MAX_WORKERS) return -EINVAL;
   cb_green_group *gr = calloc(1, sizeof *gr);
-  cb__mn_worker *w = calloc(workers, sizeof *w);
+  cb__mn_worker *w = aligned_alloc(64, workers * sizeof *w);
+  if (w) memset(w, 0, workers * sizeof *w);
   if (!gr || !w) {
     free(gr);
     free(w);
