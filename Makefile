@@ -2,7 +2,8 @@
 #   make            build bin/concbench, bin/delayd and the tools (bin/httpfloor, ...)
 #   make test       unit and integration tests (installs missing dependencies first)
 #   make bench      time every cell with hyperfine; tables and charts under results/
-#                   (PROFILE=quick|default|full, RUN_ID=name, BENCH_ARGS='--fresh ...')
+#                   (PROFILE=quick|default|full|peers, RUN_ID=name, PEERS=1: the Python and
+#                   Go peers' rows too, BENCH_ARGS='--fresh ...')
 #   make deps       install (as root) or check the Debian packages we need
 #                   (PEERS=1: also the Python and Go peers')
 #   make clean
@@ -126,7 +127,7 @@ test: check-deps
 PROFILE ?= default
 RUN_ID  ?=
 bench: check-deps all
-	@CONCBENCH_CFLAGS="$(CFLAGS)" $(BIN)/concbench bench --profile $(PROFILE) $(if $(RUN_ID),--run-id $(RUN_ID)) $(BENCH_ARGS)
+	@CONCBENCH_CFLAGS="$(CFLAGS)" $(BIN)/concbench bench --profile $(PROFILE) $(if $(RUN_ID),--run-id $(RUN_ID)) $(if $(PEERS),--peers) $(BENCH_ARGS)
 
 report: all
 	@$(BIN)/concbench report

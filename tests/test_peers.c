@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/exit_codes.h"
+#include "harness/report/peers.h"
 #include "runtimes/runtime.h"
 #include "tests/helpers/proctree.h"
 #include "tests/helpers/run_cmd.h"
@@ -223,4 +224,23 @@ Test(peers, a_killed_run_leaves_no_peer_process) { killed_run_case("py-procs", "
 
 Test(peers, a_killed_run_leaves_no_process_pool_worker) {
   killed_run_case("py-asyncio-idiom", "pow", "exp=10000000", 3);
+}
+
+/* The bench takes peers by name only when installed, and the report marks them. */
+Test(peers, bench_and_report_mark_peers) {
+  setenv("CONCBENCH_PEER_PYTHON", "/nonexistent/peer-program", 1);
+  char *argv[] = {CONCBENCH, "bench", "--profile", "quick", "--models", "loop,py-gevent", "--results", "/nonexistent",
+                  NULL};
+  cmd_result r;
+  run_cmd(argv, 30, &r);
+  unsetenv("CONCBENCH_PEER_PYTHON");
+  cr_expect(r.exited && r.code == CB_EXIT_USAGE, "exit %d: %s", r.code, r.err);
+  cr_expect(strstr(r.err, "--models") && strstr(r.err, "python3"), "'%s' does not name --models and python3", r.err);
+  cr_expect_eq(count_lines(r.err), 1, "%s", r.err);
+  cmd_result_free(&r);
+  char buf[64];
+  cr_expect(cb__report_is_peer("py-asyncio") && cb__report_is_peer("go"));
+  cr_expect(!cb__report_is_peer("loop") && !cb__report_is_peer("no-such-model"));
+  cr_expect_str_eq(cb__report_label("py-gevent", buf, sizeof buf), "py-gevent (peer)");
+  cr_expect_str_eq(cb__report_label("green", buf, sizeof buf), "green");
 }

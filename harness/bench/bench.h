@@ -17,7 +17,7 @@
 #define CB_BENCH_MAX_LIST 32
 
 typedef struct cb_bench_opts {
-  const char *profile;                 /* quick | default | full */
+  const char *profile;                 /* quick | default | full | peers */
   const char *models[CB_BENCH_MAX_LIST];
   int nmodels;                         /* 0 = every model */
   const char *workloads[CB_BENCH_MAX_LIST];
@@ -58,6 +58,8 @@ typedef struct cb_bench_opts {
   const char *run_id;
   const char *results_dir;             /* default "results" */
   int fresh;
+  int peers;                           /* --peers (the peers profile too): the installed
+                                          peers join the models (runtimes/peer) */
 } cb_bench_opts;
 
 /* A parameter override "name=value" applies to every workload with a parameter of

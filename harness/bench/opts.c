@@ -54,7 +54,8 @@ static void stages(cb_bench_opts *o, const long long *v, int n) {
 }
 
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
- * full: the sweeps, with each workload's own default parameters. */
+ * full: the sweeps, with each workload's own default parameters; peers: the seed's
+ * experiment, the C models beside the installed peers (≤ 10 min). */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "pingpong:rounds=100",
                                              "leaves=100", "duration_ms=300", "warmup_ms=100",
@@ -99,8 +100,25 @@ static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
     grid(o, (const long long[]){0, 100, 1000, 10000}, 4, (const long long[]){0, 1, 10, 100}, 4,
          (const long long[]){100, 1000}, 2, (const int[]){0, 1}, 2, 5, 5);
     stages(o, (const long long[]){1, 2, 4, 8, 16}, 5);
+  } else if (strcmp(name, "peers") == 0) {
+    /* The seed's experiment (seed 003) beside the peers: its N = 10 of 7777 ** 200000
+     * on every core, its four URLs per job (delayd: 100 ms, 16 KiB) and a sleep of
+     * 100 ms at N = 10, 100, 1000, skynet trees of 100 leaves (Python's million-leaf
+     * tree takes ~15 s: full only). */
+    static const char *const models[] = {"sync", "threads", "procs", "green", "loop"};
+    static const char *const workloads[] = {"pow", "http", "sleep", "spawn"};
+    static const char *const peers_params[] = {"ms=100", "leaves=100"};
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) o->models[o->nmodels++] = models[k];
+    for (size_t k = 0; k < sizeof workloads / sizeof *workloads; k++) o->workloads[o->nworkloads++] = workloads[k];
+    o->tasks[0] = 10, o->tasks[1] = 100, o->tasks[2] = 1000, o->ntasks = 3;
+    o->cpu_tasks = 10;
+    o->cores[o->ncores++] = ncpu;
+    o->runs = 3;
+    o->limit_s = 10;
+    o->peers = 1;
+    for (size_t k = 0; k < sizeof peers_params / sizeof *peers_params; k++) o->params[o->nparams++] = peers_params[k];
   } else {
-    return reject("--profile: unknown profile '%s'; one of: quick, default, full", name);
+    return reject("--profile: unknown profile '%s'; one of: quick, default, full, peers", name);
   }
   o->profile = name;
   o->run_id = name;
@@ -221,10 +239,39 @@ static void stages_bounds(long long *lo, long long *hi) {
 
 static int check_names(const char *flag, const char **names, int n, int models) {
   for (int k = 0; k < n; k++) {
-    if (models ? cb_model_find(names[k]) != NULL : cb_workload_find(names[k]) != NULL) continue;
+    const cb_model *m = models ? cb_model_find(names[k]) : NULL;
+    char why[512];
+    if (m && m->available && m->available(why, sizeof why) != 0)
+      return reject("%s: %s is not installed here: it %s; make deps PEERS=1 installs the peers", flag, names[k], why);
+    if (models ? m != NULL : cb_workload_find(names[k]) != NULL) continue;
     char all[512];
     all_names(models, all, sizeof all);
-    return reject("%s: unknown %s '%s'; one of: %s", flag, models ? "model" : "workload", names[k], all);
+    return reject("%s: unknown %s '%s'; one of: %s (or a peer: see concbench list)", flag, models ? "model" : "workload",
+                  names[k], all);
+  }
+  return 0;
+}
+
+/* --peers: the models (every one when none were named) and then every installed
+ * peer not named already; the missing ones are named on stderr. */
+static int add_peers(cb_bench_opts *o) {
+  size_t n;
+  if (o->nmodels == 0) {
+    const cb_model *const *all = cb_model_all(&n);
+    for (size_t k = 0; k < n && o->nmodels < CB_BENCH_MAX_LIST; k++) o->models[o->nmodels++] = all[k]->name;
+  }
+  const cb_model *const *peers = cb_peer_all(&n);
+  for (size_t k = 0; k < n; k++) {
+    char why[512];
+    int named = 0;
+    for (int j = 0; j < o->nmodels; j++) named |= strcmp(o->models[j], peers[k]->name) == 0;
+    if (named) continue;
+    if (peers[k]->available && peers[k]->available(why, sizeof why) != 0) {
+      fprintf(stderr, "bench: peer %s left out: it %s\n", peers[k]->name, why);
+      continue;
+    }
+    if (o->nmodels == CB_BENCH_MAX_LIST) return reject("--peers: more than %d models in all", CB_BENCH_MAX_LIST);
+    o->models[o->nmodels++] = peers[k]->name;
   }
   return 0;
 }
@@ -239,8 +286,8 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
   int cli_params = 0;
   for (int k = 0; k < argc; k++) {
     const char *a = argv[k];
-    if (strcmp(a, "--fresh") == 0) {
-      o->fresh = 1;
+    if (strcmp(a, "--fresh") == 0 || strcmp(a, "--peers") == 0) {
+      *(a[2] == 'f' ? &o->fresh : &o->peers) = 1;
       continue;
     }
     static const char *const valued[] = {"--profile", "--models", "--workloads", "--tasks", "--cores",
@@ -312,5 +359,5 @@ int cb_bench_parse(int argc, char **argv, cb_bench_opts *o) {
       o->results_dir = v;
     }
   }
-  return 0;
+  return o->peers ? add_peers(o) : 0;
 }

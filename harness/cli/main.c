@@ -16,7 +16,7 @@ static void usage(FILE *f) {
           "                                the record's keys and error classes)\n"
           "  serve --model M --workload W [--listen HOST:PORT [--allow-remote]] [--seconds S] ...\n"
           "                                only serve a server workload, for a client elsewhere\n"
-          "  bench [--profile quick|default|full] [--models M,..] [--workloads W,..]\n"
+          "  bench [--profile quick|default|full|peers] [--models M,..] [--workloads W,..] [--peers]\n"
           "      [--tasks N,..] [--cores K,..] [--cpu-tasks N] [--concurrency C]\n"
           "      [--param [WORKLOAD:]k=v]... [--stages S,..] [--runs R] [--limit SECONDS]\n"
           "      [--run-id ID] [--results DIR] [--fresh]\n"

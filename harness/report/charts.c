@@ -27,6 +27,7 @@
 
 #include "harness/bench/bench.h"
 #include "harness/report/map.h"
+#include "harness/report/peers.h"
 #include "harness/report/report.h"
 #include "common/util.h"
 
@@ -56,8 +57,10 @@ void cb__safe_word(char *out, const char *in, size_t cap) {
 
 static chart_names names_of(const cb_cell_summary *c) {
   chart_names n;
+  char model[sizeof n.model + 8];
+  snprintf(model, sizeof model, "%s%s", c->model, cb__report_is_peer(c->model) ? ":peer" : ""); /* peers marked */
   cb__safe_word(n.workload, c->workload, sizeof n.workload);
-  cb__safe_word(n.model, c->model, sizeof n.model);
+  cb__safe_word(n.model, model, sizeof n.model);
   cb__safe_word(n.status, c->status, sizeof n.status);
   return n;
 }

@@ -8,6 +8,7 @@
 
 #include "harness/report/advise.h"
 #include "harness/report/map.h"
+#include "harness/report/peers.h"
 #include "harness/report/report.h"
 
 #define NOISY_CV 0.05
@@ -73,7 +74,7 @@ static void summary(const cb_run_results *r, cb__doc *d) {
         first = 0;
     if (!first) continue;
     const cb_cell_summary *best = NULL, *second = NULL;
-    char failed[256] = "";
+    char failed[256] = "", lab[48], lab_best[48], lab_second[48];
     size_t used = 0;
     for (size_t j = k; j < r->ncells; j++) {
       const cb_cell_summary *e = &r->cells[j];
@@ -83,7 +84,8 @@ static void summary(const cb_run_results *r, cb__doc *d) {
       if (!e->verified) {
         int too_slow = strcmp(e->status, "skipped") == 0 && strstr(e->error, "predicted") != NULL;
         if (strcmp(e->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0 && used < sizeof failed)
-          used += (size_t)snprintf(failed + used, sizeof failed - used, "%s%s (%s)", used ? ", " : "", e->model,
+          used += (size_t)snprintf(failed + used, sizeof failed - used, "%s%s (%s)", used ? ", " : "",
+                                   cb__report_label(e->model, lab, sizeof lab),
                                    too_slow ? "skipped: too slow for the limit"
                                    : strcmp(e->status, "skipped") == 0 ? "skipped: gave out at a smaller N"
                                                                        : e->status);
@@ -101,8 +103,10 @@ static void summary(const cb_run_results *r, cb__doc *d) {
       double noise = fmax(best->wall.cv, second->wall.cv);
       snprintf(behind, sizeof behind, "%.2f×%s", ratio, ratio - 1 < 2 * noise ? " (within noise)" : "");
     }
-    const char *row[] = {c->workload, c->kind, n, cores, best ? best->model : "none verified",
-                         second ? second->model : "—", behind, failed[0] ? failed : "—"};
+    const char *row[] = {c->workload, c->kind, n, cores,
+                         best ? cb__report_label(best->model, lab_best, sizeof lab_best) : "none verified",
+                         second ? cb__report_label(second->model, lab_second, sizeof lab_second) : "—", behind,
+                         failed[0] ? failed : "—"};
     cb__doc_row(d, row, 8);
   }
   cb__doc_table_end(d);
@@ -197,7 +201,7 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     char model[64]; /* a cell of the stages sweep is told from the N sweep's by its stages */
     json_t *st = json_object_get(c->params, "stages");
     if (cb_results_stages_cell(r, c)) snprintf(model, sizeof model, "%s (stages=%lld)", c->model, json_integer_value(st));
-    else snprintf(model, sizeof model, "%s", c->model);
+    else cb__report_label(c->model, model, sizeof model);
     const char *row[] = {model, n, cores, conc, med, mm, cv, began, sp, id, ef, cpu, rss, slope, made,
                          c->per_op[0] ? c->per_op : "—", ver};
     if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0) cb__doc_row(d, row, 17); /* listed under the table */
@@ -246,6 +250,7 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
   cb__doc_begin(d, "concbench results");
   machine(r, d);
   summary(r, d);
+  cb__report_peers(r, d); /* when the run has peers: the seed's experiment side by side */
   advice(r, d);
   cb_map map; /* the map's table (map.c); its chart is charts.c's */
   cb_map_build(r, &map);
@@ -259,7 +264,9 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
                   "jobs), where the ideal is sync's job phase / min(cores, C) for CPU work and wait per job × ⌈N / C⌉ "
                   "for IO work (docs/measuring.md). CPU = user+sys of the whole process tree; tree RSS = peak RSS summed over "
                   "the tree; RSS per task = the slope of tree RSS over N for the same model; per operation = figures a "
-                  "model reports itself (e.g. ns_per_switch), medians over the runs. A cell that did not "
+                  "model reports itself (e.g. ns_per_switch), medians over the runs. A model marked (peer) is a "
+                  "program in Python or Go (runtimes/peer/README.md): its wall includes the interpreter's start-up, "
+                  "its job phase does not. A cell that did not "
                   "verify shows its class — timeout, crash, wrong_result, job_failed, resource_limit, unsupported, "
                   "bad_exit, skipped — and no speed figure.");
   for (size_t k = 0; k < r->ncells; k++)
