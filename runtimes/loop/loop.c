@@ -51,12 +51,14 @@ static void on_uv_timer(uv_timer_t *t) {
   l->armed_for = 0;
 }
 
-static void on_async(uv_async_t *a) {
-  cb_loop *l = a->data;
+static void drain_threadsafe(cb_loop *l) {
   CB_CHECK(pthread_mutex_lock(&l->ts_mu) == 0);
   cb__list_splice(&l->ready, &l->ts_queue);
+  __atomic_store_n(&l->ts_pending, 0, __ATOMIC_RELAXED);
   CB_CHECK(pthread_mutex_unlock(&l->ts_mu) == 0);
 }
+
+static void on_async(uv_async_t *a) { drain_threadsafe(a->data); }
 
 cb_loop *cb_loop_new(void) {
   cb_loop *l = calloc(1, sizeof *l);
@@ -85,10 +87,13 @@ cb_loop *cb_loop_new(void) {
   return l;
 }
 
+/* Threadsafe handles queued before this call go first, as in asyncio's one
+ * ready deque (the loop's own wakeups push to the ready queue directly). */
 void cb_call_soon(cb_loop *l, cb_handle *h, cb_callback fn, void *arg) {
   CB_CHECK(!cb__list_linked(&h->node));
   h->fn = fn;
   h->arg = arg;
+  if (__atomic_load_n(&l->ts_pending, __ATOMIC_ACQUIRE)) drain_threadsafe(l);
   cb__list_push_back(&l->ready, &h->node);
 }
 
@@ -104,6 +109,7 @@ void cb_call_soon_threadsafe(cb_loop *l, cb_handle *h, cb_callback fn, void *arg
   CB_CHECK(pthread_mutex_lock(&l->ts_mu) == 0);
   CB_CHECK(!cb__list_linked(&h->node));
   cb__list_push_back(&l->ts_queue, &h->node);
+  __atomic_store_n(&l->ts_pending, 1, __ATOMIC_RELEASE);
   CB_CHECK(pthread_mutex_unlock(&l->ts_mu) == 0);
   CB_CHECK(uv_async_send(&l->async) == 0);
 }
@@ -203,14 +209,14 @@ static void set_flag(void *arg) { *(int *)arg = 1; }
  * (and whatever else was ready in that iteration) have run when it returns. */
 int cb_loop_run_until_complete(cb_loop *l, cb_future *fut) {
   if (l->running) return -EBUSY;
-  l->running = 1;
-  l->stopping = 0;
+  l->running = 1; /* a stop requested before the run ends it after one iteration */
   uint64_t last_poll = 0;
   unsigned spins = 0;
   int rc = 0, done = 0;
   cb_handle h = {0};
   cb_future_add_done_callback(fut, &h, set_flag, &done);
-  while (!done && rc == 0 && !l->stopping) rc = iterate(l, &last_poll, &spins);
+  do rc = iterate(l, &last_poll, &spins);
+  while (!done && rc == 0 && !l->stopping);
   if (!done) { /* h is on fut's callbacks, or on the ready queue */
     if (!cb_future_remove_done_callback(fut, &h)) cb_handle_cancel(l, &h);
     if (rc == 0) rc = -EINTR; /* stopped first */
@@ -222,12 +228,12 @@ int cb_loop_run_until_complete(cb_loop *l, cb_future *fut) {
 
 int cb_loop_run_forever(cb_loop *l) {
   if (l->running) return -EBUSY;
-  l->running = 1;
-  l->stopping = 0;
+  l->running = 1; /* a stop requested before the run ends it after one iteration */
   uint64_t last_poll = 0;
   unsigned spins = 0;
   int rc = 0;
-  while (!l->stopping && rc == 0) rc = iterate(l, &last_poll, &spins);
+  do rc = iterate(l, &last_poll, &spins);
+  while (!l->stopping && rc == 0);
   l->stopping = 0;
   l->running = 0;
   return rc;

@@ -77,7 +77,9 @@ int cb_loop_run_until_complete(cb_loop *loop, struct cb_future *fut);
  * nobody holds the loop (returns -EDEADLK); -EBUSY if already running. */
 int cb_loop_run_forever(cb_loop *loop);
 
-/* Makes run_forever return after the current iteration. */
+/* Makes run_forever / run_until_complete return after the current iteration;
+ * called while the loop is not running, the next run does one iteration and
+ * returns (asyncio's pre-stopped loop). */
 void cb_loop_stop(cb_loop *loop);
 
 /* Holds the loop open for other threads (call_soon_threadsafe may arrive while
@@ -89,7 +91,8 @@ void cb_loop_unhold(cb_loop *loop);
 uint64_t cb_loop_time(const cb_loop *loop);
 
 /* Queues h to run fn(arg) on a later iteration, after the handles queued before
- * it. h must not be scheduled already. O(1), no allocation. */
+ * it — threadsafe ones included (queued by any thread before this call). h must
+ * not be scheduled already. O(1), no allocation. */
 void cb_call_soon(cb_loop *loop, cb_handle *h, cb_callback fn, void *arg);
 
 /* Runs fn(arg) once loop time >= when (call_at) or after delay_ns (call_later).

@@ -21,6 +21,7 @@ struct cb_loop {
 
   pthread_mutex_t ts_mu; /* guards ts_queue */
   cb_list ts_queue;
+  int ts_pending; /* atomic: ts_queue may be non-empty (cb_call_soon drains it first) */
   int holds;
 
   cb_list tasks; /* every live task */
