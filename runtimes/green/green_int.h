@@ -241,8 +241,9 @@ static inline int cb__green_shared(void) {
 cb_green *cb__mn_next(cb_green_sched *s);
 /* An M:N spawn: queues the new thread g (state CB__G_NEW) where it may be stolen. */
 void cb__mn_push_new(cb_green_sched *s, cb_green *g);
-/* Main context of a worker, after a switch came back: publishes the end of a joinable
- * thread that exited (its stack is no longer in use) and wakes its joiner. */
+/* On a worker, right after a switch away from a joinable thread that ended
+ * (s->exited): publishes the end (its stack is no longer in use) and wakes its
+ * joiner. */
 void cb__mn_after_switch(cb_green_sched *s);
 /* Joins g under M:N (g may have run on another worker). */
 int cb__mn_join(cb_green_sched *s, cb_green *g);
@@ -325,6 +326,9 @@ typedef struct cb__green_tree_node {
 void cb__green_tree_fn(void *p);
 /* Peak RSS of this process so far, KiB. */
 long cb__green_max_rss_kb(void);
+/* Adds bytes_per_task, the peak RSS growth since rss0_kb per green thread alive at
+ * the peak (M:N: the sum of each worker's peak of started threads), and peak_live. */
+void cb__green_report_memory(cb_run_report *report, long rss0_kb, const cb_green_stats *st);
 
 /* cb_model.pipeline of green-mn (pipeline.c): on a group of `workers`. */
 int cb__green_mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, unsigned workers,

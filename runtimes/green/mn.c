@@ -33,9 +33,13 @@
  *    timer) counts itself quiet under the group's mutex; the last one to do so, with
  *    every inbox and new-thread list empty, ends the run: no live thread left is the
  *    normal end, otherwise -EDEADLK. Every worker is then woken to return.
- *  - A joinable thread ends through its worker's main context, which publishes the
- *    end (joiner word set to DONE) only once nothing runs on its stack any more: the
- *    joiner, maybe on another worker, reuses the record and its stack right after. */
+ *  - The end of a joinable thread is published (joiner word set to DONE) by whatever
+ *    runs next on its worker, once nothing runs on its stack any more: the joiner,
+ *    maybe on another worker, reuses the record and its stack right after.
+ *  - Wake-ups of sleeping workers for new threads need no fence of their own: a
+ *    worker about to sleep sets its flag, then looks at every list of new threads
+ *    under that list's lock; a spawner pushes under the lock, then reads the flags.
+ *    Whichever takes the lock second sees the other's write. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -154,9 +158,10 @@ static void push_fresh(cb__mn_worker *w, cb_green *g) {
   cb_green_group *gr = w->group;
   cb__spin_lock(&w->fresh_lock);
   cb__list_push_front(&w->fresh, &g->link);
-  __atomic_store_n(&w->nfresh, w->nfresh + 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&w->nfresh, w->nfresh + 1, __ATOMIC_RELAXED);
   cb__spin_unlock(&w->fresh_lock);
-  if (__atomic_load_n(&gr->nsleeping, __ATOMIC_SEQ_CST) == 0) return;
+  /* ordered after a sleeper's flags by the lock (see the header) */
+  if (__atomic_load_n(&gr->nsleeping, __ATOMIC_RELAXED) == 0) return;
   if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) {
     uv_async_send(&w->async);
     return;
@@ -266,6 +271,20 @@ static int others_have_new(const cb_green_group *gr, const cb__mn_worker *w) {
   return 0;
 }
 
+/* The same, for a worker about to sleep: each list looked at under its lock, which
+ * orders the look after any push a spawner made before it read our sleeping flag. */
+static int others_have_new_locked(cb_green_group *gr, const cb__mn_worker *w) {
+  int any = 0;
+  for (unsigned k = 0; k < gr->n && !any; k++) {
+    cb__mn_worker *v = &gr->w[k];
+    if (v == w) continue;
+    cb__spin_lock(&v->fresh_lock);
+    any = v->nfresh > 0;
+    cb__spin_unlock(&v->fresh_lock);
+  }
+  return any;
+}
+
 /* Idle: spins for work from other workers; 1 if some came. */
 static int spin(cb_green_sched *s) {
   cb__mn_worker *w = s->mn;
@@ -318,7 +337,7 @@ static void block(cb_green_sched *s) {
   cb__io_before_block(s); /* only what someone waits for may keep us blocked */
   __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&gr->nsleeping, 1, __ATOMIC_SEQ_CST);
-  if (!has_work(s) && !others_have_new(gr, w) && !__atomic_load_n(&gr->stop, __ATOMIC_SEQ_CST)) {
+  if (!has_work(s) && !others_have_new_locked(gr, w) && !__atomic_load_n(&gr->stop, __ATOMIC_SEQ_CST)) {
     int alive = uv_loop_alive(&s->loop); /* the async handle is not counted (unref'd) */
     if (!alive) set_quiet(w, 1);
     w->sleeps++;

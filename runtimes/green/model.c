@@ -93,9 +93,11 @@ static int green_run(const cb_run_spec *spec, cb_run_report *report) {
   runner r = {.spec = spec, .report = report, .sched = s};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
+  long rss0 = cb__green_max_rss_kb();
   spawn_next(&r);
   cb_green_stats st;
   rc = finish(s, report, 0, &st);
+  cb__green_report_memory(report, rss0, &st);
   return r.rc != 0 ? r.rc : rc;
 }
 
@@ -208,6 +210,13 @@ long cb__green_max_rss_kb(void) {
   return ru.ru_maxrss;
 }
 
+void cb__green_report_memory(cb_run_report *report, long rss0_kb, const cb_green_stats *st) {
+  long rss1 = cb__green_max_rss_kb();
+  if (st->peak_live == 0) return;
+  cb_report_extra(report, "bytes_per_task", (double)(rss1 > rss0_kb ? rss1 - rss0_kb : 0) * 1024.0 / (double)st->peak_live);
+  cb_report_extra(report, "peak_live", (double)st->peak_live);
+}
+
 static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                             cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
@@ -225,7 +234,6 @@ static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t f
   cb_green_stats st;
   rc = finish(s, report, rc, &st);
   int64_t t1 = cb_now_ns();
-  long rss1 = cb__green_max_rss_kb();
   if (root.failed && rc == 0) {
     cb_report_error(report, "green: a node could not spawn its children (out of memory?)");
     rc = -ENOMEM;
@@ -233,9 +241,7 @@ static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t f
   *sum = root.sum;
   if (rc == 0) {
     cb_report_extra(report, "ns_per_spawn", (double)(t1 - t0) / (double)st.created);
-    /* memory the tree added (peak RSS growth) per green thread alive at the peak */
-    cb_report_extra(report, "bytes_per_task", (double)(rss1 > rss0 ? rss1 - rss0 : 0) * 1024.0 / (double)st.peak_live);
-    cb_report_extra(report, "peak_live", (double)st.peak_live);
+    cb__green_report_memory(report, rss0, &st);
   }
   return rc;
 }

@@ -122,10 +122,12 @@ static int mn_run(const cb_run_spec *spec, cb_run_report *report) {
   runner r = {.spec = spec, .report = report};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
+  long rss0 = cb__green_max_rss_kb();
   for (unsigned k = 0; k < cb_green_group_workers(gr) && rc == 0 && take_spawn(&r); k++)
     if ((rc = cb_green_group_spawn(gr, job_thread, &r, NULL)) != 0) spawn_failed(report, "a job's green thread", rc);
   cb_green_stats st;
   rc = finish(gr, report, rc, &st);
+  cb__green_report_memory(report, rss0, &st);
   return r.rc != 0 ? r.rc : rc;
 }
 
@@ -208,7 +210,6 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   cb_green_stats st;
   rc = finish(gr, report, rc, &st);
   int64_t t1 = cb_now_ns();
-  long rss1 = cb__green_max_rss_kb();
   if (root.failed && rc == 0) {
     cb_report_error(report, NAME ": a node could not spawn its children (out of memory?)");
     rc = -ENOMEM;
@@ -216,10 +217,7 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   *sum = root.sum;
   if (rc == 0) {
     cb_report_extra(report, "ns_per_spawn", (double)(t1 - t0) / (double)st.created);
-    /* peak RSS growth per green thread alive at the peak (each worker's peak summed:
-     * an upper bound of the live threads, so a lower bound of the bytes) */
-    cb_report_extra(report, "bytes_per_task", (double)(rss1 > rss0 ? rss1 - rss0 : 0) * 1024.0 / (double)st.peak_live);
-    cb_report_extra(report, "peak_live", (double)st.peak_live);
+    cb__green_report_memory(report, rss0, &st);
   }
   return rc;
 }

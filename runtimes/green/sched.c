@@ -5,7 +5,9 @@
  * the syscall hooks use it to tell "inside a green thread" from everything else.
  * Under M:N (s->mn set) a few steps differ, each behind one test of s->mn: a spawn
  * queues the child where idle workers may steal it, the next thread is chosen by
- * cb__mn_next, and a joinable thread ends through the main context (mn.c).
+ * cb__mn_next, and the end of a joinable thread is published by whatever runs next on
+ * its worker, once its stack is left (s->exited, cb__mn_after_switch: one test after
+ * each switch, never taken under M:1).
  *
  * Switching goes straight from one green thread to the next ready one; the main
  * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
@@ -202,20 +204,7 @@ static void switch_out(cb_green_sched *s, cb_green *g) {
     cb__gctx_switch(&g->ctx, &s->main_ctx);
   }
   cb__san_finish_switch(fake);
-}
-
-/* Switches from g, which has finished, straight to the main context (M:N: a joinable
- * thread's end is published from there, once nothing runs on its stack). */
-__attribute__((noreturn)) static void exit_to_main(cb_green_sched *s, cb_green *g) {
-  void *fake = NULL;
-  cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
-  s->switches++;
-  s->current = NULL;
-  cb__san_start_switch(NULL, s->main_stack_lo, s->main_stack_size);
-  cb__tsan_switch(s->tsan_main);
-  cb__gctx_switch(&g->ctx, &s->main_ctx);
-  CB_CHECK(!"finished green thread resumed");
-  abort();
+  if (__builtin_expect(s->exited != NULL, 0)) cb__mn_after_switch(s);
 }
 
 __attribute__((noreturn)) void cb_green_exit(void) {
@@ -228,8 +217,10 @@ __attribute__((noreturn)) void cb_green_exit(void) {
      * away (M:N too: only this worker spawns from it) */
     retire(s, g);
   } else if (s->mn) {
+    /* M:N: its joiner may run on another worker and reuse this stack as soon as the
+     * end is published, so whatever runs next here publishes it (cb__mn_after_switch) */
+    g->state = CB__G_DONE;
     s->exited = g;
-    exit_to_main(s, g); /* the main context publishes the end (cb__mn_after_switch) */
   } else {
     g->state = CB__G_DONE;
     if (g->joiner) {
@@ -245,6 +236,7 @@ __attribute__((noreturn)) void cb_green_exit(void) {
 static void entry(void *p) {
   cb_green *g = p;
   cb__san_finish_switch(NULL);
+  if (__builtin_expect(g->sched->exited != NULL, 0)) cb__mn_after_switch(g->sched);
   g->fn(g->arg);
   cb_green_exit();
 }
