@@ -288,6 +288,8 @@ Test(advise_check, the_table_has_both_columns) {
             "exit %d: %s", r.code, r.out);
   cr_expect(strstr(r.out, "predicted (s)") && strstr(r.out, "measured (s)") && strstr(r.out, "error"), "%s", r.out);
   cr_expect(strstr(r.out, "\nthreads ") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "built from: P from the cpu workloads; W and O: the io workloads at N=2") != NULL,
+            "the fixture has no mixed cells: %s", r.out);
   cr_expect(strstr(r.out, "predicted best: threads; measured best: threads") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "summary: predicted best is the measured best or within 10% of it in 1 of 1 shapes") != NULL,
             "%s", r.out);
@@ -417,5 +419,33 @@ Test(advise_model, capacity_is_no_more_than_the_model_gains_from_cores) {
   cr_expect_float_eq(find(a, na, "green")->terms.capacity, 1, 1e-9);
   cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 2, 1e-9);
   cr_expect_float_eq(find(a, na, "sync")->terms.capacity, 1, 1e-9);
+  for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
+}
+
+Test(advise_model, the_gain_bound_is_the_best_scaling_workloads) {
+  /* threads gain 2× from the second core on pow but 1.25× on a memory-bound
+   * workload (bandwidth, not cores): the bound is 2, not their geometric mean 1.58,
+   * so the kernel's own cell (threads 1.9× sync) sets P */
+  ncells = 0;
+  const char *pow = "{\"base\": 7777, \"exp\": 200000}", *mem = "{\"mb\": 16, \"passes\": 2}";
+  const char *big = "{\"rounds\": 2, \"cpu_us\": 10000, \"io_ms\": 0}";
+  cell("sync", "pow", "cpu", 32, 1, 1, pow, 1.0);
+  cell("threads", "pow", "cpu", 32, 32, 1, pow, 1.0);
+  cell("sync", "pow", "cpu", 32, 1, 2, pow, 1.0);
+  cell("threads", "pow", "cpu", 32, 32, 2, pow, 0.5);
+  cell("sync", "membw", "cpu", 32, 1, 1, mem, 1.0);
+  cell("threads", "membw", "cpu", 32, 32, 1, mem, 1.0);
+  cell("sync", "membw", "cpu", 32, 1, 2, mem, 1.0);
+  cell("threads", "membw", "cpu", 32, 32, 2, mem, 0.8);
+  cell("sync", "mixed", "mixed", 100, 1, 2, big, 1.9);
+  cell("threads", "mixed", "mixed", 100, 100, 2, big, 1.0);
+  cb_run_results r = {.cells = cells, .ncells = ncells};
+  cb_advice a[8];
+  cb_job_shape s = {.cpu_ms = 10, .io_ms = 0, .rounds = 1, .n = 100, .kernel = "mixed"};
+  size_t na = cb_advise_shape(&r, &s, a, 8);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 1.9, 1e-9);
+  s.kernel = NULL; /* the cpu workloads: sqrt(2 × 1.25) */
+  na = cb_advise_shape(&r, &s, a, 8);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, sqrt(2 * 1.25), 1e-9);
   for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
 }

@@ -9,8 +9,10 @@
  *      cores measured (geometric mean over workloads, at most the cores): green ~1,
  *      threads, procs and the loop's executor ~the cores, less their overheads;
  *      and no more than the model's own scaling from its fewest cores to the most
- *      (its time there / its time here, at least 1): a model that does not gain
- *      from cores (green) keeps one core's worth however noisy sync's cells were.
+ *      (its time there / its time here, the largest over the workloads, at least
+ *      1): a model that does not gain from cores (green) keeps one core's worth
+ *      however noisy sync's cells were, and a bound taken from the workload that
+ *      scales best does not import another's limit (membw's memory bandwidth).
  *      When the shape names its kernel (cb_job_shape.kernel: --check predicts the
  *      mixed workload, whose step is one serial LCG chain) and the run holds that
  *      workload's pure-CPU cells (io_ms = 0, the map's grid), P is instead the
@@ -126,8 +128,8 @@ static const cb_cell_summary *fewest_cores(const cb_run_results *r, const cb_cel
 
 /* Compute part: log of the geometric-mean factor (model / sync) in *logf, the
  * fewest cores measured at the top in *cores, the least concurrency in *conc, and
- * the log of the model's own scaling from its fewest cores to the most in *logs
- * (*nscale workloads); returns the count of workloads used. */
+ * the log of the model's largest own scaling from its fewest cores to the most in
+ * *logs (over *nscale workloads); returns the count of workloads used. */
 static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double *logf, int *cores_out, double *conc,
                       double *logs, int *nscale) {
   int used = 0, common = common_exists(r, "cpu");
@@ -156,7 +158,8 @@ static int cpu_factor(const cb_run_results *r, cb_advice *a, long long n, double
     used++;
     const cb_cell_summary *one = fewest_cores(r, m);
     if (one && one != m && one->cores < m->cores && one->verified) {
-      *logs += log(one->job_wall.median / m->job_wall.median);
+      double g = log(one->job_wall.median / m->job_wall.median);
+      if (*nscale == 0 || g > *logs) *logs = g;
       ++*nscale;
       add_basis(a, one->id);
     }
@@ -324,7 +327,7 @@ size_t cb_advise_shape(const cb_run_results *r, const cb_job_shape *s, cb_advice
         if (kern) cores = kcores;
         a->additive_s += (double)s->n * rounds * s->cpu_ms / 1000.0 * f;
         a->terms.capacity = fmin(1 / f, cores > 0 ? cores : 1 / f);
-        if (nscale > 0) a->terms.capacity = fmin(a->terms.capacity, fmax(1, exp(logs / nscale)));
+        if (nscale > 0) a->terms.capacity = fmin(a->terms.capacity, fmax(1, exp(logs)));
         if (kern)
           snprintf(a->capacity_from, sizeof a->capacity_from, "%s's cell at cpu_us=%g, io_ms=0", s->kernel, kus);
         else snprintf(a->capacity_from, sizeof a->capacity_from, "the cpu workloads");
