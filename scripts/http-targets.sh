@@ -1,12 +1,13 @@
 #!/bin/sh
 # http-targets.sh — the http targets of the issue in one interleaved run:
 # 1000 jobs × 4 sequential GETs × 100 ms (16 KiB bodies), all in flight, under
-# the loop, green and threads models, next to bin/httpfloor, the least client
+# the loop, green, green-mn and threads models, next to bin/httpfloor, the least client
 # work for the same fetches (the floor no model can beat on this machine), and
 # bin/easystart, the unchanged easy-interface job's own work before its first
 # wait, with no runtime (the least start-up any M:1 runtime running it can have).
 #
-#   sh scripts/http-targets.sh [ROUNDS]      (default 5; needs `make`)
+#   sh scripts/http-targets.sh [ROUNDS]      (default 5; needs `make`; BIN=out/x/bin for
+#                                             a build made with make OUT=out/x/)
 #
 # Each round runs the five commands once, in an order rotated by one every round,
 # so that noise drifting during the run weighs on all of them alike. A run counts
@@ -18,11 +19,11 @@
 set -eu
 ROUNDS=${1:-5}
 case $ROUNDS in '' | *[!0-9]* | 0) echo "http-targets.sh: ROUNDS must be a positive integer" >&2; exit 2 ;; esac
-BIN=bin
+BIN=${BIN:-bin}
 [ -x "$BIN/httpfloor" ] && [ -x "$BIN/easystart" ] && [ -x "$BIN/concbench" ] && [ -x "$BIN/delayd" ] || { echo "build first: make" >&2; exit 2; }
 
 IDEAL=0.4
-TOOLS="floor easystart loop green threads"
+TOOLS="floor easystart loop green green-mn threads"
 command_of() { # command_of TOOL
   case $1 in
     floor) echo "$BIN/httpfloor --tasks 1000 --requests 4 --delay-ms 100 --bytes 16384" ;;
