@@ -5,7 +5,8 @@
  * so a combinator allocates nothing. When the combinator completes (or is
  * cancelled) it unhooks every slot, so its storage may be freed right after the
  * await. Abandoning one still pending without cancelling it requires *_dispose.
- * Children are never owned: the caller keeps its task references. */
+ * Children are never owned: the caller keeps its task references. Every child
+ * belongs to the combinator's loop (not checked; asyncio raises ValueError). */
 #ifndef CB_LOOP_COMBINATORS_H
 #define CB_LOOP_COMBINATORS_H
 
@@ -95,7 +96,9 @@ void cb_shield_dispose(cb_shield *s);
 
 /* as_completed: yields the children in completion order. For each of n rounds:
  * cb_as_completed_arm(ac); CB_AWAIT(&ac->next); child = ac->next.result.p.
- * order[] is caller storage for n indexes. */
+ * order[] is caller storage for n indexes. A future passed twice is yielded
+ * twice (asyncio makes a set of them); there is no timeout argument (asyncio's
+ * as_completed(timeout=) is not offered). */
 typedef struct cb_as_completed {
   cb_future next;
   cb_future **futs;

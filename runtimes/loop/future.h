@@ -32,7 +32,9 @@ static inline int cb_future_done(const cb_future *f) { return f->state != CB_FUT
 static inline int cb_future_cancelled(const cb_future *f) { return f->state == CB_FUT_CANCELLED; }
 
 /* Complete a pending future: 0, or -EINVAL if already done (InvalidStateError).
- * code must be negative. */
+ * code must be negative. A task's future is completed by its coroutine only:
+ * completing it from outside is undefined (asyncio raises RuntimeError; not
+ * checked here, it is the hot path). */
 int cb_future_set_result(cb_future *f, cb_val v);
 int cb_future_set_error(cb_future *f, int code, const char *msg);
 
@@ -42,7 +44,8 @@ int cb_future_set_error(cb_future *f, int code, const char *msg);
  * wait_for forward it. */
 int cb_future_cancel(cb_future *f, const char *msg);
 
-/* The result (meaningful when finished without error). */
+/* The result (meaningful when finished without error; asyncio's result() of a
+ * pending future raises InvalidStateError, this one is not checked). */
 static inline cb_val cb_future_result(const cb_future *f) { return f->result; }
 /* The error (code 0 when none; -ECANCELED when cancelled); marks it retrieved. */
 cb_err cb_future_error(cb_future *f);

@@ -92,7 +92,8 @@ uint64_t cb_loop_time(const cb_loop *loop);
 
 /* Queues h to run fn(arg) on a later iteration, after the handles queued before
  * it — threadsafe ones included (queued by any thread before this call). h must
- * not be scheduled already. O(1), no allocation. */
+ * not be scheduled already. From the loop's thread only (not checked; asyncio's
+ * debug mode raises RuntimeError). O(1), no allocation. */
 void cb_call_soon(cb_loop *loop, cb_handle *h, cb_callback fn, void *arg);
 
 /* Runs fn(arg) once loop time >= when (call_at) or after delay_ns (call_later).

@@ -162,7 +162,8 @@ static inline cb_err cb_task_error(cb_task *t) { return cb_future_error(&t->fut)
     if ((e_).code) CB_RAISE_ERR(e_); \
   } while (0)
 
-/* Await a future (or task, gather, ...): its error raises here. A task cancelled
+/* Await a future (or task, gather, ...) of the task's own loop (another loop's
+ * is undefined, not checked: asyncio raises RuntimeError): its error raises here. A task cancelled
  * while it was running (it cancelled itself, or was cancelled by a callback
  * between its steps) cancels the future it awaits next and waits for it, as
  * asyncio's Task does with _must_cancel (bpo-34872): awaiting a task then
