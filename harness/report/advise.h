@@ -21,10 +21,12 @@ typedef struct cb_job_shape {
 /* A model's measured terms (advise.c says where each comes from). */
 typedef struct cb_advise_terms {
   double capacity;    /* P: how many cores' worth of CPU the model gives its jobs (its
-                         speed-up over sync on the cpu cells at the most cores) */
+                         speed-up over sync on the cpu cells at the most cores, or on
+                         the shape's kernel's pure-CPU cell) */
   double concurrency; /* W: jobs in flight at once (the io cells' reported concurrency;
                          sync: 1); the jobs run in ceil(N / W) waves */
-  double overhead_s;  /* per round: the io cells' time at N beyond their waves' waits */
+  double overhead_s;  /* per round: the io cells' time at N beyond their waves' waits;
+                         CPU the model's cores do, shared with the steps (advise.c) */
 } cb_advise_terms;
 
 /* The overlap model's wall time for a shape and a model's terms, s (pure: no run). */
