@@ -36,6 +36,27 @@ static void seconds(char *out, size_t cap, const cb_cell_summary *c) {
   else snprintf(out, cap, "%s", c ? c->status : "not run");
 }
 
+/* One peer cell beside its counterpart's. */
+static void row(const cb_run_results *r, const cb_cell_summary *c, cb__doc *d) {
+  const char *cp = cb_peer_counterpart(cb_model_find(c->model));
+  const cb_cell_summary *o = cp ? same_cell(r, c, cp) : NULL;
+  char n[24], cores[16], cs[32], ps[32], x[24] = "—", cpu[24] = "—", rss[24] = "—", up[24] = "—", peer[48];
+  snprintf(n, sizeof n, "%lld", c->tasks);
+  snprintf(cores, sizeof cores, "%d", c->cores);
+  seconds(cs, sizeof cs, o);
+  seconds(ps, sizeof ps, c);
+  cb__report_label(c->model, peer, sizeof peer);
+  if (c->verified) {
+    if (o && o->verified && o->job_wall.median > 0) snprintf(x, sizeof x, "%.2f×", c->job_wall.median / o->job_wall.median);
+    snprintf(cpu, sizeof cpu, "%.3f", c->cpu_s);
+    snprintf(rss, sizeof rss, "%.1f", c->tree_rss_kb / 1024);
+    double s = cb_results_figure(c, "startup_s");
+    if (!isnan(s)) snprintf(up, sizeof up, "%.3f", s);
+  }
+  const char *cells[] = {c->workload, n, cores, cp ? cp : "—", cs, peer, ps, x, cpu, rss, up};
+  cb__doc_row(d, cells, 11);
+}
+
 void cb__report_peers(const cb_run_results *r, cb__doc *d) {
   size_t nw, rows = 0;
   const cb_workload *const *ws = cb_workload_all(&nw);
@@ -50,27 +71,23 @@ void cb__report_peers(const cb_run_results *r, cb__doc *d) {
   static const char *const head[] = {"workload", "N", "cores", "C model", "job phase (s)", "peer",
                                      "job phase (s)", "×", "CPU (s)", "tree RSS (MiB)", "start-up (s)"};
   cb__doc_table(d, head, "lrrlrlrrrrr", 11);
+  size_t np;
+  const cb_model *const *peers = cb_peer_all(&np);
   for (size_t w = 0; w < nw; w++)
-    for (size_t k = 0; k < r->ncells; k++) { /* the run's order within a workload: N ascending */
-      const cb_cell_summary *c = &r->cells[k];
-      if (strcmp(c->workload, ws[w]->name) != 0 || !cb__report_is_peer(c->model)) continue;
-      const char *cp = cb_peer_counterpart(cb_model_find(c->model));
-      const cb_cell_summary *o = cp ? same_cell(r, c, cp) : NULL;
-      char n[24], cores[16], cs[32], ps[32], x[24] = "—", cpu[24] = "—", rss[24] = "—", up[24] = "—", peer[48];
-      snprintf(n, sizeof n, "%lld", c->tasks);
-      snprintf(cores, sizeof cores, "%d", c->cores);
-      seconds(cs, sizeof cs, o);
-      seconds(ps, sizeof ps, c);
-      cb__report_label(c->model, peer, sizeof peer);
-      if (c->verified) {
-        if (o && o->verified && o->job_wall.median > 0) snprintf(x, sizeof x, "%.2f×", c->job_wall.median / o->job_wall.median);
-        snprintf(cpu, sizeof cpu, "%.3f", c->cpu_s);
-        snprintf(rss, sizeof rss, "%.1f", c->tree_rss_kb / 1024);
-        double s = cb_results_figure(c, "startup_s");
-        if (!isnan(s)) snprintf(up, sizeof up, "%.3f", s);
-      }
-      const char *row[] = {c->workload, n, cores, cp ? cp : "—", cs, peer, ps, x, cpu, rss, up};
-      cb__doc_row(d, row, 11);
+    for (size_t g = 0; g < r->ncells; g++) { /* each (N, cores) of the workload, in the run's order */
+      const cb_cell_summary *first = &r->cells[g];
+      int seen = strcmp(first->workload, ws[w]->name) != 0;
+      for (size_t j = 0; j < g && !seen; j++)
+        seen = strcmp(r->cells[j].workload, first->workload) == 0 && r->cells[j].tasks == first->tasks &&
+               r->cells[j].cores == first->cores;
+      if (seen) continue;
+      for (size_t p = 0; p < np; p++) /* the peers in list order */
+        for (size_t k = g; k < r->ncells; k++) {
+          const cb_cell_summary *c = &r->cells[k];
+          if (strcmp(c->model, peers[p]->name) == 0 && strcmp(c->workload, first->workload) == 0 &&
+              c->tasks == first->tasks && c->cores == first->cores)
+            row(r, c, d);
+        }
     }
   cb__doc_table_end(d);
 }
