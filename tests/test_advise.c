@@ -317,6 +317,26 @@ Test(advise_check, a_run_over_the_limit_is_a_failure_not_a_figure) {
   cmd_result_free(&r);
 }
 
+Test(advise_check, against_the_run_measures_nothing_and_says_what_is_missing) {
+  /* the fixture has no mixed cells: every row is "not in run", no figure, a miss */
+  cmd_result r;
+  char *extra[] = {"--against-run", "--shapes", "1000:10", "--tasks", "100", NULL};
+  json_t *doc = check_json(extra, &r);
+  cr_expect(json_is_true(json_object_get(doc, "against_run")), "%s", r.out);
+  json_t *sh = json_array_get(json_object_get(doc, "shapes"), 0), *models = json_object_get(sh, "models");
+  cr_assert_gt(json_array_size(models), 0, "%s", r.out);
+  size_t k;
+  json_t *m;
+  json_array_foreach(models, k, m) {
+    cr_expect_str_eq(json_string_value(json_object_get(m, "status")), "not in run");
+    cr_expect(json_is_null(json_object_get(m, "measured_s")), "%s", r.out);
+  }
+  cr_expect(json_is_null(json_object_get(sh, "measured_best")), "%s", r.out);
+  cr_expect_eq(r.code, 1, "nothing measured: the targets are missed");
+  json_decref(doc);
+  cmd_result_free(&r);
+}
+
 static void expect_usage(char *const argv[], const char *needle) {
   cmd_result r;
   run_cmd(argv, 30, &r);

@@ -31,7 +31,7 @@ static int parse_ms(const char *flag, const char *v, double *out) {
 
 #define CHECK_USAGE \
   "--check [--run RUN] [--tasks N] [--shapes CPU_US:IO_MS,...] [--rounds R] [--models A,B] [--io delayd|sleep] " \
-  "[--limit S] [--runs K] [--json] [--skip-damaged]"
+  "[--limit S] [--runs K] [--against-run] [--json] [--skip-damaged]"
 
 static int check_usage(const char *fmt, const char *arg) {
   char clean[128];
@@ -55,6 +55,10 @@ static int cmd_check(int argc, char **argv) {
     if (!strcmp(a, "--check")) continue;
     if (!strcmp(a, "--json")) {
       o.json = 1;
+      continue;
+    }
+    if (!strcmp(a, "--against-run")) {
+      o.against_run = 1;
       continue;
     }
     if (!strcmp(a, "--skip-damaged")) {

@@ -31,7 +31,7 @@ static void usage(FILE *f) {
           "  advise --cpu-ms X --io-ms Y --tasks N [--run RUN] [--skip-damaged]\n"
           "                                rank the models for N jobs of X ms CPU + Y ms wait\n"
           "  advise --check [--run RUN] [--tasks N] [--shapes CPU_US:IO_MS,..] [--rounds R]\n"
-          "      [--models A,..] [--io delayd|sleep] [--limit S] [--runs K] [--json]\n"
+          "      [--models A,..] [--io delayd|sleep] [--limit S] [--runs K] [--against-run] [--json]\n"
           "                                the prediction against the measured mixed workload;\n"
           "                                exit 0 both targets met, 1 a target missed, 2 bad input\n"
           "  A damaged run (a line cut short, not JSON, not a record) is refused (exit 2),\n"

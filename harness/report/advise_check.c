@@ -157,6 +157,42 @@ static void measure(const cb_check_opts *o, row *w, double cpu_us, double io_ms,
   snprintf(w->status, sizeof w->status, "ok");
 }
 
+/* The run's own cell of the check's workload for a model at a shape (N = o->n, the
+ * most cores it has), or NULL; model NULL: any model's (for the rounds). */
+static const cb_cell_summary *run_cell(const cb_run_results *r, const cb_check_opts *o, const char *model,
+                                       double cpu_us, double io_ms) {
+  const cb_cell_summary *best = NULL;
+  for (size_t k = 0; k < r->ncells; k++) {
+    const cb_cell_summary *c = &r->cells[k];
+    if (strcmp(c->workload, o->workload) != 0 || c->tasks != o->n || (model && strcmp(c->model, model) != 0)) continue;
+    json_t *cu = json_object_get(c->params, "cpu_us"), *io = json_object_get(c->params, "io_ms");
+    if (!json_is_number(cu) || !json_is_number(io) || json_number_value(cu) != cpu_us || json_number_value(io) != io_ms)
+      continue;
+    json_t *kind = json_object_get(c->params, "io");
+    if (o->io && (!json_is_string(kind) || strcmp(json_string_value(kind), o->io) != 0)) continue; /* --io: that wait */
+    if (!best || c->cores > best->cores) best = c;
+  }
+  return best;
+}
+
+/* --against-run: the row's figure is the run's own cell, not a run now. */
+static void from_run(const cb_run_results *r, const cb_check_opts *o, row *w, double cpu_us, double io_ms) {
+  const cb_cell_summary *c = run_cell(r, o, w->model, cpu_us, io_ms);
+  if (!c) {
+    snprintf(w->status, sizeof w->status, "not in run");
+    snprintf(w->why, sizeof w->why, "the run has no %s cell of this model at this shape and N", o->workload);
+    return;
+  }
+  if (!c->verified) {
+    snprintf(w->status, sizeof w->status, "%.31s", c->status);
+    snprintf(w->why, sizeof w->why, "%.255s", c->error[0] ? c->error : "the run's cell did not verify");
+    return;
+  }
+  w->measured = 1;
+  w->meas_s = c->job_wall.median;
+  snprintf(w->status, sizeof w->status, "ok");
+}
+
 /* The 1-minute load average, or -1. */
 static double loadavg(void) {
   double l = -1;
@@ -235,15 +271,21 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
   json_object_set_new(doc, "load_start", json_real(load0));
   json_object_set_new(doc, "cpus", json_integer(cpus));
   if (!o->json)
-    fprintf(out, "advise --check: %lld jobs of %s per cell, predicted from %s, measured now (job phase, s)\n"
+    fprintf(out, "advise --check: %lld jobs of %s per cell, predicted from %s, measured %s (job phase, s)\n"
                  "error = (predicted - measured) / measured; overlap: the model advise ranks by; additive: the earlier one\n",
-            o->n, o->workload, o->run);
-  if (!o->json && load0 > 0.5 * (double)cpus)
+            o->n, o->workload, o->run, o->against_run ? "by the run's own cells at each shape (--against-run)" : "now");
+  json_object_set_new(doc, "against_run", json_boolean(o->against_run));
+  if (!o->json && !o->against_run && load0 > 0.5 * (double)cpus)
     fprintf(out, "warning: load average %.2f on %ld CPUs at start: other work is running, the measured times "
                  "are not this model's alone (and the run's cells may have been taken under another load)\n",
             load0, cpus);
   for (int s = 0; s < o->nshapes; s++) {
     long long rounds = cb_check_rounds(o, o->cpu_us[s], o->io_ms[s]);
+    if (o->against_run) { /* the run's cells' rounds, so that the prediction is of them */
+      const cb_cell_summary *any = run_cell(&r, o, NULL, o->cpu_us[s], o->io_ms[s]);
+      json_t *jr = any ? json_object_get(any->params, "rounds") : NULL;
+      if (json_is_integer(jr) && json_integer_value(jr) > 0) rounds = json_integer_value(jr);
+    }
     cb_job_shape shape = {
         .cpu_ms = o->cpu_us[s] / 1000.0, .io_ms = o->io_ms[s], .rounds = rounds, .n = o->n, .kernel = o->workload};
     cb_advice adv[CB_CHECK_MAX_MODELS * 2];
@@ -267,7 +309,8 @@ int cb_advise_check(const cb_check_opts *o, FILE *out) {
      * bench does), so that no model always runs first or last */
     for (int j = 0; j < nrows; j++) {
       row *w = &rows[(j + s) % nrows];
-      measure(o, w, o->cpu_us[s], o->io_ms[s], rounds, dir);
+      if (o->against_run) from_run(&r, o, w, o->cpu_us[s], o->io_ms[s]);
+      else measure(o, w, o->cpu_us[s], o->io_ms[s], rounds, dir);
       if (!w->measured) failures++;
       if (w->predicted && w->measured) {
         errs[nerr++] = fabs(err_of(w->pred_s, w->meas_s));

@@ -31,6 +31,8 @@ typedef struct cb_check_opts {
   double limit_s;         /* one measured run's limit */
   int runs;               /* measured runs per cell; the median of the verified ones */
   int json;               /* JSON on stdout instead of the tables */
+  int against_run;        /* the run's own cells of the workload are the measured
+                             figures (their rounds), nothing is run */
 } cb_check_opts;
 
 /* The default shapes (the grid's corners and middle) into o. */
