@@ -444,8 +444,9 @@ Test(advise_model, capacity_is_no_more_than_the_model_gains_from_cores) {
 
 Test(advise_model, the_gain_bound_is_the_best_scaling_workloads) {
   /* threads gain 2× from the second core on pow but 1.25× on a memory-bound
-   * workload (bandwidth, not cores): the bound is 2, not their geometric mean 1.58,
-   * so the kernel's own cell (threads 1.9× sync) sets P */
+   * workload (bandwidth, not cores; sync's 2-core cell was faster too, so threads
+   * are 2× sync on both): the bound is the best gain, 2, not the geometric mean
+   * 1.58; the kernel's own cell (threads 1.9× sync) is not bounded by them */
   ncells = 0;
   const char *pow = "{\"base\": 7777, \"exp\": 200000}", *mem = "{\"mb\": 16, \"passes\": 2}";
   const char *big = "{\"rounds\": 2, \"cpu_us\": 10000, \"io_ms\": 0}";
@@ -455,7 +456,7 @@ Test(advise_model, the_gain_bound_is_the_best_scaling_workloads) {
   cell("threads", "pow", "cpu", 32, 32, 2, pow, 0.5);
   cell("sync", "membw", "cpu", 32, 1, 1, mem, 1.0);
   cell("threads", "membw", "cpu", 32, 32, 1, mem, 1.0);
-  cell("sync", "membw", "cpu", 32, 1, 2, mem, 1.0);
+  cell("sync", "membw", "cpu", 32, 1, 2, mem, 1.6);
   cell("threads", "membw", "cpu", 32, 32, 2, mem, 0.8);
   cell("sync", "mixed", "mixed", 100, 1, 2, big, 1.9);
   cell("threads", "mixed", "mixed", 100, 100, 2, big, 1.0);
@@ -464,8 +465,14 @@ Test(advise_model, the_gain_bound_is_the_best_scaling_workloads) {
   cb_job_shape s = {.cpu_ms = 10, .io_ms = 0, .rounds = 1, .n = 100, .kernel = "mixed"};
   size_t na = cb_advise_shape(&r, &s, a, 8);
   cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 1.9, 1e-9);
-  s.kernel = NULL; /* the cpu workloads: sqrt(2 × 1.25) */
+  /* the kernel's own cell is not bounded by the other kernels' gain: threads gain
+   * 1.25× on pow too now, their kernel cell still says 1.9 */
+  cells[3].job_wall.median = 0.8;
   na = cb_advise_shape(&r, &s, a, 8);
-  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, sqrt(2 * 1.25), 1e-9);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 1.9, 1e-9);
+  cells[3].job_wall.median = 0.5;
+  s.kernel = NULL; /* the cpu workloads: 2× sync on both, bounded by the best gain 2 */
+  na = cb_advise_shape(&r, &s, a, 8);
+  cr_expect_float_eq(find(a, na, "threads")->terms.capacity, 2, 1e-9);
   for (size_t k = 0; k < ncells; k++) json_decref(cells[k].params);
 }
