@@ -93,11 +93,9 @@ static int green_run(const cb_run_spec *spec, cb_run_report *report) {
   runner r = {.spec = spec, .report = report, .sched = s};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
-  long rss0 = cb__green_max_rss_kb();
   spawn_next(&r);
   cb_green_stats st;
   rc = finish(s, report, 0, &st);
-  cb__green_report_memory(report, rss0, &st);
   return r.rc != 0 ? r.rc : rc;
 }
 

@@ -12,8 +12,8 @@
  * run's. spawn_tree: the skynet tree of green's model (model.c): every node spawns its
  * children on its own worker, idle workers steal the ones not started.
  * pipeline, serve: green's (pipeline.c, serve.c: a green thread per connection) on
- * the group. Reports workers (and steals) with the
- * figures. */
+ * the group. pingpong, spawn and pipeline add the figure workers (spawn: and steals);
+ * run adds none (a workload's own figure, membw's, stays the only one). */
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -52,19 +52,17 @@ static int new_group(const cb_run_spec *spec, cb_run_report *report, cb_green_gr
   return rc;
 }
 
-/* Runs the group to the end, reports a deadlock, fills *st, report->created and the
- * worker figures; frees the group. */
-static int finish(cb_green_group *gr, cb_run_report *report, int rc, cb_green_stats *st) {
+/* Runs the group to the end, reports a deadlock, fills *st, report->created and
+ * *mn (NULL: not wanted); frees the group. */
+static int finish(cb_green_group *gr, cb_run_report *report, int rc, cb_green_stats *st,
+                  cb_green_group_stats_mn *mn) {
   int r = cb_green_group_run(gr);
   if (r == -EDEADLK) cb_report_error(report, NAME ": every green thread is blocked and nothing can wake one");
   else if (r != 0) cb_report_error(report, NAME ": cannot start the workers: %s", strerror(-r));
   cb_green_group_stats(gr, st);
-  cb_green_group_stats_mn mn;
-  cb_green_group_stats_mn_get(gr, &mn);
+  if (mn) cb_green_group_stats_mn_get(gr, mn);
   report->created = st->created;
   report->created_kind = "green threads";
-  cb_report_extra(report, "workers", (double)cb_green_group_workers(gr));
-  cb_report_extra(report, "steals", (double)mn.steals);
   cb_green_group_free(gr);
   return rc != 0 ? rc : r;
 }
@@ -122,12 +120,10 @@ static int mn_run(const cb_run_spec *spec, cb_run_report *report) {
   runner r = {.spec = spec, .report = report};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
-  long rss0 = cb__green_max_rss_kb();
   for (unsigned k = 0; k < cb_green_group_workers(gr) && rc == 0 && take_spawn(&r); k++)
     if ((rc = cb_green_group_spawn(gr, job_thread, &r, NULL)) != 0) spawn_failed(report, "a job's green thread", rc);
   cb_green_stats st;
-  rc = finish(gr, report, rc, &st);
-  cb__green_report_memory(report, rss0, &st);
+  rc = finish(gr, report, rc, &st, NULL);
   return r.rc != 0 ? r.rc : rc;
 }
 
@@ -152,8 +148,7 @@ static int pp_round(const cb_run_spec *spec, cb__green_pp_pair *pairs, uint64_t 
   }
   int64_t t0 = cb_now_ns();
   cb_green_stats st;
-  report->nextra = 0; /* the last round's figures */
-  rc = finish(gr, report, rc, &st);
+  rc = finish(gr, report, rc, &st, NULL);
   int64_t t1 = cb_now_ns();
   uint64_t handoffs = 0;
   for (uint64_t i = 0; i < spec->tasks; i++) handoffs += pairs[i].seen;
@@ -186,6 +181,7 @@ static int mn_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *
   if (rc == 0) {
     cb_report_extra(report, "ns_per_switch", local);
     if (w >= 2) cb_report_extra(report, "ns_per_switch_cross", cross);
+    cb_report_extra(report, "workers", (double)w);
   }
   return rc;
 }
@@ -208,7 +204,9 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   rc = cb_green_group_spawn(gr, cb__green_tree_fn, &root, NULL);
   if (rc != 0) spawn_failed(report, "the root of the tree", rc);
   cb_green_stats st;
-  rc = finish(gr, report, rc, &st);
+  cb_green_group_stats_mn mn;
+  unsigned w = cb_green_group_workers(gr);
+  rc = finish(gr, report, rc, &st, &mn);
   int64_t t1 = cb_now_ns();
   if (root.failed && rc == 0) {
     cb_report_error(report, NAME ": a node could not spawn its children (out of memory?)");
@@ -218,6 +216,8 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   if (rc == 0) {
     cb_report_extra(report, "ns_per_spawn", (double)(t1 - t0) / (double)st.created);
     cb__green_report_memory(report, rss0, &st);
+    cb_report_extra(report, "workers", (double)w);
+    cb_report_extra(report, "steals", (double)mn.steals);
   }
   return rc;
 }
