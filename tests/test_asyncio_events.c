@@ -20,6 +20,57 @@ static void record(void *arg) {
 static void stop_cb(void *l) { cb_loop_stop(l); }
 static void noop(void *arg) {}
 
+/* ---- HandleTests / TimerTests (test_events.py) ---- */
+
+Test(asyncio_handles, test_handle) {
+  cb_loop *l = cb_loop_new();
+  cb_handle h = {0};
+  cb_call_soon(l, &h, noop, l);
+  cr_assert_eq(h.fn, noop);
+  cr_assert_eq(h.arg, l);
+  cr_assert(cb__list_linked(&h.node), "not cancelled");
+  cr_assert_eq(cb_handle_cancel(l, &h), 1);
+  cr_assert(!cb__list_linked(&h.node), "cancelled");
+  cr_assert_eq(cb_handle_cancel(l, &h), 0);
+  cb_loop_close(l);
+}
+
+Test(asyncio_timers, test_timer) {
+  cb_loop *l = cb_loop_new();
+  cb_timer t = {0};
+  cb_call_at(l, &t, cb_loop_time(l) + 1000 * MS, noop, l);
+  cr_assert_eq(t.h.fn, noop);
+  cr_assert_eq(l->timers.count, 1);
+  cr_assert_eq(cb_timer_cancel(l, &t), 1);
+  cr_assert_eq(l->timers.count, 0);
+  cr_assert_eq(cb_timer_cancel(l, &t), 0);
+  cb_loop_close(l);
+}
+
+/* TimerHandle ordering: equal deadlines are equal (they run in call order),
+ * an earlier one runs first; a cancelled one does not run. */
+Test(asyncio_timers, test_timer_comparison) {
+  cb_loop *l = cb_loop_new();
+  int results[8], n = 0;
+  uint64_t when = cb_loop_time(l) + 5 * MS;
+  rec h1 = {.v = 1, .results = results, .n = &n}, h2 = {.v = 2, .results = results, .n = &n};
+  rec h3 = {.v = 3, .results = results, .n = &n}, h4 = {.v = 4, .results = results, .n = &n};
+  rec h5 = {.v = 5, .results = results, .n = &n};
+  cb_call_at(l, &h4.t, when + 10 * MS, record, &h4); /* later, queued first */
+  cb_call_at(l, &h1.t, when, record, &h1);
+  cb_call_at(l, &h2.t, when, record, &h2);
+  cb_call_at(l, &h5.t, when, record, &h5);
+  cb_call_at(l, &h3.t, when, record, &h3);
+  cb_timer_cancel(l, &h5.t);
+  cb_timer stop = {0};
+  cb_call_at(l, &stop, when + 10 * MS, stop_cb, l);
+  cr_assert_eq(cb_loop_run_forever(l), 0);
+  cr_assert_eq(n, 4);
+  static const int want[4] = {1, 2, 3, 4};
+  for (int i = 0; i < 4; i++) cr_assert_eq(results[i], want[i], "results[%d] = %d", i, results[i]);
+  cb_loop_close(l);
+}
+
 /* ---- BaseEventLoopTests ---- */
 
 Test(asyncio_base_events, test_call_soon) {
@@ -192,6 +243,31 @@ Test(asyncio_base_events, test_run_forever_pre_stopped) {
 }
 
 /* ---- EventLoopTestsMixin (test_events.py) ---- */
+
+/* f2 = run_in_executor(run sleeping 50 ms); f2.cancel(): when the work ends,
+ * nothing reaches the loop for it (asyncio: no call_soon) — f2 stays cancelled
+ * and the caller's data is not written back. */
+typedef struct { int written; } slow_data;
+static int run_slowly(void *vd, uint64_t *result) {
+  slow_data *d = vd;
+  usleep(50000);
+  d->written = 1;
+  *result = 1;
+  return 0;
+}
+Test(asyncio_events, test_run_in_executor_cancel) {
+  cb_loop *l = cb_loop_new();
+  slow_data d = {0};
+  cb_exec_job f2;
+  cr_assert_eq(cb_run_in_executor(l, &f2, run_slowly, &d, sizeof d), 0);
+  cr_assert_eq(cb_future_cancel(&f2.fut, NULL), 1);
+  cb_task *t = sleep_task(l, 100, 0, 0);
+  cb_loop_run_until_complete(l, cb_task_future(t));
+  cb_task_release(t);
+  cr_assert(cb_future_cancelled(&f2.fut));
+  cr_assert_eq(d.written, 0, "a cancelled job's result is dropped");
+  cb_loop_close(l);
+}
 
 typedef struct { cb_co co; int rc; } nest_frame;
 static int coro2(cb_task *task, void *vf) {

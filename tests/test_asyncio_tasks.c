@@ -996,6 +996,74 @@ Test(asyncio_tasks, test_as_completed) {
   cb_loop_close(l);
 }
 
+/* as_completed(timeout=): a (10 ms) comes, then b (10 s) times out. */
+typedef struct {
+  cb_co co;
+  cb_future *fs[2];
+  cb_slot slots[2];
+  uint32_t order[2];
+  cb_as_completed ac;
+  uint32_t i, n;
+  uint64_t timeout_ns;
+  int kind[2]; /* 1 = a value, 2 = TimeoutError */
+  uint64_t values[2];
+  cb_err e;
+} act_frame;
+static int as_completed_timeout_co(cb_task *task, void *vf) {
+  act_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  cb_as_completed_init(&f->ac, cb_task_loop(task), f->fs, f->slots, f->order, f->n);
+  cb_as_completed_set_timeout(&f->ac, f->timeout_ns);
+  for (f->i = 0; f->i < f->n; f->i++) {
+    cb_as_completed_arm(&f->ac);
+    CB_AWAIT_TRY(&f->ac.next, f->e);
+    if (f->e.code == -ETIMEDOUT) {
+      f->kind[f->i] = 2;
+    } else {
+      CB__RAISE_IF(f->e);
+      f->kind[f->i] = 1;
+      f->values[f->i] = cb_future_result(f->ac.next.result.p).u;
+    }
+  }
+  cb_as_completed_dispose(&f->ac);
+  CB_CO_END();
+}
+Test(asyncio_tasks, test_as_completed_with_timeout) {
+  cb_loop *l = cb_loop_new();
+  cb_task *a = sleep_task(l, 10, 'a', 0), *b = sleep_task(l, 10000, 'b', 0);
+  cb_task *t = cb_create_task(l, as_completed_timeout_co, sizeof(act_frame), NULL);
+  act_frame *f = cb_task_frame(t);
+  f->fs[0] = cb_task_future(a);
+  f->fs[1] = cb_task_future(b);
+  f->n = 2;
+  f->timeout_ns = 300 * MS;
+  cb_loop_run_until_complete(l, cb_task_future(t));
+  cr_assert_eq(cb_task_error(t).code, 0);
+  cr_assert_eq(f->kind[0], 1);
+  cr_assert_eq(f->values[0], 'a');
+  cr_assert_eq(f->kind[1], 2, "TimeoutError for b");
+  cr_assert(!cb_task_done(b), "b keeps running");
+  cb_task_release(t);
+  finish(l, (cb_task *[]){a, b}, 2);
+  cb_loop_close(l);
+}
+Test(asyncio_tasks, test_as_completed_with_unused_timeout) {
+  cb_loop *l = cb_loop_new();
+  cb_task *a = sleep_task(l, 5, 'a', 0);
+  cb_task *t = cb_create_task(l, as_completed_timeout_co, sizeof(act_frame), NULL);
+  act_frame *f = cb_task_frame(t);
+  f->fs[0] = cb_task_future(a);
+  f->n = 1;
+  f->timeout_ns = 1000 * MS;
+  cb_loop_run_until_complete(l, cb_task_future(t));
+  cr_assert_eq(f->kind[0], 1);
+  cr_assert_eq(f->values[0], 'a');
+  cr_assert_eq(l->timers.count, 0, "the unused timeout is gone");
+  cb_task_release(t);
+  finish(l, &a, 1);
+  cb_loop_close(l);
+}
+
 /* ---- cancellation through coroutines, tasks and wait() ---- */
 
 typedef struct { cb_co co; cb_future *waiter; int *proof; cb_err e; } pinner_frame;

@@ -1,10 +1,32 @@
 /* as_completed.c — the children one by one, in the order they complete. */
+#include <errno.h>
+
 #include "runtimes/loop/slots.h"
 
 static void deliver(cb_as_completed *ac) {
-  if (cb_future_done(&ac->next) || ac->nyielded >= ac->ndone) return;
-  cb_future *child = ac->futs[ac->order[ac->nyielded++]];
-  CB_CHECK(cb_future_set_result(&ac->next, (cb_val){.p = child}) == 0);
+  if (cb_future_done(&ac->next)) return;
+  if (ac->nyielded < ac->ndone) {
+    cb_future *child = ac->futs[ac->order[ac->nyielded++]];
+    CB_CHECK(cb_future_set_result(&ac->next, (cb_val){.p = child}) == 0);
+  } else if (ac->timed_out) { /* ndone no longer grows: the slots are unhooked */
+    ac->nyielded++;
+    CB_CHECK(cb_future_set_error(&ac->next, -ETIMEDOUT, "as_completed: timed out") == 0);
+  } else {
+    return;
+  }
+  if (ac->nyielded >= ac->n) cb_timer_cancel(ac->next.loop, &ac->timer);
+}
+
+static void on_timeout(void *arg) {
+  cb_as_completed *ac = arg;
+  ac->timed_out = 1;
+  cb__slots_unhook(ac->slots, ac->n);
+  deliver(ac);
+}
+
+void cb_as_completed_set_timeout(cb_as_completed *ac, uint64_t timeout_ns) {
+  CB_CHECK(!ac->timed_out && ac->timer.tnode.where == CB__TIMER_NONE); /* once */
+  cb_call_later(ac->next.loop, &ac->timer, timeout_ns, on_timeout, ac);
 }
 
 static void on_child(void *arg) {
@@ -25,6 +47,8 @@ void cb_as_completed_init(cb_as_completed *ac, cb_loop *l, cb_future **futs, cb_
   ac->order = order;
   ac->n = (uint32_t)n;
   ac->ndone = ac->nyielded = 0;
+  ac->timer = (cb_timer){0};
+  ac->timed_out = 0;
   for (size_t i = 0; i < n; i++) {
     slots[i] = (cb_slot){.owner = ac};
     if (cb_future_done(futs[i]))
@@ -47,4 +71,7 @@ int cb__as_completed_cancel(cb_future *f, const char *msg) {
   return 1;
 }
 
-void cb_as_completed_dispose(cb_as_completed *ac) { cb__slots_unhook(ac->slots, ac->n); }
+void cb_as_completed_dispose(cb_as_completed *ac) {
+  cb__slots_unhook(ac->slots, ac->n);
+  cb_timer_cancel(ac->next.loop, &ac->timer);
+}

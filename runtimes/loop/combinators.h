@@ -97,17 +97,23 @@ void cb_shield_dispose(cb_shield *s);
 /* as_completed: yields the children in completion order. For each of n rounds:
  * cb_as_completed_arm(ac); CB_AWAIT(&ac->next); child = ac->next.result.p.
  * order[] is caller storage for n indexes. A future passed twice is yielded
- * twice (asyncio makes a set of them); there is no timeout argument (asyncio's
- * as_completed(timeout=) is not offered). */
+ * twice (asyncio makes a set of them). */
 typedef struct cb_as_completed {
   cb_future next;
   cb_future **futs;
   cb_slot *slots;
   uint32_t *order;
   uint32_t n, ndone, nyielded;
+  cb_timer timer;
+  uint8_t timed_out;
 } cb_as_completed;
 void cb_as_completed_init(cb_as_completed *ac, cb_loop *loop, cb_future **futs, cb_slot *slots,
                           uint32_t *order, size_t n);
+/* asyncio's as_completed(timeout=): once timeout_ns have passed (from this call),
+ * the children done by then are still yielded first, then each remaining round
+ * fails with -ETIMEDOUT (the children keep running, no longer watched). The
+ * timer goes when the last round is delivered, or at dispose. */
+void cb_as_completed_set_timeout(cb_as_completed *ac, uint64_t timeout_ns);
 void cb_as_completed_arm(cb_as_completed *ac);
 void cb_as_completed_dispose(cb_as_completed *ac);
 
