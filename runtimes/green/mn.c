@@ -6,9 +6,10 @@
  * pool. What this file adds, per worker (cb__mn_worker):
  *
  *  - New threads. cb_green_spawn queues a new (not yet started) thread on the caller's
- *    worker's `fresh` list, newest first, under a spin lock: the worker runs the
- *    newest first (child first, as M:1 does); an idle worker steals the older half
- *    from the back (Go's runq steal, Boost.Fiber's work_stealing). Only threads that
+ *    worker's deque (Chase-Lev, below): the worker runs the newest first (child first,
+ *    as M:1 does); an idle worker steals the older half from the other end, one
+ *    compare-and-swap each (Go's runq steal, Boost.Fiber's work_stealing). Past
+ *    CB__MN_DEQUE queued, new threads go on a list only their worker runs. Only threads that
  *    have not started move: a started thread stays on its worker for life, because
  *    compiled code may keep the address of thread-local data (errno, libc's and
  *    libcurl's TLS) in a register or a stack slot across a switch (README.md).
@@ -36,10 +37,12 @@
  *  - The end of a joinable thread is published (joiner word set to DONE) by whatever
  *    runs next on its worker, once nothing runs on its stack any more: the joiner,
  *    maybe on another worker, reuses the record and its stack right after.
- *  - Wake-ups of sleeping workers for new threads need no fence of their own: a
- *    worker about to sleep sets its flag, then looks at every list of new threads
- *    under that list's lock; a spawner pushes under the lock, then reads the flags.
- *    Whichever takes the lock second sees the other's write. */
+ *  - Wake-ups of sleeping workers for new threads cost a spawn nothing: a worker about
+ *    to sleep sets its flag, then looks at every deque (sequentially consistent); the
+ *    owner of a non-empty deque looks for sleepers once per turn of its main loop
+ *    (offer: a fence, then the flags), so a sleeper is woken within one turn. A
+ *    thread that runs long without switching delays that turn, so a worker that
+ *    sleeps while another runs wakes up every CB__MN_RECHECK_MS to look for itself. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -49,6 +52,8 @@
 #include "runtimes/green/green_int.h"
 #include "runtimes/green/sanitize.h"
 
+#define CB__MN_DEQUE 1024 /* new threads a worker can offer to thieves, power of 2 */
+#define CB__MN_RECHECK_MS 1
 #define CB__MN_SPIN_LONG_NS 50000
 #define CB__MN_SPIN_SHORT_NS 2000
 #define JOIN_DONE ((cb_green *)(uintptr_t)1)
@@ -58,9 +63,9 @@ typedef struct cb__mn_worker {
    * of its own, away from what the owner writes on every turn */
   _Alignas(64) cb_green *inbox; /* remote wake-ups and pinned new threads (atomic, LIFO) */
   int sleeping;         /* about to block or blocked in libuv (atomic; written by the owner) */
-  _Alignas(64) int fresh_lock; /* guards fresh */
-  cb_list fresh;        /* new threads, newest first */
-  size_t nfresh;        /* on fresh (atomic: written under the lock, read without) */
+  _Alignas(64) int64_t top;    /* the deque of new threads (below): thieves take at top */
+  _Alignas(64) int64_t bottom; /* ... the owner pushes and pops at bottom */
+  cb_green *deque[CB__MN_DEQUE]; /* entries read and written atomically */
   /* the owner's */
   _Alignas(64) uint64_t load; /* live threads, published for placement (atomic) */
   cb_green_group *group;
@@ -69,7 +74,9 @@ typedef struct cb__mn_worker {
   int quiet;            /* counted in group->quiet (under group->lock) */
   int spin_long;        /* work came from other workers since the last long spin failed */
   int joiner_next;      /* the head of the run queue is a joiner whose child just ended */
-  uv_async_t async;     /* wakes the loop; the work itself is in inbox and fresh */
+  cb_list overflow;     /* new threads beyond the deque's capacity (never stolen) */
+  uv_async_t async;     /* wakes the loop; the work itself is in inbox and deque */
+  uv_timer_t recheck;   /* bounds a sleep while another worker runs (block) */
   uint64_t steals, remote_wakes, sleeps;
   pthread_t thread;
 } cb__mn_worker;
@@ -109,11 +116,87 @@ static void adopt(cb_green_sched *s, cb_green *g) {
   __atomic_store_n(&s->mn->load, s->live, __ATOMIC_RELAXED);
 }
 
-static size_t nfresh(const cb__mn_worker *w) { return __atomic_load_n(&w->nfresh, __ATOMIC_SEQ_CST); }
+/* ---- the deque of new threads: Chase and Lev's, in the C11 form of Lê, Pop, Cohen
+ * and Zappa Nardelli (PPoPP 2013). The owner pushes without a read-modify-write and
+ * pops the newest with one exchange (a compare-and-swap only for the last entry); a
+ * thief takes the oldest with a compare-and-swap on top. Stores to bottom are
+ * releases and a thief's load of it an acquire, so that what the owner wrote into a
+ * thread before queuing it is visible to the thief that takes it. ---- */
+
+static size_t nfresh(const cb__mn_worker *w) {
+  int64_t b = __atomic_load_n(&w->bottom, __ATOMIC_SEQ_CST), t = __atomic_load_n(&w->top, __ATOMIC_SEQ_CST);
+  return b > t ? (size_t)(b - t) : 0;
+}
+
+/* Owner: 0 when the deque is full. */
+static int dq_push(cb__mn_worker *w, cb_green *g) {
+  int64_t b = __atomic_load_n(&w->bottom, __ATOMIC_RELAXED), t = __atomic_load_n(&w->top, __ATOMIC_ACQUIRE);
+  if (b - t >= CB__MN_DEQUE) return 0;
+  __atomic_store_n(&w->deque[b & (CB__MN_DEQUE - 1)], g, __ATOMIC_RELAXED);
+  __atomic_store_n(&w->bottom, b + 1, __ATOMIC_RELEASE);
+  return 1;
+}
+
+/* Owner: the newest, or NULL. */
+static cb_green *dq_pop(cb__mn_worker *w) {
+  int64_t b = __atomic_load_n(&w->bottom, __ATOMIC_RELAXED) - 1;
+  /* the store and the full fence the algorithm puts after it, as one exchange (x86:
+   * xchg, cheaper than mfence) */
+  __atomic_exchange_n(&w->bottom, b, __ATOMIC_SEQ_CST);
+  int64_t t = __atomic_load_n(&w->top, __ATOMIC_RELAXED);
+  cb_green *g = NULL;
+  if (t <= b) {
+    g = __atomic_load_n(&w->deque[b & (CB__MN_DEQUE - 1)], __ATOMIC_RELAXED);
+    if (t == b) { /* the last one: a thief may be taking it too */
+      if (!__atomic_compare_exchange_n(&w->top, &t, t + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) g = NULL;
+      __atomic_store_n(&w->bottom, b + 1, __ATOMIC_RELEASE);
+    }
+  } else {
+    __atomic_store_n(&w->bottom, b + 1, __ATOMIC_RELEASE);
+  }
+  return g;
+}
+
+/* Thief: the oldest of v's, or NULL (empty, or lost a race: *lost set). */
+static cb_green *dq_steal(cb__mn_worker *v, int *lost) {
+  /* sequentially consistent loads in place of the paper's fence between them: the
+   * same ordering against the owner's exchange, free on x86, and understood by TSan */
+  int64_t t = __atomic_load_n(&v->top, __ATOMIC_SEQ_CST);
+  int64_t b = __atomic_load_n(&v->bottom, __ATOMIC_SEQ_CST);
+  if (t >= b) return NULL;
+  cb_green *g = __atomic_load_n(&v->deque[t & (CB__MN_DEQUE - 1)], __ATOMIC_RELAXED);
+  if (!__atomic_compare_exchange_n(&v->top, &t, t + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+    *lost = 1;
+    return NULL;
+  }
+  return g;
+}
 
 /* Wakes w's loop if w is (about to be) blocked in it. */
 static void kick(cb__mn_worker *w) {
   if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) uv_async_send(&w->async);
+}
+
+/* Wakes one sleeping worker other than w, if any sleeps: it may steal from w. Called
+ * by w's owner from its main context when it has new threads to offer (a sleeper
+ * that was missed is found at the next call, within one turn of that loop). */
+static void offer(cb__mn_worker *w) {
+  cb_green_group *gr = w->group;
+  if (__atomic_load_n(&gr->nsleeping, __ATOMIC_RELAXED) == 0) return;
+  /* our pushes before their flags (Dekker): a sequentially consistent read-modify-write
+   * on the counter every sleeper increments after setting its flag */
+  __atomic_fetch_add(&gr->nsleeping, 0, __ATOMIC_SEQ_CST);
+  for (unsigned k = 0; k < gr->n; k++)
+    if (&gr->w[k] != w && __atomic_load_n(&gr->w[k].sleeping, __ATOMIC_SEQ_CST)) {
+      uv_async_send(&gr->w[k].async);
+      return;
+    }
+}
+
+/* Owner: queues new g where thieves can take it (beyond the deque's capacity: on the
+ * overflow list, for the owner only). No read-modify-write, no wake-up (offer). */
+static void push_new(cb__mn_worker *w, cb_green *g) {
+  if (!dq_push(w, g)) cb__list_push_front(&w->overflow, &g->link);
 }
 
 /* Contract: see green_int.h. Lock-free push; a system call only when the owner sleeps. */
@@ -140,7 +223,9 @@ static size_t take_inbox(cb_green_sched *s) {
   for (cb_green *g = rev, *next; g; g = next, n++) {
     next = g->inbox_next;
     g->inbox_next = NULL;
-    if (g->state == CB__G_NEW) {
+    if (g->state == CB__G_NEW && !g->pinned) {
+      push_new(w, g); /* placed here by another worker: stealable like our own */
+    } else if (g->state == CB__G_NEW) {
       adopt(s, g);
       cb__green_ready_push(s, g, 0);
     } else {
@@ -152,28 +237,7 @@ static size_t take_inbox(cb_green_sched *s) {
   return n;
 }
 
-/* Queues new g on worker w (locked), then wakes a sleeping worker: w if it sleeps,
- * else any other (it may steal g). */
-static void push_fresh(cb__mn_worker *w, cb_green *g) {
-  cb_green_group *gr = w->group;
-  cb__spin_lock(&w->fresh_lock);
-  cb__list_push_front(&w->fresh, &g->link);
-  __atomic_store_n(&w->nfresh, w->nfresh + 1, __ATOMIC_RELAXED);
-  cb__spin_unlock(&w->fresh_lock);
-  /* ordered after a sleeper's flags by the lock (see the header) */
-  if (__atomic_load_n(&gr->nsleeping, __ATOMIC_RELAXED) == 0) return;
-  if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) {
-    uv_async_send(&w->async);
-    return;
-  }
-  for (unsigned k = 0; k < gr->n; k++)
-    if (__atomic_load_n(&gr->w[k].sleeping, __ATOMIC_SEQ_CST)) {
-      uv_async_send(&gr->w[k].async);
-      return;
-    }
-}
-
-void cb__mn_push_new(cb_green_sched *s, cb_green *g) { push_fresh(s->mn, g); }
+void cb__mn_push_new(cb_green_sched *s, cb_green *g) { push_new(s->mn, g); }
 
 /* Contract: see green_int.h. Order: a joiner whose child just ended, then the newest
  * new thread, then the run queue; under M:1 the first two are the front of the run
@@ -185,16 +249,12 @@ cb_green *cb__mn_next(cb_green_sched *s) {
     w->joiner_next = 0;
     return cb__green_ready_pop(s);
   }
-  if (__atomic_load_n(&w->nfresh, __ATOMIC_RELAXED) > 0) {
-    cb__spin_lock(&w->fresh_lock);
-    cb_list *l = cb__list_pop_front(&w->fresh);
-    if (l) __atomic_store_n(&w->nfresh, w->nfresh - 1, __ATOMIC_RELAXED);
-    cb__spin_unlock(&w->fresh_lock);
-    if (l) {
-      cb_green *g = cb__container_of(l, cb_green, link);
-      adopt(s, g);
-      return g;
-    }
+  cb_green *g = __atomic_load_n(&w->bottom, __ATOMIC_RELAXED) > __atomic_load_n(&w->top, __ATOMIC_RELAXED)
+                    ? dq_pop(w) : NULL;
+  if (!g && !cb__list_empty(&w->overflow)) g = cb__container_of(cb__list_pop_front(&w->overflow), cb_green, link);
+  if (g) {
+    adopt(s, g);
+    return g;
   }
   return cb__green_ready_pop(s);
 }
@@ -206,23 +266,18 @@ static size_t steal(cb_green_sched *s) {
   cb_green_group *gr = w->group;
   for (unsigned k = 1; k < gr->n; k++) {
     cb__mn_worker *v = &gr->w[(w->index + k) % gr->n];
-    if (__atomic_load_n(&v->nfresh, __ATOMIC_RELAXED) == 0) continue;
-    cb_list got;
-    cb__list_init(&got);
-    cb__spin_lock(&v->fresh_lock);
-    size_t take = (v->nfresh + 1) / 2;
-    for (size_t i = 0; i < take; i++) {
-      cb_list *l = v->fresh.prev; /* the oldest */
-      cb__list_remove(l);
-      cb__list_push_back(&got, l);
-    }
-    __atomic_store_n(&v->nfresh, v->nfresh - take, __ATOMIC_RELAXED);
-    cb__spin_unlock(&v->fresh_lock);
-    cb_list *l;
-    while ((l = cb__list_pop_front(&got))) {
-      cb_green *g = cb__container_of(l, cb_green, link);
+    size_t avail = nfresh(v), take = 0;
+    if (avail == 0) continue;
+    for (size_t want = (avail + 1) / 2; take < want;) {
+      int lost = 0;
+      cb_green *g = dq_steal(v, &lost);
+      if (!g) {
+        if (lost) continue; /* another thief or the owner got that one: try the next */
+        break;
+      }
       adopt(s, g);
       cb__green_ready_push(s, g, 0);
+      take++;
     }
     w->steals += take;
     w->spin_long = 1;
@@ -261,7 +316,8 @@ int cb__mn_join(cb_green_sched *s, cb_green *g) {
 }
 
 static int has_work(const cb_green_sched *s) {
-  return !cb__list_empty(&s->ready) || __atomic_load_n(&s->mn->nfresh, __ATOMIC_RELAXED) > 0 ||
+  return !cb__list_empty(&s->ready) || !cb__list_empty(&s->mn->overflow) ||
+         __atomic_load_n(&s->mn->bottom, __ATOMIC_RELAXED) > __atomic_load_n(&s->mn->top, __ATOMIC_RELAXED) ||
          __atomic_load_n(&s->mn->inbox, __ATOMIC_RELAXED) != NULL;
 }
 
@@ -271,20 +327,6 @@ static int others_have_new(const cb_green_group *gr, const cb__mn_worker *w) {
   return 0;
 }
 
-/* The same, for a worker about to sleep: each list looked at under its lock, which
- * orders the look after any push a spawner made before it read our sleeping flag. */
-static int others_have_new_locked(cb_green_group *gr, const cb__mn_worker *w) {
-  int any = 0;
-  for (unsigned k = 0; k < gr->n && !any; k++) {
-    cb__mn_worker *v = &gr->w[k];
-    if (v == w) continue;
-    cb__spin_lock(&v->fresh_lock);
-    any = v->nfresh > 0;
-    cb__spin_unlock(&v->fresh_lock);
-  }
-  return any;
-}
-
 /* Idle: spins for work from other workers; 1 if some came. */
 static int spin(cb_green_sched *s) {
   cb__mn_worker *w = s->mn;
@@ -292,7 +334,7 @@ static int spin(cb_green_sched *s) {
   int64_t until = cb__mono_ns() + (w->spin_long ? CB__MN_SPIN_LONG_NS : CB__MN_SPIN_SHORT_NS);
   do {
     for (int i = 0; i < 64; i++) {
-      if (__atomic_load_n(&w->inbox, __ATOMIC_RELAXED) || __atomic_load_n(&w->nfresh, __ATOMIC_RELAXED) ||
+      if (__atomic_load_n(&w->inbox, __ATOMIC_RELAXED) ||
           __atomic_load_n(&gr->stop, __ATOMIC_RELAXED))
         return 1;
       cpu_relax();
@@ -329,6 +371,8 @@ static void set_quiet(cb__mn_worker *w, int quiet) {
   pthread_mutex_unlock(&gr->lock);
 }
 
+static void on_recheck(uv_timer_t *h) { (void)h; /* the worker loop looks again */ }
+
 /* Idle, spin over: blocks in libuv until IO, a timer or another worker wakes it. */
 static void block(cb_green_sched *s) {
   cb__mn_worker *w = s->mn;
@@ -337,13 +381,17 @@ static void block(cb_green_sched *s) {
   cb__io_before_block(s); /* only what someone waits for may keep us blocked */
   __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&gr->nsleeping, 1, __ATOMIC_SEQ_CST);
-  if (!has_work(s) && !others_have_new_locked(gr, w) && !__atomic_load_n(&gr->stop, __ATOMIC_SEQ_CST)) {
+  if (!has_work(s) && !others_have_new(gr, w) && !__atomic_load_n(&gr->stop, __ATOMIC_SEQ_CST)) {
     int alive = uv_loop_alive(&s->loop); /* the async handle is not counted (unref'd) */
     if (!alive) set_quiet(w, 1);
     w->sleeps++;
     s->in_uv = 1;
     uv_ref((uv_handle_t *)&w->async); /* keeps uv_run waiting for it */
+    /* another worker runs: it may queue new threads without passing its main loop */
+    int recheck = __atomic_load_n(&gr->nsleeping, __ATOMIC_SEQ_CST) < (int)gr->n;
+    if (recheck) uv_timer_start(&w->recheck, on_recheck, CB__MN_RECHECK_MS, 0);
     uv_run(&s->loop, UV_RUN_ONCE);
+    if (recheck) uv_timer_stop(&w->recheck);
     uv_unref((uv_handle_t *)&w->async);
     s->in_uv = 0;
     uv_idle_stop(&s->wake);
@@ -360,6 +408,8 @@ static void worker_loop(cb_green_sched *s) {
   for (;;) {
     __atomic_store_n(&s->mn->load, s->live, __ATOMIC_RELAXED); /* exits lowered it */
     take_inbox(s);
+    if (__atomic_load_n(&s->mn->bottom, __ATOMIC_RELAXED) > __atomic_load_n(&s->mn->top, __ATOMIC_RELAXED))
+      offer(s->mn);
     cb_green *g;
     if (s->budget > 0 && (g = cb__mn_next(s))) {
       cb__green_resume(s, g);
@@ -402,7 +452,7 @@ static void *worker_main(void *p) {
   return NULL;
 }
 
-static void on_async(uv_async_t *h) { (void)h; /* the work is in the inbox and the lists */ }
+static void on_async(uv_async_t *h) { (void)h; /* the work is in the inbox and the deques */ }
 
 int cb_green_group_new(unsigned workers, size_t stack_size, cb_green_group **out) {
   if (workers < 1 || workers > CB_GREEN_GROUP_MAX_WORKERS) return -EINVAL;
@@ -425,12 +475,14 @@ int cb_green_group_new(unsigned workers, size_t stack_size, cb_green_group **out
     gr->n = k + 1;
     w[k].group = gr;
     w[k].index = k;
-    cb__list_init(&w[k].fresh);
+    cb__list_init(&w[k].overflow);
     w[k].s->mn = &w[k];
     CB_CHECK(uv_async_init(&w[k].s->loop, &w[k].async, on_async) == 0);
     /* counted only while the worker blocks (block): a busy worker's non-blocking
      * polls then skip epoll when nothing else is registered, as under M:1 */
     uv_unref((uv_handle_t *)&w[k].async);
+    CB_CHECK(uv_timer_init(&w[k].s->loop, &w[k].recheck) == 0);
+    uv_unref((uv_handle_t *)&w[k].recheck); /* never keeps a loop alive: see block */
   }
   *out = gr;
   return 0;
@@ -455,8 +507,8 @@ static int place(cb_green_group *gr, unsigned w, int pinned, void (*fn)(void *),
   if (out) *out = g;
   g->sched = gr->w[w].s;
   g->pinned = pinned;
-  if (pinned) cb__mn_wake_remote(g); /* taken in as a new thread by that worker */
-  else push_fresh(&gr->w[w], g);
+  if (!pinned && m == g->sched) push_new(m->mn, g); /* our own deque (or, not running, its) */
+  else cb__mn_wake_remote(g); /* taken in by that worker: pinned, or onto its deque */
   return 0;
 }
 
@@ -537,6 +589,7 @@ void cb_green_group_free(cb_green_group *gr) {
   CB_CHECK(!gr->running);
   for (unsigned k = 0; k < gr->n; k++) {
     uv_close((uv_handle_t *)&gr->w[k].async, close_noop);
+    uv_close((uv_handle_t *)&gr->w[k].recheck, close_noop);
     cb_green_sched_free(gr->w[k].s);
   }
   pthread_mutex_destroy(&gr->lock);
