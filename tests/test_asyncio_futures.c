@@ -390,3 +390,31 @@ Test(asyncio_futures, test_schedule_callbacks_list_mutation_1) {
   cr_assert_eq(bag[2], 2);
   cb_loop_close(l);
 }
+
+/* ---- test_futures2.py: FutureTests ---- */
+
+/* Awaiting a failed task again and again raises its error each time (the
+ * traceback count asyncio checks has no C counterpart). */
+typedef struct { cb_co co; cb_task *future; int i, raised; cb_err e; } again_frame;
+static int await_again(cb_task *task, void *vf) {
+  again_frame *f = vf;
+  CB_CO_BEGIN(task, f);
+  f->future = cb_create_task(cb_task_loop(task), raiser, sizeof(raise_frame), "raise_exc");
+  ((raise_frame *)cb_task_frame(f->future))->err = -EINVAL; /* TypeError(42) */
+  for (f->i = 0; f->i < 5; f->i++) {
+    CB_AWAIT_TRY(cb_task_future(f->future), f->e);
+    if (f->e.code == -EINVAL) f->raised++;
+  }
+  cb_task_release(f->future);
+  CB_CO_END();
+}
+Test(asyncio_futures2, test_future_traceback) {
+  ap_exc_log log;
+  cb_loop *l = new_loop_logged(&log);
+  cb_task *t = cb_create_task(l, await_again, sizeof(again_frame), NULL);
+  cb_loop_run_until_complete(l, cb_task_future(t));
+  cr_assert_eq(((again_frame *)cb_task_frame(t))->raised, 5);
+  cb_task_release(t);
+  cb_loop_close(l);
+  cr_assert_eq(log.n, 0, "the awaited error counts as retrieved");
+}
