@@ -3,19 +3,21 @@
 
   peer.py STYLE --workload W --tasks N --concurrency C [--server URL] [--param K=V]...
 
-STYLE: sync, threads, procs, gevent, asyncio, uvloop, asyncio-idiom, uvloop-idiom.
+STYLE: sync, threads, procs, gevent, asyncio, uvloop (as the seed writes them),
+threads-idiom, gevent-idiom, asyncio-idiom, uvloop-idiom (idiomatic).
 Started by concbench (runtimes/peer/peer.c), which reads its answer lines."""
 import os
 import sys
 
-STYLES = ("sync", "threads", "procs", "gevent", "asyncio", "uvloop", "asyncio-idiom", "uvloop-idiom")
+STYLES = ("sync", "threads", "procs", "gevent", "asyncio", "uvloop", "threads-idiom", "gevent-idiom", "asyncio-idiom",
+          "uvloop-idiom")
 
 if __name__ == "__main__":
     style = sys.argv[1] if len(sys.argv) > 1 else ""
     if style not in STYLES:
         sys.stderr.write("peer.py: STYLE must be one of: %s; got '%s'\n" % (", ".join(STYLES), style))
         sys.exit(2)
-    if style == "gevent":  # the seed: patch before anything else is imported
+    if style.startswith("gevent"):  # the seed: patch before anything else is imported
         import gevent.monkey
 
         gevent.monkey.patch_all()
@@ -26,7 +28,7 @@ if __name__ == "__main__":
     if cell.workload == "http" and not cell.server:
         cellmod.usage("--server is required for workload http")
     modname = {"sync": "style_sync", "threads": "style_threads", "procs": "style_procs", "gevent": "style_gevent"}.get(
-        style, "style_asyncio")
+        style.replace("-idiom", ""), "style_asyncio")
     mod = __import__("cbpeer." + modname, fromlist=["run"])
     t0, t1, created, kind, records = mod.run(cell)
     cellmod.emit(t0, t1, created, kind, records)

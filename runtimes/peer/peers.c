@@ -50,6 +50,10 @@ PEER(py_asyncio, "py-asyncio",
      CB_PEER_PYTHON, "asyncio", "pow http sleep spawn", 0, aiohttp_mods, "loop")
 PEER(py_uvloop, "py-uvloop", "py-asyncio on uvloop's loop", CB_PEER_PYTHON, "uvloop", "pow http sleep spawn", 0,
      uvloop_mods, "loop")
+PEER(py_threads_idiom, "py-threads-idiom", "py-threads, idiomatic: a keep-alive connection per job (http.client)",
+     CB_PEER_PYTHON, "threads-idiom", "pow http sleep spawn", 0, NULL, "threads")
+PEER(py_gevent_idiom, "py-gevent-idiom", "py-gevent, idiomatic: a keep-alive connection per job (http.client)",
+     CB_PEER_PYTHON, "gevent-idiom", "pow http sleep spawn", 0, gevent_mods, "green")
 PEER(py_asyncio_idiom, "py-asyncio-idiom",
      "Python asyncio, idiomatic: one ClientSession for the run, pow in a ProcessPoolExecutor", CB_PEER_PYTHON,
      "asyncio-idiom", "pow http sleep spawn", 0, aiohttp_mods, "loop")
@@ -59,13 +63,15 @@ PEER(go, "go", "Go goroutines: net/http (one Client), math/big, time.Sleep, skyn
      "goroutines", "pow http sleep spawn", 0, NULL, "green")
 
 static const cb_model *const peers[] = {
-    &model_py_sync,   &model_py_threads,       &model_py_procs,      &model_py_gevent, &model_py_asyncio,
-    &model_py_uvloop, &model_py_asyncio_idiom, &model_py_uvloop_idiom, &model_go,
+    &model_py_sync,          &model_py_threads,       &model_py_procs,        &model_py_gevent,
+    &model_py_asyncio,       &model_py_uvloop,        &model_py_threads_idiom, &model_py_gevent_idiom,
+    &model_py_asyncio_idiom, &model_py_uvloop_idiom,  &model_go,
 };
 
 static const cb_peer *const defs[] = {
-    &peer_py_sync,   &peer_py_threads,       &peer_py_procs,         &peer_py_gevent, &peer_py_asyncio,
-    &peer_py_uvloop, &peer_py_asyncio_idiom, &peer_py_uvloop_idiom, &peer_go,
+    &peer_py_sync,          &peer_py_threads,       &peer_py_procs,        &peer_py_gevent,
+    &peer_py_asyncio,       &peer_py_uvloop,        &peer_py_threads_idiom, &peer_py_gevent_idiom,
+    &peer_py_asyncio_idiom, &peer_py_uvloop_idiom,  &peer_go,
 };
 
 _Static_assert(sizeof defs / sizeof defs[0] == sizeof peers / sizeof peers[0], "a definition per peer");

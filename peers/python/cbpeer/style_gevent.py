@@ -1,6 +1,7 @@
 """gevent: the seed's green_threaded(): after gevent.monkey.patch_all() (peer.py
 patches before anything else is imported), a greenlet per job (C = 0) or a
-gevent.pool.Pool of C; the seed's blocking jobs, made cooperative by the patch.
+gevent.pool.Pool of C; the seed's blocking jobs, made cooperative by the patch (gevent-idiom: a keep-alive
+connection per job, sync_world.JOBS_IDIOM).
 spawn: the skynet tree with a greenlet per node."""
 import gevent
 import gevent.pool
@@ -35,7 +36,7 @@ def run(cell):
         t0 = now_ns()
         records = [timed(job, cell, i) for i in range(cell.tasks)]
         return t0, now_ns(), tree.created, "greenlets", records
-    job = sync_world.JOBS.get(cell.workload) or unsupported(cell.style, cell.workload)
+    job = sync_world.jobs(cell.style).get(cell.workload) or unsupported(cell.style, cell.workload)
     t0 = now_ns()
     if cell.concurrency == 0:
         greenlets = [gevent.spawn(timed, job, cell, i) for i in range(cell.tasks)]

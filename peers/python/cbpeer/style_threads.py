@@ -1,5 +1,6 @@
 """threads: the seed's threaded(): a threading.Thread per job (C = 0), or a
-ThreadPoolExecutor of C threads. spawn: the skynet tree with a thread per node,
+ThreadPoolExecutor of C threads; threads-idiom: the same with a keep-alive
+connection per job (sync_world.JOBS_IDIOM). spawn: the skynet tree with a thread per node,
 each node starting its children and joining them."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,7 @@ def run(cell):
         t0 = now_ns()
         records = [timed(job, cell, i) for i in range(cell.tasks)]  # one tree after another
         return t0, now_ns(), tree.created, "threads", records
-    job = sync_world.JOBS.get(cell.workload) or unsupported(cell.style, cell.workload)
+    job = sync_world.jobs(cell.style).get(cell.workload) or unsupported(cell.style, cell.workload)
     records = [None] * cell.tasks
     t0 = now_ns()
     if cell.concurrency == 0:  # the seed: a thread per job, all started, then joined

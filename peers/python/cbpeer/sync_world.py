@@ -1,7 +1,11 @@
 """The blocking jobs the seed writes (sync, threading, multiprocessing and gevent
-run them): pow as `a ** b`, http as urlopen(url).read() one URL after another,
-sleep as time.sleep. Each returns job i's result or raises."""
+run them): pow as `a ** b`, http as urlopen(url).read() one URL after another (a
+connection per URL), sleep as time.sleep. The idiomatic http job keeps one
+keep-alive connection for a job's URLs (http.client), as the C job keeps one curl
+handle. Each returns job i's result or raises."""
+import http.client
 import time
+import urllib.parse
 import urllib.request
 
 from cbpeer import work
@@ -27,6 +31,22 @@ def http_job(cell, i):
     return acc
 
 
+def http_job_keepalive(cell, i):
+    per_job, acc = cell.p("requests"), 0
+    where = urllib.parse.urlsplit(cell.server)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=cell.p("delay_ms") / 1000 + 30)
+    try:
+        for k in range(per_job):
+            url = work.http_url(cell.server, cell.params, work.http_seed(i, k, per_job))
+            conn.request("GET", url[len(cell.server):] or "/")
+            resp = conn.getresponse()
+            data = resp.read()
+            acc = work.http_combine(acc, work.check_body(url, resp.status, data, cell.p("bytes")))
+    finally:
+        conn.close()
+    return acc
+
+
 def sleep_job(cell, i):
     ms = cell.p("ms")
     start = now_ns()
@@ -40,3 +60,9 @@ def sleep_job(cell, i):
 
 
 JOBS = {"pow": pow_job, "http": http_job, "sleep": sleep_job}
+JOBS_IDIOM = dict(JOBS, http=http_job_keepalive)
+
+
+def jobs(style):
+    """The job table of a style: the idiomatic one for STYLE-idiom."""
+    return JOBS_IDIOM if style.endswith("-idiom") else JOBS
