@@ -105,6 +105,16 @@ Test(bad_input, a_tree_larger_than_procs_builds) {
   cmd_result_free(&r);
 }
 
+Test(bad_input, a_model_parameter_out_of_range) {
+  /* green-mn's own --param workers: 1 to 64, named with the model; another model has none */
+  RUN_BAD("--param: workers of model green-mn must be an integer from 1 to 64, got '0'", "--model", "green-mn",
+          "--workload", "sleep", "--param", "ms=1", "--param", "workers=0");
+  RUN_BAD("--param: workers of model green-mn must be an integer from 1 to 64, got '65'", "--model", "green-mn",
+          "--workload", "sleep", "--param", "ms=1", "--param", "workers=65");
+  RUN_BAD("workload sleep and model green have no parameter 'workers'", "--model", "green", "--workload", "sleep",
+          "--param", "workers=2");
+}
+
 Test(bad_input, a_server_port_out_of_range) {
   RUN_BAD("port 99999 is out of range", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:99999");
   RUN_BAD("port 0 is out of range", "--model", "sync", "--workload", "http", "--server", "http://127.0.0.1:0/");

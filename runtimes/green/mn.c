@@ -513,7 +513,7 @@ static int place(cb_green_group *gr, unsigned w, int pinned, void (*fn)(void *),
 }
 
 /* Contract: see green.h. Cost: a look at each worker's two counters, then a spawn
- * (and, placed elsewhere, a lock round trip on that worker's list). */
+ * (and, placed on another worker while running, a push on that worker's inbox). */
 int cb_green_group_spawn(cb_green_group *gr, void (*fn)(void *), void *arg, cb_green **out) {
   cb_green_sched *self = cb__tls_sched;
   unsigned best = self && self->mn && self->mn->group == gr ? self->mn->index : 0;
