@@ -6,8 +6,8 @@
  * Under M:N (s->mn set) a few steps differ, each behind one test of s->mn: a spawn
  * queues the child where idle workers may steal it, the next thread is chosen by
  * cb__mn_next, and the end of a joinable thread is published by whatever runs next on
- * its worker, once its stack is left (s->exited, cb__mn_after_switch: one test after
- * each switch, never taken under M:1).
+ * its worker, once its stack is left (s->exited, cb__mn_after_switch, in M:N's
+ * version of switch_out only).
  *
  * Switching goes straight from one green thread to the next ready one; the main
  * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
@@ -179,12 +179,13 @@ void cb__green_trim(cb_green_sched *s) { trim_cold(s); }
 
 /* Switches from the running green thread g (already queued, parked or finished) to
  * the next ready one, or to the main context. Returns when g is resumed. Checks g's
- * stack first (stack.c). Cost: a few ns plus the switch. */
-static void switch_out(cb_green_sched *s, cb_green *g) {
+ * stack first (stack.c). Cost: a few ns plus the switch. Compiled twice from this one
+ * body: mn a constant, so that M:1's version has no M:N step in it. */
+static inline __attribute__((always_inline)) void switch_out_as(cb_green_sched *s, cb_green *g, int mn) {
   void *fake = NULL;
   cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
   cb_green *next = NULL;
-  if (--s->budget > 0) next = __builtin_expect(s->mn == NULL, 1) ? ready_pop(s) : cb__mn_next(s);
+  if (--s->budget > 0) next = mn ? cb__mn_next(s) : ready_pop(s);
   if (next == g) {
     g->state = CB__G_RUNNING;
     return;
@@ -204,7 +205,12 @@ static void switch_out(cb_green_sched *s, cb_green *g) {
     cb__gctx_switch(&g->ctx, &s->main_ctx);
   }
   cb__san_finish_switch(fake);
-  if (__builtin_expect(s->exited != NULL, 0)) cb__mn_after_switch(s);
+  if (mn && s->exited) cb__mn_after_switch(s);
+}
+
+static void switch_out(cb_green_sched *s, cb_green *g) {
+  if (__builtin_expect(s->mn == NULL, 1)) switch_out_as(s, g, 0);
+  else switch_out_as(s, g, 1);
 }
 
 __attribute__((noreturn)) void cb_green_exit(void) {
