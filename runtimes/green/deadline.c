@@ -11,28 +11,79 @@
  *
  * Deadlines are CLOCK_MONOTONIC nanoseconds and a green thread is woken only once its
  * deadline has passed on that clock; libuv's millisecond timer (which may fire early)
- * only tells the scheduler when to look. */
+ * only tells the scheduler when to look. Once the earliest deadline is less than a
+ * millisecond away, a timerfd armed for it (absolute, in ns) takes over from libuv's
+ * timer, so that sleeps and timeouts below or past a whole millisecond end on time
+ * instead of up to ~1-2 ms late: one timerfd_settime when the earliest deadline
+ * changes within that last millisecond, one read when it fires, and the timerfd's
+ * registration in libuv (started then, stopped once the earliest deadline is further
+ * away or none is left, so that it cannot hide a deadlock). The timerfd is made on
+ * first need, one per scheduler (under M:N one per worker). */
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "runtimes/green/green_int.h"
+
+#define CB__SUBMS_NS 1000000
 
 static cb_green *green_of(cb_timer_node *n) { return cb__container_of(n, cb_green, tnode); }
 
 static void on_uv_timer(uv_timer_t *h);
+static void on_tfd(uv_poll_t *h, int status, int events);
 
-/* Keeps the libuv timer armed for the earliest deadline, stopped when none is
- * queued (so that a scheduler with nothing to wait for can see its deadlock). No
- * libuv call while the earliest deadline stays the same. */
+static void tfd_stop(cb__timers *t) {
+  if (!t->tfd_on) return;
+  uv_poll_stop(&t->tfd_poll);
+  t->tfd_on = 0;
+}
+
+/* Arms the timerfd for deadline (made on first use); 0, or -1 when no timerfd can be
+ * had (then libuv's timer serves, with its millisecond grain). */
+static int tfd_arm(cb_green_sched *s, int64_t deadline) {
+  cb__timers *t = &s->timers;
+  if (t->tfd == -1) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd >= 0 && uv_poll_init(&s->loop, &t->tfd_poll, fd) != 0) {
+      syscall(SYS_close, fd);
+      fd = -1;
+    }
+    t->tfd = fd < 0 ? -2 : fd;
+  }
+  if (t->tfd < 0) return -1;
+  struct itimerspec its = {.it_value = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)}};
+  if (timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) return -1;
+  if (!t->tfd_on) {
+    CB_CHECK(uv_poll_start(&t->tfd_poll, UV_READABLE, on_tfd) == 0);
+    t->tfd_on = 1;
+  }
+  return 0;
+}
+
+/* Keeps the libuv timer (or, within the deadline's last millisecond, the timerfd)
+ * armed for the earliest deadline, both stopped when none is queued (so that a
+ * scheduler with nothing to wait for can see its deadlock). No call while the
+ * earliest deadline stays the same. */
 static void rearm(cb_green_sched *s) {
   cb__timers *t = &s->timers;
   cb_timer_node *n = cb__timer_heap_min(&t->q);
   if (!n) {
     if (t->armed_for >= 0) uv_timer_stop(&t->uv);
+    tfd_stop(t);
     t->armed_for = -1;
     return;
   }
   int64_t deadline = (int64_t)n->when;
   if (deadline == t->armed_for) return;
-  uv_update_time(&s->loop);
   int64_t rem = deadline - cb__mono_ns();
+  if (rem > 0 && rem < CB__SUBMS_NS && tfd_arm(s, deadline) == 0) {
+    uv_timer_stop(&t->uv);
+    t->armed_for = deadline;
+    return;
+  }
+  tfd_stop(t);
+  uv_update_time(&s->loop);
   uint64_t ms = rem <= 0 ? 0 : (uint64_t)(rem + 999999) / 1000000;
   CB_CHECK(uv_timer_start(&t->uv, on_uv_timer, ms, 0) == 0);
   t->armed_for = deadline;
@@ -40,10 +91,20 @@ static void rearm(cb_green_sched *s) {
 
 /* Wakes every green thread whose deadline has passed, then re-arms for the rest;
  * libuv may call this up to a millisecond early, then it only re-arms. */
-static void on_uv_timer(uv_timer_t *h) {
+static void fire(cb_green_sched *s);
+static void on_uv_timer(uv_timer_t *h) { fire(h->loop->data); }
+
+static void on_tfd(uv_poll_t *h, int status, int events) {
+  (void)status, (void)events;
   cb_green_sched *s = h->loop->data;
+  uint64_t ticks;
+  (void)!syscall(SYS_read, s->timers.tfd, &ticks, sizeof ticks); /* EAGAIN if re-armed meanwhile */
+  fire(s);
+}
+
+static void fire(cb_green_sched *s) {
   cb__timers *t = &s->timers;
-  t->armed_for = -1; /* libuv has stopped it (no repeat) */
+  t->armed_for = -1; /* libuv has stopped its timer (no repeat); the timerfd has expired */
   uint64_t now = (uint64_t)cb__mono_ns();
   cb_timer_node *n;
   while ((n = cb__timer_heap_pop_due(&t->q, now)) != NULL) {
@@ -59,11 +120,20 @@ void cb__green_timers_init(cb_green_sched *s) {
   CB_CHECK(uv_timer_init(&s->loop, &t->uv) == 0);
   cb__timer_heap_init(&t->q, CB__TIMER_LINK_OFF(cb_green, tnode, timer_link));
   t->armed_for = -1;
+  t->tfd = -1;
+  t->tfd_on = 0;
 }
 
 static void close_noop(uv_handle_t *h) { (void)h; }
 
+static void close_tfd(uv_handle_t *h) {
+  cb_green_sched *s = h->loop->data;
+  syscall(SYS_close, s->timers.tfd); /* not through the close hook: no watcher of s's */
+  s->timers.tfd = -1;
+}
+
 void cb__green_timers_close(cb_green_sched *s) {
+  if (s->timers.tfd >= 0) uv_close((uv_handle_t *)&s->timers.tfd_poll, close_tfd);
   uv_close((uv_handle_t *)&s->timers.uv, close_noop);
   cb__timer_heap_free(&s->timers.q);
 }

@@ -136,7 +136,7 @@ typedef struct cb__fdw {
   cb_list pending_link; /* on s->pending_fds while waited for beyond its registration */
   uint32_t checks;       /* batched checks it went through since it was last registered */
   int events;            /* UV_READABLE|UV_WRITABLE registered in libuv, 0 = stopped */
-  int64_t timeout_ns[2]; /* SO_RCVTIMEO, SO_SNDTIMEO noted by the setsockopt hook; 0 = none */
+  int64_t timeout_ns[2]; /* SO_RCVTIMEO, SO_SNDTIMEO noted by the hooks; 0 = not known (hooks.c) */
 } cb__fdw;
 
 typedef struct cb__fdwait {
@@ -152,7 +152,10 @@ typedef struct cb__fdwait {
 typedef struct cb__timers {
   uv_timer_t uv;        /* armed for the earliest deadline while any is queued */
   cb_timer_heap q;      /* cb_green.tnode, lane linked through cb_green.timer_link */
-  int64_t armed_for;    /* deadline the libuv timer is armed for, -1 = stopped */
+  int64_t armed_for;    /* deadline the libuv timer (or tfd) is armed for, -1 = stopped */
+  int tfd;              /* timerfd for a deadline under 1 ms away (deadline.c); -1 none yet, -2 unavailable */
+  int tfd_on;           /* tfd_poll started (tfd armed for armed_for) */
+  uv_poll_t tfd_poll;
 } cb__timers;
 
 struct cb_green_sched {

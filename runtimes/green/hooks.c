@@ -24,9 +24,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -61,6 +63,32 @@ static int wait_fd(cb_green_sched *s, int fd, int events, int64_t deadline) {
     return -1;
   }
   return 0;
+}
+
+/* The fd's socket timeout (dir 0: SO_RCVTIMEO, 1: SO_SNDTIMEO) as noted beside its
+ * watcher (io.c: 0 = not known yet, CB__TMO_NONE = none). Not known (set before the
+ * fd reached this scheduler, from another thread, or on a dup): asked of the kernel
+ * once, with getsockopt, and noted until close(). Called only when a call is about
+ * to park, so a call that proceeds at once costs nothing. */
+#define CB__TMO_NONE INT64_MAX
+static int64_t timeout_ns(cb_green_sched *s, int fd, int dir) {
+  int64_t t = cb__io_timeout(s, fd, dir);
+  if (t == 0) {
+    struct timeval tv;
+    socklen_t len = sizeof tv;
+    t = CB__TMO_NONE; /* not a socket, or no timeout */
+    if (syscall(SYS_getsockopt, fd, SOL_SOCKET, dir ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, &len) == 0 &&
+        (tv.tv_sec > 0 || tv.tv_usec > 0))
+      t = (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+    cb__io_set_timeout(s, fd, dir, t); /* -ENOMEM: asked again next time */
+  }
+  return t;
+}
+
+/* The deadline of a wait that starts now on fd (-1: none). */
+static int64_t timeout_deadline(cb_green_sched *s, int fd, int dir) {
+  int64_t t = timeout_ns(s, fd, dir);
+  return t == CB__TMO_NONE ? -1 : cb__mono_ns() + t;
 }
 
 enum op { OP_READ, OP_WRITE, OP_READV, OP_WRITEV, OP_RECVFROM, OP_SENDTO, OP_ACCEPT4 };
@@ -126,10 +154,7 @@ static long blocking(cb_green_sched *s, struct call *c) {
     long r = raw(c);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       int events = op_events(c->op);
-      if (deadline == -2) {
-        int64_t t = cb__io_timeout(s, c->fd, events == UV_WRITABLE);
-        deadline = t > 0 ? cb__mono_ns() + t : -1;
-      }
+      if (deadline == -2) deadline = timeout_deadline(s, c->fd, events == UV_WRITABLE);
       if (wait_fd(s, c->fd, events, deadline) == 0) continue;
       return done ? done : -1;
     }
@@ -233,9 +258,13 @@ int connect(int fd, const struct sockaddr *addr, socklen_t alen) {
   int r = (int)syscall(SYS_connect, fd, addr, alen);
   if (r < 0 && errno == EINPROGRESS && !(fl & O_NONBLOCK)) {
     /* the blocking connect the caller asked for: wait for the outcome */
+    /* SO_SNDTIMEO bounds it, as the kernel's: EINPROGRESS after that long (the
+     * connection goes on in the background) */
     int err = 0;
     socklen_t len = sizeof err;
-    if (wait_fd(s, fd, UV_WRITABLE, -1) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) {
+    if (wait_fd(s, fd, UV_WRITABLE, timeout_deadline(s, fd, 1)) != 0) {
+      if (errno == EAGAIN) errno = EINPROGRESS;
+    } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) {
       r = err ? -1 : 0;
       if (err) errno = err;
     }
@@ -254,6 +283,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len) {
     return r;
   const struct timeval *tv = val;
   int64_t ns = (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
+  if (ns <= 0) ns = CB__TMO_NONE; /* the kernel's "no timeout" */
   if (cb__io_set_timeout(s, fd, name == SO_SNDTIMEO, ns) != 0) {
     errno = ENOMEM;
     return -1;
@@ -382,6 +412,111 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv) {
   }
   free(fd);
   return r;
+}
+
+/* ---- epoll ---- */
+
+/* epoll_wait/epoll_pwait in a green thread: an epoll fd is itself pollable (readable
+ * while it has events), so the call parks on it until it has events or the timeout
+ * passed (gevent removes select.epoll when it patches; here it is made cooperative).
+ * The sigmask of epoll_pwait cannot be applied to a parked call and is ignored. The
+ * scheduler's own libuv loop calls these from its main context: the plain call. */
+int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *ss) {
+  cb_green_sched *s = cb__green_tls();
+  if (__builtin_expect(s == NULL, 1)) return (int)syscall(SYS_epoll_pwait, epfd, ev, max, timeout, ss, (size_t)_NSIG / 8);
+  int64_t deadline = timeout < 0 ? -1 : cb__mono_ns() + (int64_t)timeout * 1000000;
+  for (;;) {
+    int r = (int)syscall(SYS_epoll_pwait, epfd, ev, max, 0, NULL, (size_t)_NSIG / 8);
+    if (r != 0 || timeout == 0 || (deadline >= 0 && cb__mono_ns() >= deadline)) return r;
+    if (wait_fd(s, epfd, UV_READABLE, deadline) != 0 && errno != EAGAIN) return -1;
+  }
+}
+
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout) { return epoll_pwait(epfd, ev, max, timeout, NULL); }
+
+/* ---- name resolution ---- */
+
+/* getaddrinfo/getnameinfo in a green thread run on libuv's thread pool (as gevent's
+ * default resolver runs them on its thread pool) while the green thread parks: glibc's
+ * resolver blocks in its own, unhooked system calls. Same results and error codes as
+ * the plain call (EAI_SYSTEM with the worker's errno). Elsewhere: the plain call. */
+typedef int gai_fn(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+typedef int gni_fn(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t, int);
+
+static void *libc_fn(void **slot, const char *name) {
+  void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (!f) {
+    f = dlsym(RTLD_NEXT, name);
+    CB_CHECK(f != NULL);
+    __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+  }
+  return f;
+}
+static void *gai_slot, *gni_slot;
+static gai_fn *libc_getaddrinfo(void) { return (gai_fn *)libc_fn(&gai_slot, "getaddrinfo"); }
+static gni_fn *libc_getnameinfo(void) { return (gni_fn *)libc_fn(&gni_slot, "getnameinfo"); }
+
+typedef struct resolve {
+  uv_work_t req;
+  cb_green_sched *s;
+  cb_green *g;
+  int done, rc, err;
+  /* getaddrinfo */
+  const char *node, *service;
+  const struct addrinfo *hints;
+  struct addrinfo **res;
+  /* getnameinfo */
+  const struct sockaddr *sa;
+  socklen_t salen, hostlen, servlen;
+  char *host, *serv;
+  int flags;
+} resolve;
+
+static void resolve_work(uv_work_t *req) {
+  resolve *r = req->data;
+  errno = 0;
+  r->rc = r->res ? libc_getaddrinfo()(r->node, r->service, r->hints, r->res)
+                 : libc_getnameinfo()(r->sa, r->salen, r->host, r->hostlen, r->serv, r->servlen, r->flags);
+  r->err = errno;
+}
+
+static void resolve_done(uv_work_t *req, int status) {
+  (void)status; /* never cancelled */
+  resolve *r = req->data;
+  r->done = 1;
+  cb__green_ready(r->s, r->g);
+}
+
+/* Runs r on the thread pool and parks until it is done; 0, or -1 if it could not be
+ * queued (the caller then makes the plain call). */
+static int resolve_parked(cb_green_sched *s, resolve *r) {
+  r->s = s;
+  r->g = s->current;
+  r->req.data = r;
+  if (uv_queue_work(&s->loop, &r->req, resolve_work, resolve_done) != 0) return -1;
+  while (!r->done) cb__green_park(s);
+  if (r->rc == EAI_SYSTEM) errno = r->err;
+  return 0;
+}
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res) {
+  cb_green_sched *s = cb__green_tls();
+  if (__builtin_expect(s != NULL, 1)) {
+    resolve r = {.node = node, .service = service, .hints = hints, .res = res};
+    if (resolve_parked(s, &r) == 0) return r.rc;
+  }
+  return libc_getaddrinfo()(node, service, hints, res);
+}
+
+int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen, char *serv,
+                socklen_t servlen, int flags) {
+  cb_green_sched *s = cb__green_tls();
+  if (__builtin_expect(s != NULL, 1)) {
+    resolve r = {.sa = sa, .salen = salen, .host = host, .hostlen = hostlen, .serv = serv, .servlen = servlen,
+                 .flags = flags};
+    if (resolve_parked(s, &r) == 0) return r.rc;
+  }
+  return libc_getnameinfo()(sa, salen, host, hostlen, serv, servlen, flags);
 }
 
 /* ---- sleeps ---- */
