@@ -1,10 +1,11 @@
 # membw.gp — one panel per workload with a gb_per_s figure: GB/s against the cores the
 # cell was pinned to, a line per model, and the run's STREAM triad figures (1 thread,
 # one thread per CPU) as dashed ceiling lines; none when the run has no such figure.
-# Called by concbench report as gnuplot -c membw.gp RUN_DIR TERM EXT: the run folder is data
+# Called by concbench report as gnuplot -c membw.gp RUN_DIR TERM EXT TITLE: the run folder is data
 # (cd ARG1), never part of a command; every file is named relative to it.
 # membw.dat: workload model cores gb_per_s;  membw_ceiling.dat: threads gb_per_s (0 or 2 lines)
 cd ARG1
+load "style.gp"
 set terminal @ARG2 font "sans,10"
 set output "membw.".ARG3
 data = "membw.dat"
@@ -21,27 +22,29 @@ maxc = system("awk 'BEGIN{m=1} $3>m{m=$3} END{print m}' ".data) + 0
 top = system("awk 'BEGIN{m=0} $4>m{m=$4} END{print m}' ".data) + 0
 top = (all > top ? all : top) * 1.15
 note = lines > 0 ? "dashed = STREAM triad measured at the start of the run" : "no STREAM figure in this run: no ceiling"
-set multiplot layout rows, cols title "concbench memory bandwidth: GB/s against cores (".note.")"
+set multiplot layout rows, cols title cb_title(ARG4." (".note.")") noenhanced
 set grid xtics ytics
 set xlabel "cores"
 set ylabel "GB/s"
 set xrange [0.5:maxc + 0.5]
 set xtics 1
 set yrange [0:top]
-set key bottom right font ",9" noenhanced
+set key outside right top font ",9" noenhanced
 set style data linespoints
 do for [i=1:n] {
   w = word(panels, i)
   set title w noenhanced
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
   if (lines > 0) {
-    plot for [j=1:words(models)] sprintf("< awk '$1==\"%s\" && $2==\"%s\"' %s", w, word(models, j), data) \
-           using 3:4 lw 2 pt 7 title word(models, j), \
-         one with lines dt 2 lw 2 lc rgb "black" title sprintf("STREAM 1 thread %.1f GB/s", one), \
-         all with lines dt 4 lw 2 lc rgb "#cc3311" title sprintf("STREAM %d threads %.1f GB/s", allc, all)
+    plot for [j=1:words(models)] cb_sel(data, w, word(models, j)) \
+           using 3:4 lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j), \
+         for [j=1:words(models)] cb_sel(data, w, word(models, j)) using 3:4:(sprintf("%s on %d cores: %.2f GB/s", word(models, j), $3, $4)) with labels hypertext point pt cb_pt(word(models, j)) lc rgb cb_lc(word(models, j)) notitle, \
+         one with lines dt 2 lw 2 lc rgb "#777777" title sprintf("STREAM 1 thread %.1f GB/s", one), \
+         all with lines dt 4 lw 2 lc rgb "#333333" title sprintf("STREAM %d threads %.1f GB/s", allc, all)
   } else {
-    plot for [j=1:words(models)] sprintf("< awk '$1==\"%s\" && $2==\"%s\"' %s", w, word(models, j), data) \
-           using 3:4 lw 2 pt 7 title word(models, j)
+    plot for [j=1:words(models)] cb_sel(data, w, word(models, j)) \
+           using 3:4 lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j), \
+         for [j=1:words(models)] cb_sel(data, w, word(models, j)) using 3:4:(sprintf("%s on %d cores: %.2f GB/s", word(models, j), $3, $4)) with labels hypertext point pt cb_pt(word(models, j)) lc rgb cb_lc(word(models, j)) notitle
   }
 }
 unset multiplot

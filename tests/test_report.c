@@ -443,3 +443,96 @@ Test(report_figures, a_run_without_a_stream_figure_says_so, .init = copy_figures
   cr_expect_eq(access(path, R_OK), 0, "no membw.svg");
   free(none), free(threads), free(ceil), free(md);
 }
+
+/* ---- one look per model (scripts/palette.tsv, the run's style.gp) ---- */
+
+/* The colour (#rrggbb) style.gp gives model, or "" when it lists no such model. */
+static void style_colour(const char *style, const char *model, char *out) {
+  const char *m = strstr(style, "CB_MODELS = \""), *c = strstr(style, "CB_COLOURS = \"");
+  cr_assert(m && c, "style.gp has no model or colour list");
+  m += 13, c += 14;
+  out[0] = '\0';
+  while (*m != '"') {
+    size_t lm = strcspn(m, " \""), lc = strcspn(c, " \"");
+    if (lm == strlen(model) && strncmp(m, model, lm) == 0) {
+      snprintf(out, 8, "%.*s", (int)lc, c);
+      return;
+    }
+    m += lm + (m[lm] == ' '), c += lc + (c[lc] == ' ');
+  }
+}
+
+/* Every series of every SVG titled with a model is drawn only in that model's
+ * colour, the one style.gp gives it; returns how many such series there were, and
+ * counts in seen[] the charts each of models[] appears in. */
+static int check_svg_colours(const char *style, const char *svg_name, const char *const *models, int *seen, int nmodels) {
+  char *svg = slurp(run_dir, svg_name);
+  int series = 0, in[16] = {0};
+  for (const char *g = strstr(svg, "<g id=\"gnuplot_plot_"); g; ) {
+    const char *next = strstr(g + 1, "<g id=\"gnuplot_plot_"), *t = strstr(g, "<title>");
+    char title[64] = "", want[8];
+    if (t && (!next || t < next)) sscanf(t + 7, "%63[^<]", title);
+    style_colour(style, title, want);
+    if (want[0]) {
+      series++;
+      for (int k = 0; k < nmodels; k++) in[k] |= strcmp(models[k], title) == 0;
+      unsigned expect = (unsigned)strtoul(want + 1, NULL, 16);
+      for (const char *p = strstr(g, "rgb("); p && (!next || p < next); p = strstr(p + 1, "rgb(")) {
+        unsigned r, gr, b;
+        cr_assert_eq(sscanf(p, "rgb(%u,%u,%u)", &r, &gr, &b), 3, "%s: %.30s", svg_name, p);
+        cr_expect_eq(r << 16 | gr << 8 | b, expect, "%s: series %s drawn in rgb(%u,%u,%u), its palette colour is %s",
+                     svg_name, title, r, gr, b, want);
+      }
+    }
+    g = next;
+  }
+  for (int k = 0; k < nmodels; k++) seen[k] += in[k];
+  free(svg);
+  return series;
+}
+
+static void expect_one_look(const char *const *charts, int ncharts) {
+  report();
+  char *style = slurp(run_dir, "style.gp");
+  /* the listed models' colours are palette.tsv's */
+  char *tsv = slurp(CB_SRC_DIR "/scripts", "palette.tsv");
+  for (char *line = strtok(tsv, "\n"); line; line = strtok(NULL, "\n")) {
+    char model[32], colour[16], got[8];
+    if (line[0] == '#' || sscanf(line, "%31s %15s", model, colour) != 2) continue;
+    style_colour(style, model, got);
+    cr_expect_str_eq(got, colour, "style.gp's colour of %s", model);
+  }
+  free(tsv);
+  static const char *const models[] = {"sync", "threads", "procs"};
+  int seen[3] = {0}, series = 0;
+  for (int k = 0; k < ncharts; k++) series += check_svg_colours(style, charts[k], models, seen, 3);
+  cr_expect_gt(series, 3 * ncharts, "too few model series found in the SVGs (%d)", series);
+  for (int k = 0; k < 3; k++) cr_expect_geq(seen[k], 2, "%s is in %d of the charts", models[k], seen[k]);
+  free(style);
+}
+
+Test(report, a_model_has_one_colour_in_every_chart) {
+  static const char *const charts[] = {"bars.svg", "scaling.svg", "cores.svg", "memory.svg"};
+  expect_one_look(charts, 4);
+}
+
+Test(report_figures, a_model_has_one_colour_in_every_chart_of_figures, .init = copy_figures, .fini = remove_copy,
+     .timeout = 60) {
+  static const char *const charts[] = {"bars.svg", "pipeline.svg", "membw.svg", "cores.svg"};
+  expect_one_look(charts, 4);
+}
+
+/* A variant or a peer takes a shade of its family's colour, not the family's own. */
+Test(report, variants_and_peers_get_their_familys_shade) {
+  report();
+  char *style = slurp(run_dir, "style.gp");
+  char green[8], mn[8], gevent[8], gevent_chart[8], loop[8], asyncio[8];
+  style_colour(style, "green", green), style_colour(style, "green-mn", mn), style_colour(style, "py-gevent", gevent);
+  style_colour(style, "py-gevent:peer", gevent_chart), style_colour(style, "loop", loop);
+  style_colour(style, "py-asyncio", asyncio);
+  cr_expect(mn[0] && strcmp(mn, green) != 0 && gevent[0] && strcmp(gevent, green) != 0 && strcmp(gevent, mn) != 0,
+            "green %s, green-mn %s, py-gevent %s", green, mn, gevent);
+  cr_expect_str_eq(gevent, gevent_chart, "a peer's chart name has its colour");
+  cr_expect(asyncio[0] && strcmp(asyncio, loop) != 0, "loop %s, py-asyncio %s", loop, asyncio);
+  free(style);
+}

@@ -57,10 +57,15 @@ int cb_cmd_report(int argc, char **argv) {
     fprintf(stderr, "concbench report: out of memory\n");
     return 1;
   }
+  static cb__palette pal; /* each model's look: scripts/palette.tsv */
+  if (cb__palette_load(&pal) != 0) {
+    free(clients.cells), free(servers.cells), cb_results_free(&r);
+    return 1;
+  }
   cb__chart charts[CB_REPORT_MAX_CHARTS];
   int ncharts = 0;
-  int rc = cb__report_charts(&clients, &servers, dir, charts, &ncharts) == 0 ? 0 : 1;
-  cb__doc doc = {.md = open_out(dir, "tables.md"), .html = open_out(dir, "report.html")};
+  int rc = cb__report_charts(&clients, &servers, &pal, dir, charts, &ncharts) == 0 ? 0 : 1;
+  cb__doc doc = {.md = open_out(dir, "tables.md"), .html = open_out(dir, "report.html"), .pal = &pal, .dir = dir};
   FILE *csv = open_out(dir, "summary.csv"), *servers_csv = open_out(dir, "servers.csv");
   if (doc.md && doc.html && csv && servers_csv) cb__report_write(&clients, &servers, &doc, csv, servers_csv, charts, ncharts);
   else rc = 1;

@@ -27,6 +27,7 @@
 
 #include "harness/bench/bench.h"
 #include "harness/report/map.h"
+#include "harness/report/palette.h"
 #include "harness/report/peers.h"
 #include "harness/report/report.h"
 #include "common/util.h"
@@ -87,17 +88,29 @@ static int verified_at(const cb_run_results *r, const char *w, long long n, int 
   return count;
 }
 
-/* The size a workload's bar panel shows: the one where the most models verified,
- * the largest (N, then cores) among those. */
+/* Models tried (supported) at a workload's size. */
+static int tried_at(const cb_run_results *r, const char *w, long long n, int cores) {
+  int count = 0;
+  for (size_t k = 0; k < r->ncells; k++)
+    count += strcmp(r->cells[k].workload, w) == 0 && r->cells[k].tasks == n && r->cells[k].cores == cores &&
+             strcmp(r->cells[k].status, cb_class_name(CB_CLASS_UNSUPPORTED)) != 0 &&
+             !cb_results_stages_cell(r, &r->cells[k]);
+  return count;
+}
+
+/* The size a workload's bar panel shows, its headline size: the largest (N, then
+ * cores) where most of the models tried verified; when no size has a majority, the
+ * one where the most verified, the largest among those. */
 static void panel_size(const cb_run_results *r, const char *w, long long *n, int *cores) {
-  int best = -1;
+  int best = -1, majority = 0;
   *n = 0, *cores = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, w) != 0 || cb_results_stages_cell(r, c)) continue;
-    int v = verified_at(r, w, c->tasks, c->cores);
-    if (v > best || (v == best && (c->tasks > *n || (c->tasks == *n && c->cores > *cores))))
-      best = v, *n = c->tasks, *cores = c->cores;
+    int v = verified_at(r, w, c->tasks, c->cores), most = v > 0 && 2 * v > tried_at(r, w, c->tasks, c->cores);
+    int larger = c->tasks > *n || (c->tasks == *n && c->cores > *cores);
+    if (most > majority || (most == majority && (most ? larger : v > best || (v == best && larger))))
+      best = v, majority = most, *n = c->tasks, *cores = c->cores;
   }
 }
 
@@ -121,11 +134,11 @@ static int write_bars(const cb_run_results *r, FILE *f) {
       if (strcmp(c->workload, r->cells[k].workload) != 0 || c->tasks != n || c->cores != cores) continue;
       if (strcmp(c->status, cb_class_name(CB_CLASS_UNSUPPORTED)) == 0 || cb_results_stages_cell(r, c)) continue;
       chart_names nm = names_of(c);
-      char label[96];
-      snprintf(label, sizeof label, "%s%s%s", nm.model, c->verified ? "" : ":", c->verified ? "" : nm.status);
+      int too_slow = strcmp(c->status, "skipped") == 0 && strstr(c->error, "predicted") != NULL;
       double ideal = c->verified ? cb_results_ideal(r, c) : -1;
-      fprintf(f, "%s(N=%lld,cores=%d) %s %.6f %.6f %.6f %.6f\n", nm.workload, n, cores, label,
-              c->verified ? c->wall.median : 0, c->verified ? c->wall.min : 0, c->verified ? c->wall.max : 0, ideal);
+      fprintf(f, "%s(N=%lld,cores=%d) %s %.6f %.6f %.6f %.6f %s\n", nm.workload, n, cores, nm.model,
+              c->verified ? c->wall.median : 0, c->verified ? c->wall.min : 0, c->verified ? c->wall.max : 0, ideal,
+              c->verified ? "ok" : too_slow ? "over-limit" : nm.status);
       rows++;
     }
   }
@@ -207,16 +220,42 @@ static int write_cores(const cb_run_results *r, FILE *f) {
   return rows;
 }
 
-/* Draws scripts/STEM.gp into STEM.png and STEM.svg, rows of panels high. */
-static int draw(const char *dir, const char *stem, int rows) {
+/* gnuplot's hypertext labels call gnuplot_svg.js, which a chart inlined in a page
+ * does not have: each becomes the SVG's own tooltip, a <title> (no script). */
+static int native_tooltips(const char *path) {
+  static const char head[] = "<g onmousemove=\"gnuplot_svg.showHypertext(evt,'", mid[] = "')\" onmouseout=\"gnuplot_svg.hideHypertext()\"><title> </title>";
+  FILE *f = fopen(path, "r");
+  if (!f) return -EIO;
+  char *text = NULL;
+  size_t cap = 0;
+  ssize_t len = getdelim(&text, &cap, '\0', f);
+  fclose(f);
+  if (len < 0) return free(text), -EIO;
+  if (!(f = fopen(path, "w"))) return free(text), -EIO;
+  for (char *p = text;;) {
+    char *h = strstr(p, head), *m = h ? strstr(h, mid) : NULL;
+    if (!m) {
+      fputs(p, f);
+      break;
+    }
+    fprintf(f, "%.*s<g><title>%.*s</title>", (int)(h - p), p, (int)(m - h - (sizeof head - 1)), h + sizeof head - 1);
+    p = m + sizeof mid - 1;
+  }
+  free(text);
+  return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* Draws scripts/STEM.gp into STEM.png and STEM.svg, rows of panels high, titled
+ * with the question it answers (gnuplot -c STEM.gp DIR TERM EXT TITLE). */
+static int draw(const char *dir, const char *stem, int rows, const char *title) {
   char scripts[PATH_MAX], script[PATH_MAX + 32];
   cb_scripts_dir(scripts, sizeof scripts);
   snprintf(script, sizeof script, "%s/%s.gp", scripts, stem);
   static const char *const terms[][2] = {{"pngcairo size 1400,%d", "png"}, {"svg size 1400,%d dynamic", "svg"}};
   for (int k = 0; k < 2; k++) {
     char term[64];
-    snprintf(term, sizeof term, terms[k][0], 120 + 400 * (rows > 0 ? rows : 1));
-    char *const argv[] = {"gnuplot", "-c", script, (char *)dir, term, (char *)terms[k][1], NULL};
+    snprintf(term, sizeof term, terms[k][0], 160 + 400 * (rows > 0 ? rows : 1));
+    char *const argv[] = {"gnuplot", "-c", script, (char *)dir, term, (char *)terms[k][1], (char *)title, NULL};
     static volatile sig_atomic_t never;
     cb_proc_result p;
     if (cb_proc_run(argv, NULL, NULL, 0, 120, &never, &p) != 0 || !p.exited || p.code != 0) {
@@ -224,11 +263,30 @@ static int draw(const char *dir, const char *stem, int rows) {
       return -EIO;
     }
   }
+  char svg[PATH_MAX];
+  snprintf(svg, sizeof svg, "%s/%s.svg", dir, stem);
+  if (native_tooltips(svg) != 0) {
+    fprintf(stderr, "concbench report: cannot rewrite %s\n", svg);
+    return -EIO;
+  }
   return 0;
 }
 
-int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const char *dir, cb__chart *charts,
-                      int *ncharts) {
+/* The one line under every chart's title: the machine (meta.json). */
+static void caption(const cb_run_results *r, char *out, size_t cap) {
+  json_t *m = r->meta;
+  const char *cpu = json_string_value(json_object_get(m, "cpu")), *date = json_string_value(json_object_get(m, "date")),
+             *kernel = json_string_value(json_object_get(m, "kernel"));
+  if (!m) snprintf(out, cap, "machine unknown (no meta.json)");
+  else snprintf(out, cap, "%s, %lld cores, %s; run of %.10s", cpu ? cpu : "CPU unknown",
+                json_integer_value(json_object_get(m, "cores")), kernel ? kernel : "kernel unknown", date ? date : "?");
+}
+
+int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const cb__palette *pal, const char *dir,
+                      cb__chart *charts, int *ncharts) {
+  char cap[256];
+  caption(r->meta ? r : servers, cap, sizeof cap);
+  if (cb__palette_write_gp(pal, dir, cap) != 0) return -EIO;
   static cb_map map; /* the map (map.c): the winner of each mixed job shape */
   cb_map_build(r, &map);
   FILE *mapf = open_dat(dir, "map", "");
@@ -267,25 +325,21 @@ int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, co
     nmw += fig;
   }
   const struct { const char *stem, *title; int rows, height; } want[] = {
-      {"bars", "Wall time per model at the size where most models verified, min–max bars, ideal in red", nb,
+      {"bars", "Which model is fastest at each workload's headline size? Median wall time, log scale", nb,
        (panels(r, 0, 1) + 3) / 4},
-      {"scaling", "Scaling: job-phase wall time against N (log–log), ideal dashed, failures marked", ns, (np + 2) / 3},
-      {"memory", "Memory: tree RSS added per task (above the leanest cell of the workload) against N", nmem,
-       (np + 2) / 3},
-      {"cores", "CPU speedup over sync on one core against cores, linear ideal", nc, (panels(r, 1, 0) + 2) / 3},
-      {"map", "Which model wins each job shape (mixed cells): lowest median wall, margin over the runner-up", nmap, 2},
-      {"hockey", "Servers: p99 latency against offered load (open loop, corrected), one line per model", nh,
-       (panels(servers, 0, 1) + 1) / 2},
-      {"pipeline", "Pipelines: items/s (all N pipelines together) against N and against stages, p99 item latency", npl,
-       npw},
-      {"membw", "Memory-bound: GB/s against cores, a line per model, the run's STREAM figures as the ceiling", nmb,
-       (nmw + 1) / 2},
+      {"scaling", "How does wall time grow with the number of tasks N?", ns, (np + 2) / 3},
+      {"memory", "How much memory does each task add?", nmem, (np + 2) / 3},
+      {"cores", "How much faster does CPU work get with more cores?", nc, (panels(r, 1, 0) + 2) / 3},
+      {"map", "Which model wins each mix of CPU and waiting?", nmap, 2},
+      {"hockey", "At what load does each server's p99 latency turn up?", nh, (panels(servers, 0, 1) + 1) / 2},
+      {"pipeline", "How many items per second do pipelines move, and how fast?", npl, npw},
+      {"membw", "How close does each model get to the memory bandwidth ceiling?", nmb, (nmw + 1) / 2},
   };
   _Static_assert(sizeof want / sizeof *want <= CB_REPORT_MAX_CHARTS, "charts beyond CB_REPORT_MAX_CHARTS");
   *ncharts = 0;
   for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
     if (want[k].rows == 0) continue;
-    if (draw(dir, want[k].stem, want[k].height) != 0) return -EIO;
+    if (draw(dir, want[k].stem, want[k].height, want[k].title) != 0) return -EIO;
     cb__chart *c = &charts[(*ncharts)++];
     snprintf(c->stem, sizeof c->stem, "%s", want[k].stem);
     snprintf(c->title, sizeof c->title, "%s", want[k].title);

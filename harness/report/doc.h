@@ -6,8 +6,12 @@
 
 #include <stdio.h>
 
+struct cb__palette;
+
 typedef struct cb__doc {
   FILE *md, *html;
+  const struct cb__palette *pal; /* the models' colours (HTML: a swatch beside a model's name), or NULL */
+  const char *dir;               /* the run folder: charts are read from it to be inlined */
   int in_list;       /* an open list */
   const char *align; /* of the open table */
 } cb__doc;

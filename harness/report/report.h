@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "harness/report/doc.h"
+#include "harness/report/palette.h"
 #include "harness/bench/results.h"
 
 typedef struct cb__chart {
@@ -26,10 +27,10 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
 
 #define CB_REPORT_MAX_CHARTS 8
 /* Writes each chart's data (STEM.dat) and draws it with scripts/STEM.gp as PNG and
- * SVG; a chart without data is left out. Fills charts (cap CB_REPORT_MAX_CHARTS).
+ * SVG in the palette's styles (style.gp); a chart without data is left out. Fills charts (cap CB_REPORT_MAX_CHARTS).
  * 0 or -EIO. */
-int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const char *dir, cb__chart *charts,
-                      int *ncharts);
+int cb__report_charts(const cb_run_results *r, const cb_run_results *servers, const cb__palette *pal, const char *dir,
+                      cb__chart *charts, int *ncharts);
 
 /* servers.c: the servers section of the document (and servers.csv), and the hockey chart's data
  * (workload model rate p99_ms req_per_s; names made safe for the script's awk).
