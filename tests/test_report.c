@@ -95,7 +95,16 @@ Test(report, tables_have_a_row_per_model_and_size) {
     cr_expect(stat(path, &st) == 0 && st.st_size > 0, "%s missing or empty", files[k]);
   }
   char *html = slurp(run_dir, "report.html");
-  cr_expect(strstr(html, "<img src=\"scaling.svg\"") != NULL && strstr(html, "<table>") != NULL);
+  /* the answer first, the charts inlined (the page stands alone), the tables folded, the machine last */
+  const char *answer = strstr(html, "<h2>Which model for which workload</h2>"), *chart = strstr(html, "<figure id=\"chart-scaling\">\n<svg"),
+             *folded = strstr(html, "<details><summary><h2>pow ("), *machine = strstr(html, "<h2>Machine</h2>");
+  cr_expect(answer && chart && folded && machine && answer < chart && chart < folded && folded < machine,
+            "report.html's order: answer %p, chart %p, tables %p, machine %p", answer, chart, folded, machine);
+  cr_expect(!strstr(html, "<img src="), "a chart not inlined");
+  cr_expect(strstr(html, "id='scaling-gpPt") && strstr(html, "href='#scaling-gpPt") && !strstr(html, "id='gpPt"),
+            "the inlined SVGs' ids are not made unique");
+  cr_expect(strstr(html, "<td><span class=\"sw m-threads\"></span>threads</td>") && strstr(html, ".m-threads{border-color:#0072B2}"),
+            "no colour beside a model's name");
   free(html);
   free(md);
 }
@@ -397,7 +406,7 @@ Test(report_figures, the_pipeline_chart_has_the_n_sweep_and_the_stages_sweep, .i
     cr_expect(access(path, R_OK) == 0, "%s missing", files[k]);
   }
   char *html = slurp(run_dir, "report.html");
-  cr_expect(strstr(html, "<img src=\"pipeline.svg\"") && strstr(html, "<img src=\"membw.svg\""));
+  cr_expect(strstr(html, "<figure id=\"chart-pipeline\">\n<svg") && strstr(html, "<figure id=\"chart-membw\">\n<svg"));
   free(byn), free(bys), free(bars), free(scaling), free(md), free(html);
 }
 

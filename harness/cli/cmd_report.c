@@ -1,6 +1,7 @@
 /* cmd_report.c — `concbench report [--skip-damaged] [RUN]`: from a bench run folder (default
  * results/latest) writes tables.md, report.html, summary.csv, servers.csv and the charts
- * (bars, scaling, memory, cores, hockey; PNG and SVG). */
+ * (bars, scaling, memory, cores, map, hockey, pipeline, membw; PNG and SVG, in each model's look
+ * from scripts/palette.tsv). report.html holds the charts itself and works alone. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -27,7 +27,11 @@ void cb__doc_list_end(cb__doc *d);
 void cb__doc_table(cb__doc *d, const char *const *head, const char *align, int ncols);
 void cb__doc_row(cb__doc *d, const char *const *cells, int ncols);
 void cb__doc_table_end(cb__doc *d);
-/* An image (a chart's SVG) with alt text; markdown links the PNG. */
+/* A section that folds (HTML <details>, its heading the summary); markdown: a heading. */
+void cb__doc_details(cb__doc *d, int level, const char *text);
+void cb__doc_details_end(cb__doc *d);
+/* A chart: its SVG (d->dir/STEM.svg) inlined in the HTML, so the page stands alone,
+ * with title as the caption; markdown links the PNG. */
 void cb__doc_chart(cb__doc *d, const char *stem, const char *alt);
 
 #endif

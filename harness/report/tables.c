@@ -163,7 +163,7 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
   char ptext[256], title[400];
   cb__params_text(h->params, ptext, sizeof ptext);
   snprintf(title, sizeof title, "%s (%s; %s)", h->workload, h->kind, ptext);
-  cb__doc_heading(d, 2, title);
+  cb__doc_details(d, 2, title); /* folded in the HTML: the answer is above */
   static const char *const head[] = {"model", "N", "cores", "C", "wall median (s)", "min–max (s)", "CV",
                                      "last job began (s)", "speedup vs sync", "ideal (s)", "efficiency", "CPU user+sys (s)",
                                      "tree RSS (MiB)", "RSS per task (KiB)", "created", "per operation", "verified"};
@@ -242,21 +242,31 @@ static void workload_table(const cb_run_results *r, size_t first, cb__doc *d, FI
     if (!seen) used += (size_t)snprintf(none + used, sizeof none - used, "%s%s", used ? ", " : "", c->model);
   }
   if (none[0]) cb__doc_para(d, "No version of %s for: %s.", h->workload, none);
+  cb__doc_details_end(d);
 }
 
 void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb__doc *d, FILE *csv,
                       FILE *servers_csv, const cb__chart *charts, int ncharts) {
   csv_header(csv);
   cb__doc_begin(d, "concbench results");
-  machine(r, d);
+  /* The answer first: what wins where and the advice, then the charts, then the
+   * tables behind them (folded), then how to read them and the machine. */
+  json_t *m = r->meta ? r->meta : servers->meta;
+  if (m)
+    cb__doc_para(d, "Measured on %s, %lld cores, started %s (the machine and the method: at the end).",
+                 jstr(m, "cpu"), json_integer_value(json_object_get(m, "cores")), jstr(m, "date"));
   summary(r, d);
-  cb__report_peers(r, d); /* when the run has peers: the seed's experiment side by side */
   advice(r, d);
+  cb__report_peers(r, d); /* when the run has peers: the seed's experiment side by side */
   cb_map map; /* the map's table (map.c); its chart is charts.c's */
   cb_map_build(r, &map);
   cb_map_section(&map, d);
+  if (ncharts > 0) cb__doc_heading(d, 2, "Charts");
+  for (int k = 0; k < ncharts; k++) cb__doc_chart(d, charts[k].stem, charts[k].title);
   cb__report_membw(r, d);
   cb__report_servers(servers, d, servers_csv);
+  for (size_t k = 0; k < r->ncells; k++)
+    if (first_of_workload(r, k)) workload_table(r, k, d, csv);
   cb__doc_heading(d, 2, "How to read the tables");
   cb__doc_para(d, "Wall = the whole `concbench run` command timed by hyperfine over the timed runs (median, min–max "
                   "and CV; a CV over 5%% is flagged **noisy**). Speedup = sync's median wall / this one, same workload, "
@@ -269,9 +279,7 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
                   "its job phase does not. A cell that did not "
                   "verify shows its class — timeout, crash, wrong_result, job_failed, resource_limit, unsupported, "
                   "bad_exit, skipped — and no speed figure.");
-  for (size_t k = 0; k < r->ncells; k++)
-    if (first_of_workload(r, k)) workload_table(r, k, d, csv);
-  if (ncharts > 0) cb__doc_heading(d, 2, "Charts");
-  for (int k = 0; k < ncharts; k++) cb__doc_chart(d, charts[k].stem, charts[k].title);
+  cb__doc_heading(d, 2, "Machine");
+  machine(r->meta ? r : servers, d);
   cb__doc_end(d);
 }
