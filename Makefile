@@ -105,7 +105,7 @@ $(BIN)/%: $(BUILD)/$$(call program_dir,$$*)/main.o $(LIB)
 $(BUILD)/tests/%: tests/%.c $(TEST_HELPERS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DCB_BIN_DIR='"$(abspath $(BIN))"' -DCB_SRC_DIR='"$(abspath .)"' \
-	  -DCB_MAKE_VARS='"OUT=$(OUT)"','"SANITIZE=$(SANITIZE)"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
+	  -DCB_TEST_OUT_DIR='"$(abspath $(BUILD)/tests/output)"' -DCB_MAKE_VARS='"OUT=$(OUT)"','"SANITIZE=$(SANITIZE)"' $(LDFLAGS) $< $(TEST_HELPERS) $(LIB) -lcriterion $(LDLIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh $(if $(PEERS),--peers)

@@ -3,12 +3,13 @@
 # As root: installs what is missing (apt-get). Otherwise: prints the exact
 # apt-get line and exits 2. --quiet prints nothing when all is present; --fuzz adds
 # what `make fuzz` needs (clang and its libFuzzer runtime); --peers what the Python
-# and Go peers need (runtimes/peer/README.md: `make deps PEERS=1`).
+# and Go peers need (runtimes/peer/README.md: `make deps PEERS=1`). chromium: the
+# report's browser test (tests/test_report_browser.c) renders report.html headless.
 set -eu
 
 PACKAGES="build-essential pkg-config libuv1-dev libcurl4-openssl-dev libgmp-dev \
 libjansson-dev libcriterion-dev libhttp-parser-dev hyperfine gnuplot-nox wrk valgrind procps util-linux \
-nginx-light"
+nginx-light chromium"
 
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 PEER_PACKAGES="python3 python3-gevent python3-aiohttp python3-uvloop golang-go"
