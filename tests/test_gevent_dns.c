@@ -232,3 +232,40 @@ Test(gevent_dns, Test_getnameinfo_geventorg_test_NUMERICHOST_NUMERICSERV) {
   cr_expect_str_eq(a.host, "127.0.0.1");
   cr_expect_str_eq(a.serv, "80");
 }
+
+/* ---- the same hooks under M:N (green-mn): every worker resolves on the pool, keeps
+ * sub-ms sleeps and socket timeouts (each worker's scheduler has its own timerfd and
+ * fd notes) ---- */
+struct mn_case {
+  int sv[2];
+  int resolved, timed_out, slept;
+};
+static void mn_worker_fn(void *p) {
+  struct mn_case *t = p;
+  struct addrinfo *res;
+  if (getaddrinfo("localhost", "80", NULL, &res) == 0) {
+    __atomic_add_fetch(&t->resolved, 1, __ATOMIC_RELAXED);
+    freeaddrinfo(res);
+  }
+  int64_t t0 = gp_now_ns();
+  usleep(200);
+  if (gp_now_ns() - t0 >= 200000) __atomic_add_fetch(&t->slept, 1, __ATOMIC_RELAXED);
+  int sv[2];
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  struct timeval tv = gp_tv_ms(30);
+  cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  char c;
+  if (recv(sv[0], &c, 1, 0) == -1 && errno == EAGAIN) __atomic_add_fetch(&t->timed_out, 1, __ATOMIC_RELAXED);
+  close(sv[0]), close(sv[1]);
+}
+Test(gevent_dns, hooks_under_m_to_n) {
+  cb_green_group *gr;
+  cr_assert_eq(cb_green_group_new(2, 0, &gr), 0);
+  struct mn_case t = {0};
+  for (unsigned i = 0; i < 8; i++) cr_assert_eq(cb_green_group_spawn_on(gr, i % 2, mn_worker_fn, &t, NULL), 0);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cr_expect_eq(t.resolved, 8);
+  cr_expect_eq(t.slept, 8);
+  cr_expect_eq(t.timed_out, 8);
+  cb_green_group_free(gr);
+}

@@ -267,3 +267,42 @@ Test(gevent_select, select_sub_millisecond_timeout) {
   gp_run(select_subms, &took, NULL);
   cr_expect_geq(took, 300000);
 }
+
+/* ---- ppoll and pselect (the timespec forms) park like poll and select, with their
+ * nanosecond timeouts ---- */
+struct pp {
+  gp_bystander *b;
+  int rp, rs;
+  int64_t took_p, took_s;
+};
+static void pp_fn(void *p) {
+  struct pp *t = p;
+  int pv[2];
+  cr_assert_eq(pipe(pv), 0);
+  struct pollfd pfd = {.fd = pv[0], .events = POLLIN};
+  struct timespec ts = {0, 50000000};
+  t->b->in_call = 1;
+  int64_t t0 = gp_now_ns();
+  t->rp = ppoll(&pfd, 1, &ts, NULL);
+  t->took_p = gp_now_ns() - t0;
+  fd_set rd;
+  FD_ZERO(&rd);
+  FD_SET(pv[0], &rd);
+  t0 = gp_now_ns();
+  t->rs = pselect(pv[0] + 1, &rd, NULL, NULL, &ts, NULL);
+  t->took_s = gp_now_ns() - t0;
+  t->b->in_call = 0;
+  t->b->done = 1;
+  cr_expect_eq(ts.tv_nsec, 50000000); /* pselect leaves it alone */
+  close(pv[0]), close(pv[1]);
+}
+Test(gevent_select, ppoll_and_pselect_are_cooperative) {
+  gp_bystander b = {0};
+  struct pp t = {.b = &b, .rp = -2, .rs = -2};
+  gp_run(pp_fn, &t, &b);
+  cr_expect_eq(t.rp, 0);
+  cr_expect_eq(t.rs, 0);
+  cr_expect_geq(t.took_p, 50000000);
+  cr_expect_geq(t.took_s, 50000000);
+  cr_expect_gt(b.turns_during, 0);
+}

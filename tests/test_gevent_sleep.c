@@ -4,6 +4,7 @@
  * (runtimes/green/CONFORMANCE.md). gevent.sleep(s) is nanosleep/usleep/sleep/
  * clock_nanosleep inside a green thread. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -88,8 +89,12 @@ Test(gevent_sleep, TestSleep_test_returns_none_after_timeout) {
 struct subms {
   volatile int in_call, done;
   int turns_during, short_sleeps;
-  int64_t min_took;
+  int64_t min_took, took[50];
 };
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
 static void subms_sleeper(void *p) {
   struct subms *t = p;
   t->min_took = INT64_MAX;
@@ -100,6 +105,7 @@ static void subms_sleeper(void *p) {
     t->in_call = 0;
     int64_t took = gp_now_ns() - t0;
     if (took < t->min_took) t->min_took = took;
+    t->took[i] = took;
   }
   t->done = 1;
 }
@@ -118,6 +124,9 @@ Test(gevent_sleep, sub_millisecond_sleep_keeps_its_length) {
   cr_assert_eq(cb_green_spawn(s, subms_sleeper, &t, NULL), 0);
   cr_assert_eq(cb_green_sched_run(s), 0);
   cr_expect_geq(t.min_took, 200000, "a 200 us sleep took %lld ns", (long long)t.min_took);
+  qsort(t.took, 50, sizeof t.took[0], cmp_i64); /* a figure for CONFORMANCE.md, not a bound */
+  cr_log_info("200 us sleeps beside a yielding thread: median %lld ns, max %lld ns", (long long)t.took[25],
+              (long long)t.took[49]);
   cr_expect_gt(t.turns_during, 0);
   cb_green_sched_free(s);
 }

@@ -325,13 +325,9 @@ static int park_on(cb_green_sched *s, const int *fds, const int *events, size_t 
   return r;
 }
 
-int poll(struct pollfd *fds, nfds_t n, int timeout) {
-  cb_green_sched *s = cb__green_tls();
-  if (__builtin_expect(s == NULL, 1)) {
-    struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
-    return ppoll_now(fds, n, timeout < 0 ? NULL : &ts);
-  }
-  int64_t deadline = timeout < 0 ? -1 : cb__mono_ns() + (int64_t)timeout * 1000000;
+/* poll in a green thread, timeout in ns (< 0: none). */
+static int green_poll(cb_green_sched *s, struct pollfd *fds, nfds_t n, int64_t timeout) {
+  int64_t deadline = timeout < 0 ? -1 : cb__mono_ns() + timeout;
   int small[16], *fd = n <= 8 ? small : malloc(2 * n * sizeof *fd); /* libcurl polls 1-2 fds */
   if (!fd) {
     errno = ENOMEM;
@@ -359,6 +355,30 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
   return r;
 }
 
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+  cb_green_sched *s = cb__green_tls();
+  if (__builtin_expect(s == NULL, 1)) {
+    struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
+    return ppoll_now(fds, n, timeout < 0 ? NULL : &ts);
+  }
+  return green_poll(s, fds, n, timeout < 0 ? -1 : (int64_t)timeout * 1000000);
+}
+
+/* ppoll and pselect: as poll and select with a timespec; the sigmask cannot be
+ * applied to a parked call and is ignored inside green threads. */
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *ss) {
+  cb_green_sched *s = cb__green_tls();
+  if (__builtin_expect(s == NULL, 1)) return (int)syscall(SYS_ppoll, fds, n, ts, ss, (size_t)_NSIG / 8);
+  if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+    errno = EINVAL;
+    return -1;
+  }
+  return green_poll(s, fds, n, ts ? (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : -1);
+}
+
+static int green_select(cb_green_sched *s, int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int64_t timeout,
+                        struct timeval *tv);
+
 int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv) {
   cb_green_sched *s = cb__green_tls();
   if (__builtin_expect(s == NULL, 1)) {
@@ -371,12 +391,41 @@ int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv) {
     if (tv && r >= 0) *tv = (struct timeval){ts.tv_sec, ts.tv_nsec / 1000}; /* Linux select semantics */
     return r;
   }
-  if (nfds < 0 || nfds > FD_SETSIZE || (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))) {
+  if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)) {
+    errno = EINVAL;
+    return -1;
+  }
+  return green_select(s, nfds, rd, wr, ex, tv ? (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000 : -1,
+                      tv);
+}
+
+int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts, const sigset_t *ss) {
+  cb_green_sched *s = cb__green_tls();
+  if (__builtin_expect(s == NULL, 1)) {
+    struct timespec copy, *tp = NULL; /* pselect leaves the caller's timeout alone */
+    if (ts) copy = *ts, tp = &copy;
+    struct {
+      const sigset_t *ss;
+      size_t len;
+    } mask = {ss, (size_t)_NSIG / 8};
+    return (int)syscall(SYS_pselect6, nfds, rd, wr, ex, tp, ss ? &mask : NULL);
+  }
+  if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+    errno = EINVAL;
+    return -1;
+  }
+  return green_select(s, nfds, rd, wr, ex, ts ? (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : -1, NULL);
+}
+
+/* select in a green thread, timeout in ns (< 0: none); tv (if any) gets the time left. */
+static int green_select(cb_green_sched *s, int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int64_t timeout,
+                        struct timeval *tv) {
+  if (nfds < 0 || nfds > FD_SETSIZE) {
     errno = EINVAL;
     return -1;
   }
   int64_t start = cb__mono_ns();
-  int64_t deadline = tv ? start + (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000 : -1;
+  int64_t deadline = timeout >= 0 ? start + timeout : -1;
   fd_set in[3], *sets[3] = {rd, wr, ex};
   int *fd = malloc(2 * FD_SETSIZE * sizeof *fd), *ev = fd + FD_SETSIZE;
   if (!fd) {
