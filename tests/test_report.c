@@ -209,6 +209,7 @@ Test(report, compare_a_run_with_itself_finds_no_difference) {
   cr_expect(strstr(r.out, "B faster") == NULL && strstr(r.out, "B slower") == NULL, "%s", r.out);
   cr_expect(strstr(r.out, "no ratio: failed in both") != NULL, "%s", r.out);
   cr_expect(strstr(r.out, "12 cells in both runs") != NULL, "%s", r.out);
+  cr_expect(strstr(r.out, "meta.json: no field differs.") && !strstr(r.out, "different machines"), "%s", r.out);
   cmd_result_free(&r);
 }
 
@@ -544,4 +545,50 @@ Test(report, variants_and_peers_get_their_familys_shade) {
   cr_expect_str_eq(gevent, gevent_chart, "a peer's chart name has its colour");
   cr_expect(asyncio[0] && strcmp(asyncio, loop) != 0, "loop %s, py-asyncio %s", loop, asyncio);
   free(style);
+}
+
+/* ---- compare across machines ---- */
+
+/* B is the fixture run on another machine: another CPU and kernel, same core count. */
+Test(report, compare_names_the_fields_that_differ_and_labels_other_machines) {
+  char b_dir[300], cmd[1000], path[400];
+  snprintf(b_dir, sizeof b_dir, "%s-b", run_dir);
+  snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s", b_dir, run_dir, b_dir);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(path, sizeof path, "%s/meta.json", b_dir);
+  json_t *meta = json_load_file(path, 0, NULL);
+  cr_assert_not_null(meta);
+  json_object_set_new(meta, "cpu", json_string("Other CPU\nwith a line break"));
+  json_object_set_new(meta, "kernel", json_string("Linux 9.9"));
+  cr_assert_eq(json_dump_file(meta, path, JSON_INDENT(1)), 0);
+  char *argv[] = {CONCBENCH, "compare", run_dir, b_dir, NULL};
+  cmd_result r;
+  run_cmd(argv, 60, &r);
+  cr_assert_eq(r.code, 0, "compare exit %d: %s", r.code, r.err);
+  const char *table = strstr(r.out, "| workload |");
+  cr_assert_not_null(table, "%s", r.out);
+  const char *cpu = strstr(r.out, "- cpu: fixture CPU -> Other CPU?with a line break\n"),
+             *kernel = strstr(r.out, "- kernel: Linux -> Linux 9.9\n"), *warn = strstr(r.out, "DIFFERENT MACHINES");
+  cr_expect(cpu && kernel && warn && cpu < table && warn < table, "the differences are not listed first: %s", r.out);
+  cr_expect(!strstr(r.out, "- gmp:") && !strstr(r.out, "- cores:"), "a field that is the same is listed: %s", r.out);
+  cr_expect(strstr(table, "| verdict (different machines) |") != NULL, "%s", table);
+  cr_expect(strstr(table, "| different machines: no significant difference |") != NULL, "%s", table);
+  cmd_result_free(&r);
+  /* the same CPU with another core count is another machine too; the kernel alone is not */
+  json_object_set_new(meta, "cpu", json_string("fixture CPU"));
+  json_object_set_new(meta, "cores", json_integer(64));
+  cr_assert_eq(json_dump_file(meta, path, JSON_INDENT(1)), 0);
+  run_cmd(argv, 60, &r);
+  cr_expect(strstr(r.out, "- cores: 2 -> 64\n") && strstr(r.out, "| different machines: "), "%s", r.out);
+  cmd_result_free(&r);
+  json_object_set_new(meta, "cores", json_integer(2));
+  cr_assert_eq(json_dump_file(meta, path, JSON_INDENT(1)), 0);
+  run_cmd(argv, 60, &r);
+  cr_expect(strstr(r.out, "- kernel: Linux -> Linux 9.9\n") && !strstr(r.out, "different machines") &&
+                !strstr(r.out, "DIFFERENT MACHINES"),
+            "%s", r.out);
+  cmd_result_free(&r);
+  json_decref(meta);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", b_dir);
+  system(cmd);
 }

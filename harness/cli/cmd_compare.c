@@ -1,7 +1,9 @@
 /* cmd_compare.c — `concbench compare [--skip-damaged] RUN_A RUN_B`: for every cell measured in
  * both runs, the ratio of median wall times B / A with a 95% bootstrap confidence
  * interval (resampling each run's timed runs), and "no significant difference"
- * when the interval contains 1. Failed cells get no ratio. */
+ * when the interval contains 1. Failed cells get no ratio. First, every meta.json
+ * field that differs between the runs; when the CPU model or the core count does,
+ * the runs are on different machines and every verdict says so. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +48,49 @@ static void bootstrap_ratio(const cb_cell_summary *a, const cb_cell_summary *b, 
   free(tmp);
 }
 
+/* A meta.json value on one line, at most cap - 1 characters (control characters '?'). */
+static void value_text(json_t *v, char *out, size_t cap) {
+  char *dumped = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  const char *text = !v ? "(absent)" : json_is_string(v) ? json_string_value(v) : dumped ? dumped : "?";
+  size_t k = 0;
+  for (; text[k] && k + 1 < cap; k++) out[k] = (unsigned char)text[k] < 0x20 ? '?' : text[k];
+  out[k] = '\0';
+  if (text[k] && cap > 4) memcpy(out + cap - 4, "...", 4);
+  free(dumped);
+}
+
+/* Lists every meta.json field whose value differs between the runs (A's keys in
+ * order, then those only B has). Returns 1 when the machines differ: the CPU model
+ * or the core count (a speed difference is then not a code difference). */
+static int machine_differences(json_t *a, json_t *b) {
+  if (!a || !b) {
+    printf("No meta.json in %s: whether the machines differ is unknown.\n\n", !a && !b ? "either run" : !a ? "A" : "B");
+    return 0;
+  }
+  int differ = !json_equal(json_object_get(a, "cpu"), json_object_get(b, "cpu")) ||
+               !json_equal(json_object_get(a, "cores"), json_object_get(b, "cores"));
+  int listed = 0;
+  for (int side = 0; side < 2; side++) {
+    json_t *one = side ? b : a, *other = side ? a : b, *v;
+    const char *key;
+    json_object_foreach(one, key, v) {
+      if (side && json_object_get(other, key)) continue; /* listed with A's keys */
+      json_t *va = side ? NULL : v, *vb = side ? v : json_object_get(b, key);
+      if (json_equal(va, vb)) continue;
+      char ta[120], tb[120];
+      value_text(va, ta, sizeof ta), value_text(vb, tb, sizeof tb);
+      if (!listed++) printf("meta.json fields that differ (A -> B):\n");
+      printf("- %s: %s -> %s\n", key, ta, tb);
+    }
+  }
+  if (!listed) printf("meta.json: no field differs.\n");
+  if (differ)
+    printf("\nDIFFERENT MACHINES: the CPU model or the core count differs, so a ratio below measures the machines "
+           "as much as the code; each verdict says so.\n");
+  printf("\n");
+  return differ;
+}
+
 int cb_cmd_compare(int argc, char **argv) {
   unsigned flags = 0;
   char *runs[2];
@@ -79,7 +124,9 @@ int cb_cmd_compare(int argc, char **argv) {
   }
   printf("compare: B = %s against A = %s; ratio = median wall B / A with a 95%% bootstrap interval\n\n", argv[1],
          argv[0]);
-  printf("| workload | model | N | cores | params | A median (s) | B median (s) | B / A | 95%% CI | verdict |\n");
+  int machines = machine_differences(ra.meta, rb.meta);
+  printf("| workload | model | N | cores | params | A median (s) | B median (s) | B / A | 95%% CI | verdict%s |\n",
+         machines ? " (different machines)" : "");
   printf("|---|---|---:|---:|---|---:|---:|---:|---|---|\n");
   int matched = 0;
   for (size_t k = 0; k < ra.ncells; k++) {
@@ -98,10 +145,11 @@ int cb_cmd_compare(int argc, char **argv) {
     }
     double lo, hi, ratio = b->wall.median / a->wall.median;
     bootstrap_ratio(a, b, &lo, &hi);
-    char verdict[64];
-    if (lo <= 1 && hi >= 1) snprintf(verdict, sizeof verdict, "no significant difference");
-    else if (hi < 1) snprintf(verdict, sizeof verdict, "B faster by %.0f%%", (1 - ratio) * 100);
-    else snprintf(verdict, sizeof verdict, "B slower by %.0f%%", (ratio - 1) * 100);
+    char verdict[96];
+    const char *on = machines ? "different machines: " : "";
+    if (lo <= 1 && hi >= 1) snprintf(verdict, sizeof verdict, "%sno significant difference", on);
+    else if (hi < 1) snprintf(verdict, sizeof verdict, "%sB faster by %.0f%%", on, (1 - ratio) * 100);
+    else snprintf(verdict, sizeof verdict, "%sB slower by %.0f%%", on, (ratio - 1) * 100);
     printf("%.4f | %.4f | %.3f | %.3f–%.3f | %s |\n", a->wall.median, b->wall.median, ratio, lo, hi, verdict);
   }
   printf("\n%d cells in both runs (%zu in A, %zu in B)\n", matched, ra.ncells, rb.ncells);
