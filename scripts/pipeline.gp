@@ -18,6 +18,8 @@ set multiplot layout n, 3 title cb_title(ARG4) noenhanced
 set grid xtics ytics
 set key outside right top font ",9" noenhanced
 set style data linespoints
+# a model's rows with a p99 figure (a hypertext label at a missing point crashes gnuplot 5.4)
+p99(w, m) = sprintf("< awk '$1==\"%s\" && $2==\"%s\" && $5!=\"?\"' %s", w, m, data)
 do for [i=1:n] {
   w = word(panels, i)
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
@@ -45,13 +47,15 @@ do for [i=1:n] {
          for [j=1:words(smodels)] cb_sel(stages, w, word(smodels, j)) using 3:4:(sprintf("%s, %d stages: %s items/s", word(smodels, j), $3, cb_si($4))) with labels hypertext point pt cb_pt(word(smodels, j)) lc rgb cb_lc(word(smodels, j)) notitle
   } else { set multiplot next }
   set logscale xy
+  set format x "%.0s%c"
   set xlabel "pipelines N"
   set ylabel "p99 item latency"
   set format y "%.0s %cs"
   set title w.": p99 item latency (source to sink) against N" noenhanced
   if (words(models) > 0) {
     plot for [j=1:words(models)] cb_sel(data, w, word(models, j)) \
-           using 3:($5 / 1e6) lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j)
+           using 3:($5 / 1e6) lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j), \
+         for [j=1:words(models)] p99(w, word(models, j)) using 3:($5 / 1e6):(sprintf("%s N=%s: p99 %s", word(models, j), cb_si($3), cb_eng($5 / 1e6))) with labels hypertext point pt cb_pt(word(models, j)) lc rgb cb_lc(word(models, j)) notitle
   } else { set multiplot next }
 }
 unset multiplot

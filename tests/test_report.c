@@ -478,6 +478,9 @@ static void style_colour(const char *style, const char *model, char *out) {
 static int check_svg_colours(const char *style, const char *svg_name, const char *const *models, int *seen, int nmodels) {
   char *svg = slurp(run_dir, svg_name);
   int series = 0, in[16] = {0};
+  /* hover a point for its value: the SVG's own tooltips, no script */
+  cr_expect(strstr(svg, "<g><title>") && !strstr(svg, "gnuplot_svg"), "%s: no tooltip, or one that needs a script",
+            svg_name);
   for (const char *g = strstr(svg, "<g id=\"gnuplot_plot_"); g; ) {
     const char *next = strstr(g + 1, "<g id=\"gnuplot_plot_"), *t = strstr(g, "<title>");
     char title[64] = "", want[8];
