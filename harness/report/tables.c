@@ -50,6 +50,10 @@ static void machine(const cb_run_results *r, cb__doc *d) {
                jstr(m, "libc"), jstr(m, "compiler"), jstr(m, "cflags"), jstr(m, "libuv"), jstr(m, "libcurl"),
                jstr(m, "gmp"), jstr(m, "hyperfine"), jstr(m, "gnuplot"), jstr(m, "git"), jstr(m, "profile"),
                jstr(m, "date"), jstr(m, "loadavg"));
+}
+
+/* What may make the run's timings untrustworthy (meta.json's warnings): at the top. */
+static void warnings(json_t *m, cb__doc *d) {
   size_t k;
   json_t *w;
   json_array_foreach(json_object_get(m, "warnings"), k, w) cb__doc_list_item(d, "**Warning:** %s", json_string_value(w));
@@ -255,6 +259,7 @@ void cb__report_write(const cb_run_results *r, const cb_run_results *servers, cb
   if (m)
     cb__doc_para(d, "Measured on %s, %lld cores, started %s (the machine and the method: at the end).",
                  jstr(m, "cpu"), json_integer_value(json_object_get(m, "cores")), jstr(m, "date"));
+  warnings(m, d);
   summary(r, d);
   advice(r, d);
   cb__report_peers(r, d); /* when the run has peers: the seed's experiment side by side */
