@@ -4,9 +4,12 @@
  * cb_green_sched_run. Each green thread has its own mmap'd stack (default 64 KiB) and
  * is switched by hand (switch_*.S, or ucontext with GREEN_SWITCH=ucontext). While a
  * scheduler runs, the blocking calls read, write, readv, writev, recv, send, recvfrom,
- * sendto, connect, accept, accept4, poll, select, nanosleep, usleep, sleep and
- * clock_nanosleep made from a green thread park it until libuv reports readiness or a
- * timer fires (hooks.c); made anywhere else they are plain system calls.
+ * sendto, connect, accept, accept4, poll, ppoll, select, pselect, epoll_wait,
+ * epoll_pwait, nanosleep, usleep, sleep and clock_nanosleep made from a green thread
+ * park it until libuv reports readiness or a timer fires, honouring SO_RCVTIMEO/
+ * SO_SNDTIMEO; getaddrinfo and getnameinfo park it while libuv's thread pool resolves
+ * (hooks.c); made anywhere else they are the plain calls. What differs from gevent:
+ * runtimes/green/CONFORMANCE.md.
  *
  * Errors are 0 / negative errno. Blocking operations (join, sleep, channel and lock
  * waits) must be called from a green thread; elsewhere they return -EPERM. */
@@ -88,7 +91,8 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
 int cb_green_join(cb_green *g);
 /* Lets every other ready green thread run once, then continues. */
 void cb_green_yield(void);
-/* Parks the caller for at least ns nanoseconds (woken within about a millisecond after). */
+/* Parks the caller for at least ns nanoseconds (a deadline under 1 ms away is kept by a
+ * timerfd, so it ends within scheduling latency; further ones by libuv's ms timer). */
 int cb_green_sleep_ns(int64_t ns);
 /* Ends the calling green thread (as if fn returned). */
 __attribute__((noreturn)) void cb_green_exit(void);

@@ -15,11 +15,16 @@
  * SO_RCVTIMEO/SO_SNDTIMEO: setsockopt() is hooked to note them (in any thread running
  * a scheduler) beside the fd's watcher, so a parked read-type call (read, readv,
  * recv, recvfrom, accept) or write-type one (write, writev, send, sendto) ends with
- * EAGAIN (or the bytes moved so far) after that long, as the kernel's would; the
- * note costs nothing until a call parks, and close() drops it. Timeouts set from
- * another thread, or on another fd of the same socket (dup), are not seen.
- * Limits inside green threads: signals do not interrupt a parked call (no EINTR);
- * sub-millisecond sleeps take >= 1 ms. */
+ * EAGAIN (or the bytes moved so far) after that long, and a blocking connect with
+ * EINPROGRESS after SO_SNDTIMEO, as the kernel's would; the note costs nothing until a
+ * call parks, and close() drops it. A fd with no note (its timeout set before it
+ * reached this scheduler, from another thread, or on a dup) has its timeouts asked of
+ * the kernel once, at its first park (timeout_ns).
+ * epoll_wait/epoll_pwait park on the epoll fd; getaddrinfo/getnameinfo run on libuv's
+ * thread pool while the caller parks.
+ * Limits inside green threads: signals do not interrupt a parked call (no EINTR); the
+ * sigmask of ppoll/pselect/epoll_pwait is ignored; stdio's internal reads and writes
+ * are not hooked (CONFORMANCE.md). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
