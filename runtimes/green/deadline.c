@@ -33,30 +33,30 @@ static cb_green *green_of(cb_timer_node *n) { return cb__container_of(n, cb_gree
 static void on_uv_timer(uv_timer_t *h);
 static void on_tfd(uv_poll_t *h, int status, int events);
 
-static void tfd_stop(cb__timers *t) {
-  if (!t->tfd_on) return;
-  uv_poll_stop(&t->tfd_poll);
-  t->tfd_on = 0;
+static void tfd_stop(cb__subms *t) {
+  if (!t->on) return;
+  uv_poll_stop(&t->poll);
+  t->on = 0;
 }
 
 /* Arms the timerfd for deadline (made on first use); 0, or -1 when no timerfd can be
  * had (then libuv's timer serves, with its millisecond grain). */
 static int tfd_arm(cb_green_sched *s, int64_t deadline) {
-  cb__timers *t = &s->timers;
-  if (t->tfd == -1) {
+  cb__subms *t = &s->subms;
+  if (t->fd == -1) {
     int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd >= 0 && uv_poll_init(&s->loop, &t->tfd_poll, fd) != 0) {
+    if (fd >= 0 && uv_poll_init(&s->loop, &t->poll, fd) != 0) {
       syscall(SYS_close, fd);
       fd = -1;
     }
-    t->tfd = fd < 0 ? -2 : fd;
+    t->fd = fd < 0 ? -2 : fd;
   }
-  if (t->tfd < 0) return -1;
+  if (t->fd < 0) return -1;
   struct itimerspec its = {.it_value = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)}};
-  if (timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) return -1;
-  if (!t->tfd_on) {
-    CB_CHECK(uv_poll_start(&t->tfd_poll, UV_READABLE, on_tfd) == 0);
-    t->tfd_on = 1;
+  if (timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL) != 0) return -1;
+  if (!t->on) {
+    CB_CHECK(uv_poll_start(&t->poll, UV_READABLE, on_tfd) == 0);
+    t->on = 1;
   }
   return 0;
 }
@@ -70,7 +70,7 @@ static void rearm(cb_green_sched *s) {
   cb_timer_node *n = cb__timer_heap_min(&t->q);
   if (!n) {
     if (t->armed_for >= 0) uv_timer_stop(&t->uv);
-    tfd_stop(t);
+    tfd_stop(&s->subms);
     t->armed_for = -1;
     return;
   }
@@ -82,7 +82,7 @@ static void rearm(cb_green_sched *s) {
     t->armed_for = deadline;
     return;
   }
-  tfd_stop(t);
+  tfd_stop(&s->subms);
   uv_update_time(&s->loop);
   uint64_t ms = rem <= 0 ? 0 : (uint64_t)(rem + 999999) / 1000000;
   CB_CHECK(uv_timer_start(&t->uv, on_uv_timer, ms, 0) == 0);
@@ -98,7 +98,7 @@ static void on_tfd(uv_poll_t *h, int status, int events) {
   (void)status, (void)events;
   cb_green_sched *s = h->loop->data;
   uint64_t ticks;
-  (void)!syscall(SYS_read, s->timers.tfd, &ticks, sizeof ticks); /* EAGAIN if re-armed meanwhile */
+  (void)!syscall(SYS_read, s->subms.fd, &ticks, sizeof ticks); /* EAGAIN if re-armed meanwhile */
   fire(s);
 }
 
@@ -120,20 +120,20 @@ void cb__green_timers_init(cb_green_sched *s) {
   CB_CHECK(uv_timer_init(&s->loop, &t->uv) == 0);
   cb__timer_heap_init(&t->q, CB__TIMER_LINK_OFF(cb_green, tnode, timer_link));
   t->armed_for = -1;
-  t->tfd = -1;
-  t->tfd_on = 0;
+  s->subms.fd = -1;
+  s->subms.on = 0;
 }
 
 static void close_noop(uv_handle_t *h) { (void)h; }
 
 static void close_tfd(uv_handle_t *h) {
   cb_green_sched *s = h->loop->data;
-  syscall(SYS_close, s->timers.tfd); /* not through the close hook: no watcher of s's */
-  s->timers.tfd = -1;
+  syscall(SYS_close, s->subms.fd); /* not through the close hook: no watcher of s's */
+  s->subms.fd = -1;
 }
 
 void cb__green_timers_close(cb_green_sched *s) {
-  if (s->timers.tfd >= 0) uv_close((uv_handle_t *)&s->timers.tfd_poll, close_tfd);
+  if (s->subms.fd >= 0) uv_close((uv_handle_t *)&s->subms.poll, close_tfd);
   uv_close((uv_handle_t *)&s->timers.uv, close_noop);
   cb__timer_heap_free(&s->timers.q);
 }

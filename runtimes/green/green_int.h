@@ -152,11 +152,15 @@ typedef struct cb__fdwait {
 typedef struct cb__timers {
   uv_timer_t uv;        /* armed for the earliest deadline while any is queued */
   cb_timer_heap q;      /* cb_green.tnode, lane linked through cb_green.timer_link */
-  int64_t armed_for;    /* deadline the libuv timer (or tfd) is armed for, -1 = stopped */
-  int tfd;              /* timerfd for a deadline under 1 ms away (deadline.c); -1 none yet, -2 unavailable */
-  int tfd_on;           /* tfd_poll started (tfd armed for armed_for) */
-  uv_poll_t tfd_poll;
+  int64_t armed_for;    /* deadline the libuv timer (or the timerfd) is armed for, -1 = stopped */
 } cb__timers;
+/* The timerfd that keeps a deadline under 1 ms away (deadline.c); at the end of the
+ * scheduler, away from the fields every switch reads. */
+typedef struct cb__subms {
+  int fd;               /* -1 none yet, -2 unavailable */
+  int on;               /* poll started (fd armed for timers.armed_for) */
+  uv_poll_t poll;
+} cb__subms;
 
 struct cb_green_sched {
   uv_loop_t loop;
@@ -196,6 +200,7 @@ struct cb_green_sched {
   void *altstack;
   int segv_installed;
   void *tsan_main;       /* ThreadSanitizer's fiber of the main context (sanitize.h) */
+  cb__subms subms;
 };
 
 /* The scheduler running on this OS thread (cb_green_sched_run), or NULL: the only
