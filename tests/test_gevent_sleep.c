@@ -167,7 +167,7 @@ Test(gevent_sleep, Test_test_main) {
 struct res {
   int sv[2];
   volatile int done;
-  int64_t min_took;
+  int64_t min_took, took[20];
 };
 static void res_reader(void *p) {
   struct res *r = p;
@@ -182,6 +182,7 @@ static void res_sleeper(void *p) {
     cr_assert_eq(usleep(1000), 0);
     int64_t took = gp_now_ns() - t0;
     if (took < r->min_took) r->min_took = took;
+    r->took[i] = took;
   }
   cr_assert_eq(write(r->sv[1], "x", 1), 1);
 }
@@ -194,6 +195,9 @@ Test(gevent_sleep, TestTimerResolution_test_resolution) {
   cr_assert_eq(cb_green_spawn(s, res_reader, &r, NULL), 0);
   cr_assert_eq(cb_green_sched_run(s), 0);
   cr_expect_geq(r.min_took, 1000000);
+  qsort(r.took, 20, sizeof r.took[0], cmp_i64); /* a figure, not a bound (gevent's: 11 ms) */
+  cr_log_info("1 ms sleeps beside a parked reader: median %lld ns, max %lld ns", (long long)r.took[10],
+              (long long)r.took[19]);
   close(r.sv[0]);
   close(r.sv[1]);
   cb_green_sched_free(s);

@@ -84,7 +84,9 @@ static void rearm(cb_green_sched *s) {
   }
   tfd_stop(&s->subms);
   uv_update_time(&s->loop);
-  uint64_t ms = rem <= 0 ? 0 : (uint64_t)(rem + 999999) / 1000000;
+  /* rounded down while the timerfd can take the last millisecond over, so that libuv's
+   * timer is never the one that ends a deadline late; else up (it may fire early) */
+  uint64_t ms = rem <= 0 ? 0 : s->subms.fd == -2 ? (uint64_t)(rem + 999999) / 1000000 : (uint64_t)rem / 1000000;
   CB_CHECK(uv_timer_start(&t->uv, on_uv_timer, ms, 0) == 0);
   t->armed_for = deadline;
 }
