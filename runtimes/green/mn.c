@@ -55,6 +55,7 @@
 #define CB__MN_DEQUE 1024 /* new threads a worker can offer to thieves, power of 2 */
 #define CB__MN_RECHECK_MS 1
 #define CB__MN_SPIN_LONG_NS 50000
+#define CB__MN_SPIN_BATCH 4 /* pauses between two yields of the CPU while spinning */
 #define CB__MN_SPIN_SHORT_NS 2000
 #define JOIN_DONE ((cb_green *)(uintptr_t)1)
 
@@ -333,13 +334,17 @@ static int spin(cb_green_sched *s) {
   cb_green_group *gr = w->group;
   int64_t until = cb__mono_ns() + (w->spin_long ? CB__MN_SPIN_LONG_NS : CB__MN_SPIN_SHORT_NS);
   do {
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < CB__MN_SPIN_BATCH; i++) {
       if (__atomic_load_n(&w->inbox, __ATOMIC_RELAXED) ||
           __atomic_load_n(&gr->stop, __ATOMIC_RELAXED))
         return 1;
       cpu_relax();
     }
     if (others_have_new(gr, w) && steal(s)) return 1;
+    /* the CPU to whoever waits for it: on a busy machine that is often the worker
+     * whose hand-off we wait for (a cross-worker ping-pong at load 5 on 2 vCPUs:
+     * 2-40 us a hand-off without, ~2 us with) */
+    sched_yield();
   } while (cb__mono_ns() < until);
   w->spin_long = 0;
   return 0;
