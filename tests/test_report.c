@@ -103,6 +103,9 @@ Test(report, tables_have_a_row_per_model_and_size) {
   cr_expect(!strstr(html, "<img src="), "a chart not inlined");
   cr_expect(strstr(html, "id='scaling-gpPt") && strstr(html, "href='#scaling-gpPt") && !strstr(html, "id='gpPt"),
             "the inlined SVGs' ids are not made unique");
+  cr_expect(strstr(html, "<title>How does wall time grow with the number of tasks N?</title>") &&
+                !strstr(html, "<title>Gnuplot</title>"),
+            "an inlined chart's own tooltip is not its question");
   cr_expect(strstr(html, "<td><span class=\"sw m-threads\"></span>threads</td>") && strstr(html, ".m-threads{border-color:#0072B2}"),
             "no colour beside a model's name");
   free(html);

@@ -173,9 +173,29 @@ void cb__doc_details_end(cb__doc *d) {
   if (d->html) fputs("</details>\n", d->html);
 }
 
+/* text[0, len) with each id and each reference to one prefixed with STEM-. */
+static void prefixed(FILE *f, const char *p, size_t len, const char *stem) {
+  static const char *const refs[] = {"id='", "id=\"", "href='#", "url(#"};
+  const char *end = p + len;
+  while (p < end) {
+    size_t best = (size_t)(end - p), which = 0;
+    for (size_t k = 0; k < sizeof refs / sizeof *refs; k++) {
+      const char *at = memmem(p, (size_t)(end - p), refs[k], strlen(refs[k]));
+      if (at && (size_t)(at - p) < best) best = (size_t)(at - p), which = k + 1;
+    }
+    fwrite(p, 1, best, f);
+    p += best;
+    if (!which) break;
+    fprintf(f, "%s%s-", refs[which - 1], stem);
+    p += strlen(refs[which - 1]);
+  }
+}
+
 /* The chart's SVG (d->dir/STEM.svg) copied into the page from its <svg on, its ids
- * and the references to them prefixed with STEM- (every chart defines gpPt0, ...). */
-static int inline_svg(cb__doc *d, const char *stem) {
+ * and the references to them prefixed with STEM- (every chart defines gpPt0, ...),
+ * and gnuplot's title of the whole drawing (the tooltip wherever no point is under
+ * the pointer) the chart's own. */
+static int inline_svg(cb__doc *d, const char *stem, const char *alt) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/%s.svg", d->dir ? d->dir : ".", stem);
   FILE *f = fopen(path, "r");
@@ -186,19 +206,16 @@ static int inline_svg(cb__doc *d, const char *stem) {
   fclose(f);
   char *p = len > 0 ? strstr(text, "<svg") : NULL;
   if (!p) return free(text), -1;
-  static const char *const refs[] = {"id='", "id=\"", "href='#", "url(#"};
-  while (*p) {
-    size_t best = strlen(p), which = 0;
-    for (size_t k = 0; k < sizeof refs / sizeof *refs; k++) {
-      char *at = strstr(p, refs[k]);
-      if (at && (size_t)(at - p) < best) best = (size_t)(at - p), which = k + 1;
-    }
-    fwrite(p, 1, best, d->html);
-    p += best;
-    if (!which) break;
-    fprintf(d->html, "%s%s-", refs[which - 1], stem);
-    p += strlen(refs[which - 1]);
+  static const char gp_title[] = "<title>Gnuplot</title>";
+  char *t = strstr(p, gp_title);
+  if (t) {
+    prefixed(d->html, p, (size_t)(t - p), stem);
+    fputs("<title>", d->html);
+    esc(d->html, alt);
+    fputs("</title>", d->html);
+    p = t + sizeof gp_title - 1;
   }
+  prefixed(d->html, p, strlen(p), stem);
   free(text);
   return 0;
 }
@@ -208,7 +225,7 @@ void cb__doc_chart(cb__doc *d, const char *stem, const char *alt) {
   if (d->md) fprintf(d->md, "![%s](%s.png)\n\n", alt, stem);
   if (d->html) {
     fprintf(d->html, "<figure id=\"chart-%s\">\n", stem);
-    if (inline_svg(d, stem) != 0) {
+    if (inline_svg(d, stem, alt) != 0) {
       fprintf(d->html, "<img src=\"%s.svg\" alt=\"", stem);
       esc(d->html, alt);
       fputs("\">", d->html);

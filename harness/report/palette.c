@@ -62,10 +62,12 @@ static void add_variant(cb__palette *p, int nlisted, const cb_model *m, int *nex
   if (listed(p, m->name) || p->n == CB_PALETTE_MAX) return;
   const cb__style *fam = family(p, nlisted, m);
   cb__style *s = &p->s[p->n];
-  snprintf(s->model, sizeof s->model, "%s", m->name);
+  cb__safe_word(s->model, m->name, sizeof s->model);
   int k = 1; /* this model's place among its family's variants */
-  for (int j = nlisted; j < p->n; j++)
-    k += fam && family(p, nlisted, cb_model_find(p->s[j].model)) == fam;
+  for (int j = nlisted; j < p->n; j++) {
+    const cb_model *v = cb_model_find(p->s[j].model);
+    k += fam && v && family(p, nlisted, v) == fam;
+  }
   if (fam) shade(fam->colour, k, s->colour);
   else snprintf(s->colour, sizeof s->colour, "%s", unknown.colour);
   s->point = points[(*next_point)++ % (int)(sizeof points / sizeof *points)];
