@@ -8,7 +8,7 @@
 # bars.dat columns: panel model median min max ideal(-1 = none) status(ok or the class)
 cd ARG1
 load "style.gp"
-set terminal @ARG2 font "sans,10"
+set terminal @ARG2 font "sans,11"
 set output "bars.".ARG3
 data = "bars.dat"
 panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")

@@ -5,7 +5,7 @@
 # cores.dat: workload model cores speedup concurrency
 cd ARG1
 load "style.gp"
-set terminal @ARG2 font "sans,10"
+set terminal @ARG2 font "sans,11"
 set output "cores.".ARG3
 data = "cores.dat"
 panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
@@ -20,12 +20,13 @@ set ylabel "speedup over sync, 1 core"
 set xrange [0.5:maxc + 0.5]
 set xtics 1
 set yrange [0:maxc + 0.5]
-set key outside right top font ",9" noenhanced
+set key outside right top Left reverse samplen 2 width -1 font ",9" noenhanced
 set style data linespoints
 do for [i=1:n] {
   w = word(panels, i)
   set title w noenhanced
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
+  eval CB_ORDER
   plot for [j=1:words(models)] cb_sel(data, w, word(models, j)) \
          using 3:4 lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j), \
        for [j=1:words(models)] cb_sel(data, w, word(models, j)) using 3:4:(sprintf("%s on %d cores: %.2f× sync on 1 core", word(models, j), $3, $4)) with labels hypertext point pt cb_pt(word(models, j)) lc rgb cb_lc(word(models, j)) notitle, \

@@ -6,7 +6,7 @@
 # hockey.dat: workload model offered_rate p99_ms achieved_req_per_s
 cd ARG1
 load "style.gp"
-set terminal @ARG2 font "sans,10"
+set terminal @ARG2 font "sans,11"
 set output "hockey.".ARG3
 data = "hockey.dat"
 panels = system("awk '{print $1}' ".data." | awk '!seen[$0]++'")
@@ -20,12 +20,13 @@ set format y "%.0s %cs"
 set grid xtics ytics
 set xlabel "offered load (requests/s)"
 set ylabel "p99 latency"
-set key outside right top font ",9" noenhanced
+set key outside right top Left reverse samplen 2 width -1 font ",9" noenhanced
 set style data linespoints
 do for [i=1:n] {
   w = word(panels, i)
   set title w noenhanced
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
+  eval CB_ORDER
   plot for [j=1:words(models)] cb_sel(data, w, word(models, j)) using 3:($4 / 1000) lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j), \
        for [j=1:words(models)] cb_sel(data, w, word(models, j)) using 3:($4 / 1000):(sprintf("%s at %s req/s offered: p99 %s", word(models, j), cb_si($3), cb_eng($4 / 1000))) with labels hypertext point pt cb_pt(word(models, j)) lc rgb cb_lc(word(models, j)) notitle
 }

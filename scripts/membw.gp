@@ -6,7 +6,7 @@
 # membw.dat: workload model cores gb_per_s;  membw_ceiling.dat: threads gb_per_s (0 or 2 lines)
 cd ARG1
 load "style.gp"
-set terminal @ARG2 font "sans,10"
+set terminal @ARG2 font "sans,11"
 set output "membw.".ARG3
 data = "membw.dat"
 ceiling = "membw_ceiling.dat"
@@ -29,12 +29,13 @@ set ylabel "GB/s"
 set xrange [0.5:maxc + 0.5]
 set xtics 1
 set yrange [0:top]
-set key outside right top font ",9" noenhanced
+set key outside right top Left reverse samplen 2 width -1 font ",9" noenhanced
 set style data linespoints
 do for [i=1:n] {
   w = word(panels, i)
   set title w noenhanced
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
+  eval CB_ORDER
   if (lines > 0) {
     plot for [j=1:words(models)] cb_sel(data, w, word(models, j)) \
            using 3:4 lw 2 lc rgb cb_lc(word(models, j)) pt cb_pt(word(models, j)) dt cb_dt(word(models, j)) title word(models, j), \

@@ -7,7 +7,7 @@
 # pipeline_stages.dat: workload model stages items_per_s
 cd ARG1
 load "style.gp"
-set terminal @ARG2 font "sans,10"
+set terminal @ARG2 font "sans,11"
 set output "pipeline.".ARG3
 data = "pipeline.dat"
 stages = "pipeline_stages.dat"
@@ -16,14 +16,20 @@ panels = system("cat ".data." ".stages." | awk '{print $1}' | awk '!seen[$0]++'"
 n = words(panels)
 set multiplot layout n, 3 title cb_title(ARG4) noenhanced
 set grid xtics ytics
-set key outside right top font ",9" noenhanced
+set key outside right top Left reverse samplen 2 width -1 font ",9" noenhanced
 set style data linespoints
 # a model's rows with a p99 figure (a hypertext label at a missing point crashes gnuplot 5.4)
 p99(w, m) = sprintf("< awk '$1==\"%s\" && $2==\"%s\" && $5!=\"?\"' %s", w, m, data)
 do for [i=1:n] {
   w = word(panels, i)
   models = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, data))
+  eval CB_ORDER
   smodels = system(sprintf("awk '$1==\"%s\" {print $2}' %s | awk '!seen[$0]++'", w, stages))
+  keep = models
+  models = smodels
+  eval CB_ORDER
+  smodels = models
+  models = keep
   sn = system(sprintf("awk '$1==\"%s\"' %s | wc -l", w, stages)) + 0
   set logscale xy
   set xlabel "pipelines N"

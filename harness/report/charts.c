@@ -99,15 +99,15 @@ static int tried_at(const cb_run_results *r, const char *w, long long n, int cor
 }
 
 /* The size a workload's bar panel shows, its headline size: the largest (N, then
- * cores) where most of the models tried verified; when no size has a majority, the
- * one where the most verified, the largest among those. */
+ * cores) where at least half of the models tried verified; when no size has that
+ * many, the one where the most verified, the largest among those. */
 static void panel_size(const cb_run_results *r, const char *w, long long *n, int *cores) {
   int best = -1, majority = 0;
   *n = 0, *cores = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (strcmp(c->workload, w) != 0 || cb_results_stages_cell(r, c)) continue;
-    int v = verified_at(r, w, c->tasks, c->cores), most = v > 0 && 2 * v > tried_at(r, w, c->tasks, c->cores);
+    int v = verified_at(r, w, c->tasks, c->cores), most = v > 0 && 2 * v >= tried_at(r, w, c->tasks, c->cores);
     int larger = c->tasks > *n || (c->tasks == *n && c->cores > *cores);
     if (most > majority || (most == majority && (most ? larger : v > best || (v == best && larger))))
       best = v, majority = most, *n = c->tasks, *cores = c->cores;
@@ -251,7 +251,8 @@ static int draw(const char *dir, const char *stem, int rows, const char *title) 
   char scripts[PATH_MAX], script[PATH_MAX + 32];
   cb_scripts_dir(scripts, sizeof scripts);
   snprintf(script, sizeof script, "%s/%s.gp", scripts, stem);
-  static const char *const terms[][2] = {{"pngcairo size 1400,%d", "png"}, {"svg size 1400,%d dynamic", "svg"}};
+  /* the SVG at the width report.html gives it, so its text is drawn at its size */
+  static const char *const terms[][2] = {{"pngcairo size 1400,%d", "png"}, {"svg size 1200,%d dynamic", "svg"}};
   for (int k = 0; k < 2; k++) {
     char term[64];
     snprintf(term, sizeof term, terms[k][0], 160 + 400 * (rows > 0 ? rows : 1));

@@ -165,7 +165,13 @@ int cb__palette_write_gp(const cb__palette *p, const char *dir, const char *capt
         "cb_eng(x) = x >= 1 ? sprintf(\"%.3g s\", x) : x >= 1e-3 ? sprintf(\"%.3g ms\", x * 1e3) : sprintf(\"%.3g µs\", x * 1e6)\n"
         "cb_si(x) = x >= 1e6 ? sprintf(\"%.3gM\", x / 1e6) : x >= 1e3 ? sprintf(\"%.3gK\", x / 1e3) : sprintf(\"%.3g\", x)\n"
         "cb_sel(file, w, m) = sprintf(\"< awk '$1==\\\"%s\\\" && $2==\\\"%s\\\"' %s\", w, m, file)\n"
-        "cb_title(q) = q.\"\\n\".CB_CAPTION\n",
+        "cb_title(q) = q.\"\\n\".CB_CAPTION\n"
+        "# eval CB_ORDER: the words of models in the palette's order (every legend lists the models alike),\n"
+        "# those the palette does not know last\n"
+        "CB_ORDER = 'cb_o = \"\"; cb_m = \"\"; do for [cb_k=1:words(models)] { cb_m = cb_m.\" \".word(models, cb_k) }; "
+        "do for [cb_k=1:words(CB_MODELS)] { if (strstrt(cb_m.\" \", \" \".word(CB_MODELS, cb_k).\" \") > 0) "
+        "{ cb_o = cb_o.\" \".word(CB_MODELS, cb_k) } }; do for [cb_k=1:words(models)] { if (strstrt(\" \".cb_o.\" \", "
+        "\" \".word(models, cb_k).\" \") == 0) { cb_o = cb_o.\" \".word(models, cb_k) } }; models = cb_o'\n",
         f);
   return fclose(f) == 0 ? 0 : -EIO;
 }
