@@ -598,3 +598,41 @@ Test(report, compare_names_the_fields_that_differ_and_labels_other_machines) {
   snprintf(cmd, sizeof cmd, "rm -rf %s", b_dir);
   system(cmd);
 }
+
+/* A run with a variant (green-mn) and a peer (py-threads): both drawn in their own
+ * shades, the same in every chart (the fixture's threads cells copied under their names). */
+Test(report, a_variant_and_a_peer_are_drawn_in_their_shades) {
+  char path[300], line[1 << 16];
+  snprintf(path, sizeof path, "%s/cells.jsonl", run_dir);
+  FILE *in = fopen(path, "r");
+  cr_assert_not_null(in);
+  char *copies = calloc(1, 1 << 20);
+  size_t used = 0;
+  while (fgets(line, sizeof line, in)) {
+    json_t *o = json_loads(line, 0, NULL);
+    if (o && strcmp(json_string_value(json_object_get(o, "model")) ?: "", "threads") == 0) {
+      static const char *const names[] = {"green-mn", "py-threads"};
+      for (int k = 0; k < 2; k++) {
+        json_object_set_new(o, "model", json_string(names[k]));
+        char *s = json_dumps(o, JSON_COMPACT);
+        used += (size_t)snprintf(copies + used, (1 << 20) - used, "%s\n", s);
+        free(s);
+      }
+    }
+    json_decref(o);
+  }
+  fclose(in);
+  FILE *out = fopen(path, "a");
+  cr_assert_not_null(out);
+  fputs(copies, out);
+  fclose(out);
+  free(copies);
+  report();
+  char *style = slurp(run_dir, "style.gp");
+  static const char *const models[] = {"green-mn", "py-threads:peer"};
+  static const char *const charts[] = {"bars.svg", "scaling.svg", "cores.svg"};
+  int seen[2] = {0};
+  for (int k = 0; k < 3; k++) check_svg_colours(style, charts[k], models, seen, 2);
+  cr_expect(seen[0] == 3 && seen[1] == 3, "green-mn in %d charts, py-threads in %d, want 3 each", seen[0], seen[1]);
+  free(style);
+}
