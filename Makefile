@@ -117,7 +117,7 @@ check-deps:
 # scripts/run-tests.sh runs every binary and prints one closing summary line.
 # The green runtime's tests run with both context switches (DESIGN.md convention 4):
 # with the default asm switch, its tests are also built and run in the ucontext variant.
-UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,$(OUT)build/ucontext$(VARIANT:asm%=%)/tests/%,$(wildcard tests/test_green_*.c)))
+UCTX_TEST_BINS := $(if $(filter asm,$(GREEN_SWITCH)),$(patsubst tests/%.c,$(OUT)build/ucontext$(VARIANT:asm%=%)/tests/%,$(wildcard tests/test_green_*.c tests/test_gevent_*.c)))
 
 test: check-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)

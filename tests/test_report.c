@@ -400,6 +400,10 @@ Test(report_figures, the_pipeline_chart_has_the_n_sweep_and_the_stages_sweep, .i
   cr_expect(!strstr(scaling, "pipeline"), "pipelines on the scaling chart: %s", scaling);
   char *md = slurp(run_dir, "tables.md");
   cr_expect_eq(lines_with(md, "| pipeline | coord | 100 | 2 |"), 1, "summary rows at N=100: %s", md);
+  /* mixed's two job shapes at N=100 have no one best model: the map names each */
+  cr_expect_eq(lines_with(md, "| mixed | mixed |"), 0, "a summary row over two job shapes: %s", md);
+  cr_expect(strstr(md, "Not in this table: mixed,") && strstr(md, "| 10 | loop (1.33× over threads) |"),
+            "the map's shapes: %s", md);
   cr_expect(strstr(md, "\n| sync (stages=1) | 100 | 2 |") && strstr(md, "\n| threads (stages=8) | 100 | 2 |") &&
                 strstr(md, "\n| sync | 100 | 2 |"),
             "stages cells not labelled in the pipeline table");

@@ -54,7 +54,7 @@ static const char probe[] =
     "o.apply(console,arguments)}})();"
     "addEventListener('load',function(){var f=document.querySelectorAll('figure'),drawn=0;"
     "f.forEach(function(x){var s=x.querySelector('svg'),b=s&&s.getBoundingClientRect();"
-    "if(b&&b.width>200&&b.height>100&&s.querySelectorAll('path,polygon').length>20)drawn++});"
+    "if(b&&b.width>200&&b.height>100&&s.querySelectorAll('path,polygon').length>10)drawn++});"
     "var p=document.createElement('pre');p.textContent='CB'+'PROBE figures='+f.length+' drawn='+drawn+' width='+"
     "document.documentElement.scrollWidth+' errors='+cbErrors.length+' ['+cbErrors.join(' | ')+'] CBEND';"
     "document.body.appendChild(p)})</script>";
@@ -130,4 +130,4 @@ static void check_page(const char *fixture, int charts) {
 
 Test(browser, the_report_of_the_small_run_renders_whole_at_1280_px) { check_page("run-small", 4); }
 
-Test(browser, the_report_with_pipeline_and_membw_charts_renders_whole_at_1280_px) { check_page("run-figures", 5); }
+Test(browser, the_report_with_pipeline_membw_and_map_charts_renders_whole_at_1280_px) { check_page("run-figures", 6); }

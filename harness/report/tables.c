@@ -60,14 +60,29 @@ static void warnings(json_t *m, cb__doc *d) {
   cb__doc_list_end(d);
 }
 
+/* Whether the group of c (workload, N, cores) holds cells of more than one
+ * parameter set (the map's job shapes): no one best model to name for it. */
+static int shapes_group(const cb_run_results *r, const cb_cell_summary *c) {
+  for (size_t j = 0; j < r->ncells; j++) {
+    const cb_cell_summary *e = &r->cells[j];
+    if (strcmp(e->workload, c->workload) == 0 && e->tasks == c->tasks && e->cores == c->cores &&
+        !cb_results_stages_cell(r, e) && !json_equal(e->params, c->params))
+      return 1;
+  }
+  return 0;
+}
+
 /* Measured: at each workload × size, the fastest verified model and the rest (the
- * stages sweep's cells are not sizes: pipeline chart and table only). */
+ * stages sweep's cells are not sizes: pipeline chart and table only; a group of
+ * several job shapes is the map's, named after the table). */
 static void summary(const cb_run_results *r, cb__doc *d) {
   cb__doc_heading(d, 2, "Which model for which workload");
   cb__doc_para(d, "Measured, per workload and size: the model with the lowest median wall time, the runner-up and "
                   "how far behind it is, and the models that gave out (no speed figure for those).");
   static const char *const head[] = {"workload", "kind", "N", "cores", "best", "runner-up", "behind", "gave out"};
   cb__doc_table(d, head, "llrrllrl", 8);
+  char shaped[128] = "";
+  size_t nshaped = 0;
   for (size_t k = 0; k < r->ncells; k++) {
     const cb_cell_summary *c = &r->cells[k];
     if (cb_results_stages_cell(r, c)) continue;
@@ -77,6 +92,11 @@ static void summary(const cb_run_results *r, cb__doc *d) {
           r->cells[j].cores == c->cores && !cb_results_stages_cell(r, &r->cells[j]))
         first = 0;
     if (!first) continue;
+    if (shapes_group(r, c)) {
+      if (!strstr(shaped, c->workload) && nshaped < sizeof shaped)
+        nshaped += (size_t)snprintf(shaped + nshaped, sizeof shaped - nshaped, "%s%s", nshaped ? ", " : "", c->workload);
+      continue;
+    }
     const cb_cell_summary *best = NULL, *second = NULL;
     char failed[256] = "", lab[48], lab_best[48], lab_second[48];
     size_t used = 0;
@@ -114,6 +134,9 @@ static void summary(const cb_run_results *r, cb__doc *d) {
     cb__doc_row(d, row, 8);
   }
   cb__doc_table_end(d);
+  if (shaped[0])
+    cb__doc_para(d, "Not in this table: %s, whose cells are job shapes at one size; the map below names each "
+                    "shape's best model.", shaped);
 }
 
 /* Predicted, for typical jobs, by the same ranking `concbench advise` prints. */
