@@ -45,16 +45,18 @@ typedef struct chart_names {
       status[sizeof ((cb_cell_summary *)0)->status];
 } chart_names;
 
-void cb__safe_word(char *out, const char *in, size_t cap) {
+void cb__keep_chars(char *out, const char *in, size_t cap, const char *keep, char repl) {
   size_t k = 0;
   for (; in[k] && k + 1 < cap; k++) {
     char ch = in[k];
-    out[k] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("._:+-", ch)
+    out[k] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr(keep, ch)
                  ? ch
-                 : '_';
+                 : repl;
   }
   out[k] = '\0';
 }
+
+void cb__safe_word(char *out, const char *in, size_t cap) { cb__keep_chars(out, in, cap, "._:+-", '_'); }
 
 static chart_names names_of(const cb_cell_summary *c) {
   chart_names n;

@@ -112,16 +112,7 @@ int cb__palette_load(cb__palette *p) {
 
 /* Keeps what is safe inside a gnuplot string (no quote, backslash, backtick, @,
  * nor enhanced-text markup). */
-static void caption_safe(char *out, const char *in, size_t cap) {
-  size_t k = 0;
-  for (; in[k] && k + 1 < cap; k++) {
-    char ch = in[k];
-    out[k] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr(" .,:;+()/=-", ch)
-                 ? ch
-                 : ' ';
-  }
-  out[k] = '\0';
-}
+static void caption_safe(char *out, const char *in, size_t cap) { cb__keep_chars(out, in, cap, " .,:;+()/=-", ' '); }
 
 int cb__palette_write_gp(const cb__palette *p, const char *dir, const char *caption) {
   char path[PATH_MAX], safe[256];

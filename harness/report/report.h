@@ -47,6 +47,10 @@ int cb__report_membw_data(const cb_run_results *r, FILE *f, FILE *ceiling);
  * ceiling), when the run has cells with a gb_per_s figure. */
 void cb__report_membw(const cb_run_results *r, cb__doc *d);
 
+/* Copies in to out (at most cap bytes with the NUL), keeping ASCII letters, digits and
+ * the characters of keep, and writing repl for any other byte. */
+void cb__keep_chars(char *out, const char *in, size_t cap, const char *keep, char repl);
+
 /* Keeps only [A-Za-z0-9._:+-] of in (others become '_'): names the charts' data
  * passes to the gnuplot scripts' awk. */
 void cb__safe_word(char *out, const char *in, size_t cap);
