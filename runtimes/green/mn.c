@@ -394,7 +394,13 @@ static void block(cb_green_sched *s) {
     uv_ref((uv_handle_t *)&w->async); /* keeps uv_run waiting for it */
     /* another worker runs: it may queue new threads without passing its main loop */
     int recheck = __atomic_load_n(&gr->nsleeping, __ATOMIC_SEQ_CST) < (int)gr->n;
-    if (recheck) uv_timer_start(&w->recheck, on_recheck, CB__MN_RECHECK_MS, 0);
+    /* repeating: libuv (1.44) runs due timers before it computes the poll's timeout, so
+     * a one-shot timer already due by then (the loop's cached time is old, or we were
+     * preempted) would fire and leave the poll with no timeout at all */
+    if (recheck) {
+      uv_update_time(&s->loop);
+      uv_timer_start(&w->recheck, on_recheck, CB__MN_RECHECK_MS, CB__MN_RECHECK_MS);
+    }
     uv_run(&s->loop, UV_RUN_ONCE);
     if (recheck) uv_timer_stop(&w->recheck);
     uv_unref((uv_handle_t *)&w->async);
