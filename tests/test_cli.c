@@ -192,6 +192,8 @@ Test(cli, microbench_stream_reports_the_bandwidth_of_one_and_every_cpu) {
 Test(cli, microbench_takes_no_arguments) {
   char *const argv[] = {CONCBENCH, "microbench", "--fast", NULL};
   expect_usage_error("microbench --fast", argv, "microbench");
+  char *const extra[] = {CONCBENCH, "microbench", "--stream", "--fast", NULL};
+  expect_usage_error("microbench --stream --fast", extra, "got '--fast'");
 }
 
 /* Out of descriptors is a resource limit (exit 3) that names its cause, in every

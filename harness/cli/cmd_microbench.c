@@ -31,7 +31,8 @@ static int stream(void) {
 int cb_cmd_microbench(int argc, char **argv) {
   if (argc == 1 && strcmp(argv[0], "--stream") == 0) return stream();
   if (argc != 0) {
-    cb_usage_error("concbench microbench", "takes no arguments, or --stream; got '%s'", argv[0]);
+    cb_usage_error("concbench microbench", "takes no arguments, or --stream alone; got '%s'",
+                   strcmp(argv[0], "--stream") == 0 ? argv[1] : argv[0]);
     return 2;
   }
   cb_green_bench b;
