@@ -7,10 +7,13 @@
  * has a timeout. Stress under TSan: tools/mnstress. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -318,6 +321,47 @@ Test(green_mn, an_empty_group_ends_at_once) {
   cb_green_group *gr = group(4);
   cr_expect_eq(cb_green_group_run(gr), 0);
   cb_green_group_free(gr);
+}
+
+/* The fd table's slots (FDSize in /proc/self/status), or -1. */
+static long fd_table_slots(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long n = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "FDSize: %ld", &n) == 1) break;
+  fclose(f);
+  return n;
+}
+
+static int lowest_free_fd(void) {
+  int fd = open("/dev/null", O_RDONLY);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  return fd;
+}
+
+/* Several workers grow the fd table up front (mn.c: a shared table grows by one RCU
+ * grace period a doubling), up to the soft limit, and leave no fd open. */
+Test(green_mn, the_fd_table_is_grown_before_the_workers_start) {
+  struct rlimit rl;
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_max < 4096) cr_skip_test("RLIMIT_NOFILE's hard limit is below 4096");
+  rl.rlim_cur = 4096;
+  cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  long before = fd_table_slots();
+  cr_assert(before > 0 && before < 4096, "FDSize before the run: %ld", before);
+  int free_fd = lowest_free_fd();
+  cb_green_group *gr = group(1);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cb_green_group_free(gr);
+  cr_expect_eq(fd_table_slots(), before, "one worker leaves the table alone");
+  gr = group(2);
+  cr_assert_eq(cb_green_group_run(gr), 0);
+  cb_green_group_free(gr);
+  cr_expect_geq(fd_table_slots(), 4096);
+  cr_expect_eq(lowest_free_fd(), free_fd, "the run left an fd open");
 }
 
 /* The green model's tree under M:N: each node spawns on its own worker and joins;

@@ -117,7 +117,9 @@ int cb_green_group_spawn(cb_green_group *gr, void (*fn)(void *), void *arg, cb_g
 int cb_green_group_spawn_on(cb_green_group *gr, unsigned w, void (*fn)(void *), void *arg, cb_green **out);
 /* Runs the workers (the caller's thread is worker 0) until no green thread is alive
  * in the group. 0, or -EDEADLK when every live green thread is parked with nothing
- * that could wake it, or a negative errno if a worker thread could not be started. */
+ * that could wake it, or a negative errno if a worker thread could not be started.
+ * With W > 1 it first grows the process's fd table to min(RLIMIT_NOFILE, 65,536) slots
+ * (mn.c: reserve_fd_table), which a process of several threads grows slowly. */
 int cb_green_group_run(cb_green_group *gr);
 /* Sum over the workers (peak_live: the sum of each worker's peak). */
 void cb_green_group_stats(const cb_green_group *gr, cb_green_stats *out);
