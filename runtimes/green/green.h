@@ -74,6 +74,9 @@ typedef struct cb_green_stats {
   uint64_t io_events; /* readiness events reported for parked fds (libuv, or the check of pending fds) */
   uint64_t io_registrations; /* fds registered with libuv, or their events widened (io.c) */
   size_t stack_size;  /* bytes per stack slot, whole pages (stack.c) */
+  /* copy mode (cb_green_spawn_copy): saves of a thread's used stack bytes off the
+   * shared stack, the bytes they copied, the save buffers' capacity summed */
+  uint64_t copy_saves, copy_saved_bytes, copy_buffer_bytes;
 } cb_green_stats;
 void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out);
 
@@ -87,6 +90,16 @@ cb_green *cb_green_self(void);
  * exactly once. May be called from the scheduler's green threads or, before or
  * between runs, from the thread that owns the scheduler. -ENOMEM on failure. */
 int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out);
+/* cb_green_spawn in copy mode (libaco's copy stack; M:1 only, else -ENOTSUP): every
+ * copy-mode thread of s runs on one shared stack, and a parked one keeps only its used
+ * bytes, copied to a buffer of its own, instead of a stack. Restriction: nothing may
+ * point into a copy-mode thread's stack while it is parked (those bytes are not at
+ * their addresses then), so it may sleep (cb_green_sleep_ns and the hooked sleeps),
+ * yield and exit, and spawn (children get no pointer into its stack from the
+ * runtime); any other park (channel, mutex, condition variable, wait group, join,
+ * hooked IO, resolver) ends the process with one line on stderr and exit status 2.
+ * Its stack size is the scheduler's. */
+int cb_green_spawn_copy(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out);
 /* Waits until g has finished and releases it. */
 int cb_green_join(cb_green *g);
 /* Lets every other ready green thread run once, then continues. */

@@ -47,6 +47,9 @@ void cb__stack_pool_destroy(cb__stack_pool *p);
  * guard page of its own: then the CB__CANARY_BYTES just below *lo (the top of the
  * neighbour's slot) are its canary, which must stay zero (cb__stack_check). */
 int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary);
+/* A stack slot [*lo, *lo + p->size) with a guard region of its own below it, mapped
+ * apart from the batches and slabs (copy mode's shared stack, copystack.c). */
+int cb__stack_alloc_guarded(cb__stack_pool *p, char **lo);
 /* Gives the pages of the stack slots in [lo, hi) back to the kernel (MADV_DONTNEED):
  * they stay mapped and usable and read as zero. Guards inside the span are left as they
  * are; the span must be one run of slots that cb__stack_joinable says may be joined. */
@@ -107,15 +110,27 @@ struct cb_green {
   void *arg;
   char *stack_lo;
   unsigned vg_id;
+  int copy;             /* copy mode: runs on the scheduler's shared stack (copystack.c) */
   cb_green *joiner;     /* green thread parked in cb_green_join on this one */
   cb_timer_node tnode;  /* deadline of its sleep or timeout (CLOCK_MONOTONIC ns) and
                            its place in s->timers.q (common/timer_heap.h) */
   cb_list timer_link;   /* its lane link while on s->timers.q's lane */
   void *wait_data;      /* what a parked thread waits for (channel element...) */
   int wait_result;
-  /* M:N only (mn.c): */
-  cb_green *inbox_next; /* its link on a worker's inbox of remote wake-ups */
-  int pinned;           /* placed on one worker by cb_green_group_spawn_on: never stolen */
+  /* M:N only (mn.c), or M:1 copy mode only (copystack.c): never both in one record,
+   * since a copy-mode record is only ever reused for another copy-mode thread and
+   * copy mode is M:1 only. */
+  union {
+    struct {
+      cb_green *inbox_next; /* its link on a worker's inbox of remote wake-ups */
+      int pinned;           /* placed on one worker by cb_green_group_spawn_on: never stolen */
+    };
+    struct {
+      char *cs_save;        /* its used stack bytes while another copy-mode thread has the
+                               shared stack (malloc'd, grown, kept for reuse), or NULL */
+      uint32_t cs_len;      /* bytes saved there; 0 = never ran (a fresh thread) */
+    };
+  };
   void *tsan_fiber;     /* ThreadSanitizer's fiber for its stack (sanitize.h), else NULL */
 };
 
@@ -168,6 +183,8 @@ struct cb_green_sched {
   cb_green *current;     /* running green thread; NULL in the main context */
   struct cb__mn_worker *mn; /* NULL under M:1; this scheduler's worker under M:N (mn.c);
                             beside current: read on every switch, same cache line */
+  struct cb__cs *cs;     /* the shared stack of copy-mode threads, NULL until the first
+                            copy-mode spawn (copystack.c); read with mn on every switch */
   cb_green *exited;      /* M:N: a joinable thread that ended, for the main context to publish */
   cb_list ready;        /* run queue */
   size_t nready;         /* green threads on it */
@@ -277,6 +294,44 @@ void cb__green_retire(cb_green_sched *s, cb_green *g);
  * caller's (cb__stack_segv_install) except its alternate stack (with_handler 0). */
 int cb__green_run_begin(cb_green_sched *s, int with_handler);
 void cb__green_run_end(cb_green_sched *s, int with_handler);
+/* The first code every green thread runs (cb__gctx_make's fn, with the record). */
+void cb__green_entry(void *p);
+/* A fresh record (no stack, zeroed links) from s's blocks; NULL when out of memory. */
+cb_green *cb__green_record(cb_green_sched *s);
+
+/* ---- copy mode: the shared stack (copystack.c) ----
+ * Copy-mode threads of one M:1 scheduler all run on one shared stack, s->cs->lo
+ * (their stack_lo; same size as the pool's stacks, a guard below it). At most one of
+ * them, cs->owner, has its bytes on it; the others keep their used bytes (saved stack
+ * pointer to stack top) in cs_save. cb__cs_acquire, never run on the shared stack
+ * itself, makes a thread the owner: it saves the owner's bytes (unless it finished)
+ * and copies the thread's back, or builds a fresh thread's first frame there. So a
+ * copy-mode thread never switches straight to another that is not the owner: it
+ * goes through the main context, which acquires (sched.c, switch_out).
+ * What this costs the program: while a copy-mode thread is parked its stack bytes are
+ * not at their addresses, so nothing may point into its stack. The runtime's own
+ * parks that leave such pointers (channels, locks, joins, IO waits) end the process
+ * (cb__cs_refuse_park); sleeps (the deadline lives in the record), yields and exits
+ * are allowed. */
+typedef struct cb__cs {
+  char *lo;              /* the shared stack, [lo, lo + s->stacks.size) */
+  cb_green *owner;       /* whose bytes are on it, or NULL */
+  cb_list free;          /* finished copy-mode threads, for copy-mode spawns */
+  unsigned vg_id;
+  uint64_t saves, saved_bytes; /* saves made and the bytes they copied */
+  uint64_t buffer_bytes; /* the save buffers' capacity, summed */
+} cb__cs;
+/* Sets up s->cs (mapping the shared stack); 0 or a negative errno. */
+int cb__cs_init(cb_green_sched *s);
+/* Makes g (copy mode, not running) the owner of the shared stack. Called from the
+ * main context or from a green thread not in copy mode. */
+void cb__cs_acquire(cb_green_sched *s, cb_green *g);
+/* A copy-mode thread parked where its stack must stay in place: one line naming
+ * --param shared_stack and what it supports, then exit(CB_EXIT_USAGE). */
+__attribute__((noreturn)) void cb__cs_refuse_park(void);
+/* Frees the save buffers and the shared stack's registration (sched_free). */
+void cb__cs_free(cb_green_sched *s);
+
 /* ---- deadlines (deadline.c) ---- */
 /* Queues g to be made ready once CLOCK_MONOTONIC reaches deadline_ns >= 0 (replacing a
  * deadline it had); timer_fired is set when that happened. cb__green_timer_stop

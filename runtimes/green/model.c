@@ -8,7 +8,18 @@
  * let the others run.
  * pingpong: each pair is two green threads handing an int back and forth over two
  * unbuffered channels. spawn_tree: the skynet tree, each node a green thread that
- * spawns its children and joins them. serve: a green thread per connection (serve.c). */
+ * spawns its children and joins them. serve: a green thread per connection (serve.c).
+ *
+ * --param shared_stack=1 (copy mode, copystack.c): run's job threads are spawned with
+ * cb_green_spawn_copy, all on one shared stack, each parked one keeping only its used
+ * bytes. Only jobs that park in sleeps and yields can run so (green.h): a cell whose
+ * workload needs a server (its jobs wait on sockets) and the coordination workloads
+ * (channels, joins) and servers are refused before any work (-ERANGE: exit 2); a job
+ * that parks otherwise ends the process with exit 2 (cb__cs_refuse_park). A run in
+ * copy mode adds the figures shared_stack (1, so that its record is never taken for a
+ * default green cell's), saved_stack_bytes (the used bytes a save copied, on average:
+ * what a parked thread holds) and save_buffer_bytes (the save buffers' capacity
+ * summed, malloc's usable sizes). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +29,26 @@
 #include "runtimes/green/green_int.h"
 #include "runtimes/pipeline.h"
 #include "runtimes/runtime.h"
+
+enum { P_SHARED_STACK };
+
+static const cb_param_def green_params[] = {
+    [P_SHARED_STACK] = {"shared_stack", 0, 0, 1,
+                        "1: job threads share one stack, a parked one keeps only its used bytes (libaco's copy "
+                        "stack); jobs may only sleep and yield (sleep, CPU workloads)",
+                        NULL},
+};
+
+static int shared_stack(const int64_t *params) { return params && params[P_SHARED_STACK] == 1; }
+
+/* -ERANGE with the one line naming the option, for what copy mode cannot run. */
+static int refuse_shared(cb_run_report *report, const char *what) {
+  cb_report_error(report,
+                  "green: --param shared_stack=1 runs only jobs that sleep and yield (its parked threads' stacks "
+                  "move); %s",
+                  what);
+  return -ERANGE;
+}
 
 /* Refuses to run without the hooks, or with a stack size the scheduler cannot use, with a message naming the flag. */
 static int new_sched(const cb_run_spec *spec, cb_run_report *report, cb_green_sched **s) {
@@ -61,6 +92,7 @@ typedef struct runner {
   uint64_t next;     /* next job index */
   uint64_t to_spawn; /* job threads not made yet */
   int one_each;      /* one job per green thread */
+  int copy;          /* copy mode (--param shared_stack=1) */
   int rc;            /* first spawn failure */
 } runner;
 
@@ -72,7 +104,12 @@ static void job_thread(void *p);
 static void spawn_next(runner *r) {
   if (r->to_spawn == 0 || r->rc != 0) return;
   r->to_spawn--;
-  r->rc = spawn(r->sched, job_thread, r, "a job's green thread", r->report);
+  if (!r->copy) {
+    r->rc = spawn(r->sched, job_thread, r, "a job's green thread", r->report);
+    return;
+  }
+  r->rc = cb_green_spawn_copy(r->sched, job_thread, r, NULL);
+  if (r->rc != 0) cb_report_error(r->report, "green: cannot spawn a job's green thread: %s", strerror(-r->rc));
 }
 
 static void job_thread(void *p) {
@@ -87,16 +124,26 @@ static void job_thread(void *p) {
 
 static int green_run(const cb_run_spec *spec, cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
+  int copy = shared_stack(spec->model_params);
+  if (copy && spec->workload->needs_server)
+    return refuse_shared(report, "this workload's jobs wait on sockets");
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
-  runner r = {.spec = spec, .report = report, .sched = s};
+  runner r = {.spec = spec, .report = report, .sched = s, .copy = copy};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
   spawn_next(&r);
   cb_green_stats st;
   rc = finish(s, report, 0, &st);
-  return r.rc != 0 ? r.rc : rc;
+  rc = r.rc != 0 ? r.rc : rc;
+  if (copy && rc == 0) {
+    cb_report_extra(report, "shared_stack", 1);
+    cb_report_extra(report, "saved_stack_bytes",
+                    st.copy_saves ? (double)st.copy_saved_bytes / (double)st.copy_saves : 0.0);
+    cb_report_extra(report, "save_buffer_bytes", (double)st.copy_buffer_bytes);
+  }
+  return rc;
 }
 
 /* ---- pingpong ---- */
@@ -136,6 +183,7 @@ void cb__green_pp_b(void *arg) {
 
 static int green_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
+  if (shared_stack(spec->model_params)) return refuse_shared(report, "pingpong's sides park on channels");
   cb_green_sched *s;
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
@@ -218,6 +266,7 @@ void cb__green_report_memory(cb_run_report *report, long rss0_kb, const cb_green
 static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                             cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
+  if (shared_stack(spec->model_params)) return refuse_shared(report, "spawn's nodes park in joins");
   if (fanout < 2 || fanout > CB_GREEN_MAX_FANOUT || leaves < 1) {
     cb_report_error(report, "green: spawn needs leaves >= 1 and fanout from 2 to %d", CB_GREEN_MAX_FANOUT);
     return -EINVAL;
@@ -244,12 +293,27 @@ static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t f
   return rc;
 }
 
+static int green_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, cb_run_report *report) {
+  if (shared_stack(spec->model_params)) {
+    report->concurrency = cb_spec_concurrency(spec);
+    return refuse_shared(report, "pipeline's stages park on channels");
+  }
+  return cb__green_pipeline(spec, p, report);
+}
+
+static int green_serve(const cb_serve_spec *spec, cb_run_report *report) {
+  if (shared_stack(spec->model_params)) return refuse_shared(report, "a server's connections wait on sockets");
+  return cb__green_serve(spec, report);
+}
+
 const cb_model cb_model_green = {
     .name = "green",
     .summary = "stackful green threads, M:1, blocking calls made cooperative (gevent in C)",
+    .params = green_params,
+    .nparams = sizeof green_params / sizeof green_params[0],
     .run = green_run,
     .pingpong = green_pingpong,
     .spawn_tree = green_spawn_tree,
-    .pipeline = cb__green_pipeline,
-    .serve = cb__green_serve,
+    .pipeline = green_pipeline,
+    .serve = green_serve,
 };

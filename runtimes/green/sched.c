@@ -19,6 +19,10 @@
  * A thread woken by IO thus runs before the next poll: polling sooner would report
  * its fd again (epoll is level-triggered and the data is still unread), and with
  * thousands of woken threads every poll would return the same thousand events.
+ * Copy mode (copystack.c, green_int.h): once s has a shared stack (s->cs), switch_out
+ * takes a third version, which routes a switch between two copy-mode threads through
+ * the main context and copies a thread's bytes back before a switch from a thread of
+ * its own stack; without one, the test of s->mn is a test of s->mn | s->cs.
  * Run queue policy: a new child goes to the front (runs next, depth first, like Go's
  * runnext), a thread parked in join is resumed right after the child it joins exits
  * (front), everything else (yield, wake-ups) goes to the back. */
@@ -107,6 +111,9 @@ void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
   out->io_events = s->io_events;
   out->io_registrations = s->io_registrations;
   out->stack_size = s->stacks.size;
+  out->copy_saves = s->cs ? s->cs->saves : 0;
+  out->copy_saved_bytes = s->cs ? s->cs->saved_bytes : 0;
+  out->copy_buffer_bytes = s->cs ? s->cs->buffer_bytes : 0;
 }
 
 static void close_noop(uv_handle_t *h) { (void)h; }
@@ -118,10 +125,12 @@ void cb_green_sched_free(cb_green_sched *s) {
   cb__io_destroy(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
   CB_CHECK(uv_loop_close(&s->loop) == 0);
+  if (s->cs) cb__cs_free(s);
   while (s->blocks) {
     cb__green_block *b = s->blocks;
     if (RUNNING_ON_VALGRIND)
-      for (size_t i = 0; i < b->used; i++) cb__vg_stack_deregister(b->threads[i].vg_id);
+      for (size_t i = 0; i < b->used; i++)
+        if (!b->threads[i].copy) cb__vg_stack_deregister(b->threads[i].vg_id);
     for (size_t i = 0; i < b->used; i++) cb__tsan_fiber_free(b->threads[i].tsan_fiber);
     s->blocks = b->next;
     free(b);
@@ -139,6 +148,10 @@ void cb_green_sched_free(cb_green_sched *s) {
 static void retire(cb_green_sched *s, cb_green *g) {
   g->state = CB__G_FREE;
   g->sched = s; /* M:N: it may have run on another worker */
+  if (__builtin_expect(s->cs != NULL, 0) && g->copy) {
+    cb__list_push_front(&s->cs->free, &g->link); /* no stack of its own to trim */
+    return;
+  }
   if (s->nfree < CB_GREEN_WARM_STACKS) {
     cb__list_push_front(&s->free_threads, &g->link);
     s->nfree++;
@@ -181,7 +194,7 @@ void cb__green_trim(cb_green_sched *s) { trim_cold(s); }
  * the next ready one, or to the main context. Returns when g is resumed. Checks g's
  * stack first (stack.c). Cost: a few ns plus the switch. Compiled twice from this one
  * body: mn a constant, so that M:1's version has no M:N step in it. */
-static inline __attribute__((always_inline)) void switch_out_as(cb_green_sched *s, cb_green *g, int mn) {
+static inline __attribute__((always_inline)) void switch_out_as(cb_green_sched *s, cb_green *g, int mn, int cs) {
   void *fake = NULL;
   cb__stack_check(g->stack_lo, s->stacks.size, g->canary, (uintptr_t)&fake);
   cb_green *next = NULL;
@@ -189,6 +202,14 @@ static inline __attribute__((always_inline)) void switch_out_as(cb_green_sched *
   if (next == g) {
     g->state = CB__G_RUNNING;
     return;
+  }
+  if (cs && next && next->copy && next != s->cs->owner) {
+    if (g->copy) { /* g runs on the shared stack: the main context copies next in */
+      ready_front(s, next);
+      next = NULL;
+    } else {
+      cb__cs_acquire(s, next);
+    }
   }
   s->switches++;
   void **fake_save = g->state == CB__G_DONE || g->state == CB__G_FREE ? NULL : &fake;
@@ -209,8 +230,9 @@ static inline __attribute__((always_inline)) void switch_out_as(cb_green_sched *
 }
 
 static void switch_out(cb_green_sched *s, cb_green *g) {
-  if (__builtin_expect(s->mn == NULL, 1)) switch_out_as(s, g, 0);
-  else switch_out_as(s, g, 1);
+  if (__builtin_expect(((uintptr_t)s->mn | (uintptr_t)s->cs) == 0, 1)) switch_out_as(s, g, 0, 0);
+  else if (s->mn) switch_out_as(s, g, 1, 0);
+  else switch_out_as(s, g, 0, 1);
 }
 
 __attribute__((noreturn)) void cb_green_exit(void) {
@@ -239,7 +261,7 @@ __attribute__((noreturn)) void cb_green_exit(void) {
   abort();
 }
 
-static void entry(void *p) {
+void cb__green_entry(void *p) {
   cb_green *g = p;
   cb__san_finish_switch(NULL);
   if (__builtin_expect(g->sched->exited != NULL, 0)) cb__mn_after_switch(g->sched);
@@ -258,14 +280,25 @@ static cb_green *reusable_thread(cb_green_sched *s) {
 /* A new thread record (the next slot of the current block; a calloc per
  * CB__GREEN_BLOCK threads) with a fresh stack. Records are never freed one by one:
  * a finished one waits on the free list with its stack, teardown frees whole blocks. */
-static int new_thread(cb_green_sched *s, cb_green **out) {
+static cb_green *next_record(cb_green_sched *s) {
   if (!s->blocks || s->blocks->used == CB__GREEN_BLOCK) {
     cb__green_block *b = calloc(1, sizeof *b);
-    if (!b) return -ENOMEM;
+    if (!b) return NULL;
     b->next = s->blocks;
     s->blocks = b;
   }
-  cb_green *g = &s->blocks->threads[s->blocks->used];
+  return &s->blocks->threads[s->blocks->used];
+}
+
+cb_green *cb__green_record(cb_green_sched *s) {
+  cb_green *g = next_record(s);
+  if (g) s->blocks->used++;
+  return g;
+}
+
+static int new_thread(cb_green_sched *s, cb_green **out) {
+  cb_green *g = next_record(s);
+  if (!g) return -ENOMEM;
   int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
   if (r != 0) return r; /* the slot stays free for the next try */
   s->blocks->used++;
@@ -295,7 +328,35 @@ int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detache
   g->joiner = NULL;
   g->pinned = 0;
   g->state = CB__G_NEW;
-  cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), entry, g);
+  cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), cb__green_entry, g);
+  s->created++;
+  *out = g;
+  return 0;
+}
+
+/* cb__green_make in copy mode: a finished copy-mode record (its save buffer kept) or
+ * a fresh one; its first frame is built when it first gets the shared stack. */
+static int make_copy(cb_green_sched *s, void (*fn)(void *), void *arg, int detached, cb_green **out) {
+  if (!s->cs) {
+    int r = cb__cs_init(s);
+    if (r != 0) return r;
+  }
+  cb_list *l = cb__list_pop_front(&s->cs->free);
+  cb_green *g = l ? cb__container_of(l, cb_green, link) : cb__green_record(s);
+  if (!g) return -ENOMEM;
+  if (s->cs->owner == g) s->cs->owner = NULL; /* its bytes there are a finished thread's */
+  cb__tsan_fiber_free(g->tsan_fiber);
+  g->tsan_fiber = cb__tsan_fiber_new();
+  g->sched = s;
+  g->fn = fn;
+  g->arg = arg;
+  g->detached = detached;
+  g->joiner = NULL;
+  g->copy = 1;
+  g->stack_lo = s->cs->lo;
+  g->canary = 0;
+  g->cs_len = 0;
+  g->state = CB__G_NEW;
   s->created++;
   *out = g;
   return 0;
@@ -311,6 +372,19 @@ int cb_green_spawn(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **
     cb__mn_push_new(s, g); /* counted live by the worker that starts it (mn.c) */
     return 0;
   }
+  g->state = CB__G_READY;
+  ready_front(s, g);
+  if (++s->live > s->peak_live) s->peak_live = s->live;
+  return 0;
+}
+
+/* Contract: see green.h. Cost: a first one maps the shared stack; then O(1). */
+int cb_green_spawn_copy(cb_green_sched *s, void (*fn)(void *), void *arg, cb_green **out) {
+  if (s->mn) return -ENOTSUP;
+  cb_green *g;
+  int r = make_copy(s, fn, arg, out == NULL, &g);
+  if (r != 0) return r;
+  if (out) *out = g;
   g->state = CB__G_READY;
   ready_front(s, g);
   if (++s->live > s->peak_live) s->peak_live = s->live;
@@ -341,10 +415,16 @@ void cb_green_yield(void) {
   switch_out(s, g);
 }
 
-void cb__green_park(cb_green_sched *s) {
+static void park(cb_green_sched *s) {
   cb_green *g = s->current;
   g->state = CB__G_PARKED;
   switch_out(s, g);
+}
+
+/* Every park but a sleep's: its waiter may point into the stack (green_int.h). */
+void cb__green_park(cb_green_sched *s) {
+  if (__builtin_expect(s->cs != NULL, 0) && s->current->copy) cb__cs_refuse_park();
+  park(s);
 }
 
 static void wake_noop(uv_idle_t *h) { (void)h; }
@@ -368,12 +448,13 @@ int cb_green_sleep_ns(int64_t ns) {
   }
   cb_green *g = s->current;
   cb__green_timer_start(s, g, cb__mono_ns() + ns);
-  while (!g->timer_fired) cb__green_park(s);
+  while (!g->timer_fired) park(s); /* the deadline lives in g: allowed in copy mode */
   return 0;
 }
 
 void cb__green_resume(cb_green_sched *s, cb_green *g) {
   void *fake = NULL;
+  if (__builtin_expect(s->cs != NULL, 0) && g->copy) cb__cs_acquire(s, g);
   g->state = CB__G_RUNNING;
   s->current = g;
   s->switches++;

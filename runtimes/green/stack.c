@@ -215,6 +215,17 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
   return 0;
 }
 
+/* Contract: see green_int.h. Cost: one madvise or mprotect, maybe an mmap. */
+int cb__stack_alloc_guarded(cb__stack_pool *p, char **lo) {
+  char *m = map_region(p, p->guard + p->size);
+  if (!m) return -ENOMEM;
+  int r = make_guard(p, m);
+  if (r != 0) return r;
+  *lo = m + p->guard;
+  p->count++;
+  return 0;
+}
+
 void cb__stack_drop(char *lo, char *hi) {
   /* fails only for a range that is not a mapping: a bug, not a condition */
   CB_CHECK(madvise(lo, (size_t)(hi - lo), MADV_DONTNEED) == 0);
