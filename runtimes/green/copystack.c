@@ -34,7 +34,7 @@
 #include "runtimes/green/green_int.h"
 #include "runtimes/green/sanitize.h"
 
-#define CB__CS_GRAIN 128
+#define CB__CS_GRAIN 64
 
 /* The stack pointer a switched-out context resumes with: everything its frames use is
  * at or above it (the switch keeps nothing below: no red zone is live across a call). */
