@@ -28,7 +28,6 @@
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
-#include <valgrind/memcheck.h>
 
 #include "common/exit_codes.h"
 #include "runtimes/green/green_int.h"
@@ -109,7 +108,7 @@ void cb__cs_acquire(cb_green_sched *s, cb_green *g) {
     return;
   }
   void *at = (void *)(top - g->cs_len);
-  VALGRIND_MAKE_MEM_UNDEFINED(at, g->cs_len);
+  cb__vg_make_writable(at, g->cs_len);
   memcpy(at, g->cs_save, g->cs_len);
 }
 

@@ -4,12 +4,14 @@
  * the stack we go to) and __sanitizer_finish_switch_fiber (after, on the resumed
  * side); a reused stack is unpoisoned since frames of a finished thread never return.
  * valgrind: each stack is registered once with VALGRIND_STACK_REGISTER so that
- * memcheck does not take a switch for a huge stack-pointer move. Both compile to
+ * memcheck does not take a switch for a huge stack-pointer move (copy mode's shared
+ * stack once, copystack.c). Both compile to
  * nothing (ASan) or a few no-op instructions (valgrind client requests) otherwise. */
 #ifndef CB_GREEN_SANITIZE_H
 #define CB_GREEN_SANITIZE_H
 
 #include <stddef.h>
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -78,5 +80,9 @@ static inline unsigned cb__vg_stack_register(void *lo, size_t size) {
   return VALGRIND_STACK_REGISTER(lo, (char *)lo + size);
 }
 static inline void cb__vg_stack_deregister(unsigned id) { VALGRIND_STACK_DEREGISTER(id); }
+/* Copy mode (copystack.c): [p, p + n) of the shared stack is about to receive a
+ * parked thread's bytes; memcheck may hold it no-access (below the stack pointer it
+ * last saw there), so it is made addressable (undefined until written). */
+static inline void cb__vg_make_writable(void *p, size_t n) { VALGRIND_MAKE_MEM_UNDEFINED(p, n); }
 
 #endif
