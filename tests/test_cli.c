@@ -151,6 +151,42 @@ Test(cli, list_names_every_param) {
   cmd_result_free(&r);
 }
 
+/* A model's own parameters are listed on the lines under the model, and in --json. */
+Test(cli, list_names_the_models_params) {
+  char *const argv[] = {CONCBENCH, "list", NULL};
+  cmd_result r;
+  run_cmd(argv, 10, &r);
+  cr_assert_eq(r.code, 0);
+  const char *pairs[][2] = {{"\n  green-mn ", "\n      workers "}, {"\n  green ", "\n      shared_stack "}};
+  for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+    const char *model = strstr(r.out, pairs[k][0]);
+    cr_assert(model != NULL, "list has no line for%s", pairs[k][0]);
+    const char *line_end = strchr(model + 1, '\n');
+    cr_assert(line_end && strncmp(line_end, pairs[k][1], strlen(pairs[k][1])) == 0,
+              "the line after%s does not list%s", pairs[k][0], pairs[k][1]);
+  }
+  cmd_result_free(&r);
+  char *const jargv[] = {CONCBENCH, "list", "--json", NULL};
+  run_cmd(jargv, 10, &r);
+  cr_assert_eq(r.code, 0);
+  json_error_t jerr;
+  json_t *o = json_loads(r.out, 0, &jerr);
+  cr_assert(o != NULL, "list --json: %s", jerr.text);
+  size_t i;
+  json_t *m;
+  int found = 0;
+  json_array_foreach(json_object_get(o, "models"), i, m) {
+    if (strcmp(json_string_value(json_object_get(m, "name")), "green-mn") != 0) continue;
+    json_t *p0 = json_array_get(json_object_get(m, "params"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(p0, "name")), "workers");
+    cr_expect_eq(json_integer_value(json_object_get(p0, "max")), 64);
+    found = 1;
+  }
+  cr_expect(found, "list --json has no green-mn");
+  json_decref(o);
+  cmd_result_free(&r);
+}
+
 /* Every figure is a positive number of nanoseconds; the backend is named. */
 Test(cli, microbench_reports_every_figure) {
   char *const argv[] = {CONCBENCH, "microbench", NULL};
