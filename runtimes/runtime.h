@@ -59,7 +59,7 @@ typedef struct cb_serve_totals {
   uint64_t peak_open;   /* connections open at once at most */
 } cb_serve_totals;
 
-#define CB_MAX_EXTRA 6
+#define CB_MAX_EXTRA 12
 
 typedef struct cb_run_report {
   cb_job_record *jobs;  /* spec->tasks records, owned by the caller, zeroed */

@@ -10,8 +10,9 @@
 #
 # Cells: pow and fib (N = 128) under sync, green, green-mn and loop (its executor);
 # skynet (1,000,000 leaves) under green and green-mn; 100,000 x 1 s sleeps under green
-# and green-mn (wall, max_rss_kb and bytes_per_thread = max_rss_kb x 1024 / 100,000:
-# the whole process's peak over the live threads); pingpong (1 pair, 200,000 rounds)
+# and green-mn (wall, max_rss_kb, and the cell's memory per green thread: bytes_per_task,
+# the peak RSS growth over the live threads, and its stack and record parts,
+# runtimes/green/memory.c); pingpong (1 pair, 200,000 rounds)
 # under green and green-mn (ns_per_switch; green-mn also ns_per_switch_cross).
 # Timing is machine-dependent: read the ratios within one run, with the load printed.
 set -eu
@@ -34,8 +35,8 @@ command_of() { # command_of WORKLOAD:MODEL
 }
 figures_of() { # the record's keys reported for WORKLOAD:MODEL
   case $1 in
-    sleep:*) echo "wall_s max_rss_kb" ;;
-    spawn:*) echo "wall_s ns_per_spawn bytes_per_task" ;;
+    sleep:*) echo "wall_s max_rss_kb bytes_per_task stack_bytes_per_task record_bytes_per_task" ;;
+    spawn:*) echo "wall_s ns_per_spawn bytes_per_task stack_bytes_per_task record_bytes_per_task" ;;
     pingpong:green-mn) echo "ns_per_switch ns_per_switch_cross" ;;
     pingpong:*) echo "ns_per_switch" ;;
     *) echo "wall_s" ;;
@@ -60,7 +61,6 @@ while [ "$round" -lt "$ROUNDS" ]; do
       continue
     fi
     for f in $(figures_of "$cell"); do echo "$cell $f $(field "$f" "$out")" >>"$rows"; done
-    case $cell in sleep:*) echo "$cell bytes_per_thread $(($(field max_rss_kb "$out") * 1024 / 100000))" >>"$rows" ;; esac
   done
   round=$((round + 1))
 done

@@ -319,6 +319,9 @@ Test(green_copystack, model_runs_sleep_and_cpu_cells_labelled, .timeout = 30) {
   cr_expect_eq(extra(&r, "shared_stack"), 1);
   cr_expect_gt(extra(&r, "saved_stack_bytes"), 0);
   cr_expect_geq(extra(&r, "save_buffer_bytes"), extra(&r, "saved_stack_bytes") * 500);
+  /* the memory breakdown's stack part: what a parked thread keeps, not a page */
+  cr_expect_gt(extra(&r, "stack_bytes_per_task"), 0);
+  cr_expect_lt(extra(&r, "stack_bytes_per_task"), 4096);
   free(r.jobs);
   const char *const fp[] = {"n=18", NULL};
   cr_expect_eq(run_copy(&cb_workload_fib, fp, 12, 3, &r, &v), 0, "error: %s", r.error);

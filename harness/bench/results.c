@@ -67,8 +67,12 @@ static void per_op(json_t *runs, cb_cell_summary *c) {
     cb_stats_of(vals, n, &s);
     snprintf(c->figure[c->nfigures].key, sizeof c->figure[0].key, "%s", key);
     c->figure[c->nfigures++].median = s.median;
-    if (used < sizeof c->per_op)
-      used += (size_t)snprintf(c->per_op + used, sizeof c->per_op - used, "%s%s=%.4g", used ? " " : "", key, s.median);
+    char item[96]; /* whole "key=value" items only: one that does not fit is left out */
+    int len = snprintf(item, sizeof item, "%s%s=%.4g", used ? " " : "", key, s.median);
+    if (len > 0 && used + (size_t)len < sizeof c->per_op) {
+      memcpy(c->per_op + used, item, (size_t)len + 1);
+      used += (size_t)len;
+    }
   }
   free(vals);
 }

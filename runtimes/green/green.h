@@ -68,7 +68,10 @@ int cb_green_microbench(cb_green_bench *out);
 /* Statistics of a scheduler. */
 typedef struct cb_green_stats {
   uint64_t created;   /* green threads spawned */
-  uint64_t peak_live; /* most alive at once */
+  uint64_t peak_live; /* most alive at once (M:N: started ones, on each worker) */
+  uint64_t peak_threads; /* most in existence at once: made and not yet retired (queued,
+                            running, parked, or finished and not yet joined; M:N: records
+                            of each worker's pool) */
   uint64_t stacks;    /* stacks mapped (reused through the pool) */
   uint64_t switches;  /* context switches */
   uint64_t io_events; /* readiness events reported for parked fds (libuv, or the check of pending fds) */
@@ -77,6 +80,11 @@ typedef struct cb_green_stats {
   /* copy mode (cb_green_spawn_copy): saves of a thread's used stack bytes off the
    * shared stack, the bytes they copied, the save buffers' capacity summed */
   uint64_t copy_saves, copy_saved_bytes, copy_buffer_bytes;
+  /* memory (memory.c): threads whose own stack was sampled when they finished (one in
+   * CB__STACK_SAMPLE_EVERY) and the resident bytes of those stacks, summed; the thread
+   * records' bytes (their blocks' malloc usable sizes); the stacks' address space
+   * (slots and guard regions) */
+  uint64_t stack_samples, stack_sampled_bytes, record_bytes, stack_vm_bytes;
 } cb_green_stats;
 void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out);
 

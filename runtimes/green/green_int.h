@@ -28,6 +28,7 @@ typedef struct cb__stack_pool {
   int guard_markers;    /* guards are MADV_GUARD_INSTALL markers, else PROT_NONE */
   int batched_markers;  /* a batch's markers may be tried with one process_madvise */
   uint64_t count;       /* stacks handed out */
+  uint64_t guards;      /* guard regions made (one per guarded stack, one per slab) */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */
   char *batch_next;     /* next slot of the current batch of guarded stacks */
@@ -68,6 +69,9 @@ static inline int cb__stack_joinable(const cb__stack_pool *p, const char *span_l
 }
 #define CB__CANARY_BYTES 64
 static inline size_t cb__stack_usable(const cb__stack_pool *p) { return p->size - CB__CANARY_BYTES; }
+/* Address space the pool's stacks take: their slots and guard regions (not the unused
+ * rest of the last reserve). */
+static inline uint64_t cb__stack_vm_bytes(const cb__stack_pool *p) { return p->count * p->size + p->guards * p->guard; }
 /* Exits the process with the overflow message unless the stack in slot [lo, lo+size)
  * is intact: canary (if any, below lo) still zero and sp within the slot. O(1), on
  * every switch out. */
@@ -122,8 +126,11 @@ struct cb_green {
    * copy mode is M:1 only. */
   union {
     struct {
-      cb_green *inbox_next; /* its link on a worker's inbox of remote wake-ups */
-      int pinned;           /* placed on one worker by cb_green_group_spawn_on: never stolen */
+      cb_green *inbox_next; /* its link on a worker's inbox of remote wake-ups, or (finished)
+                               on its home worker's list of returned threads (mn.c) */
+      uint16_t pinned;      /* placed on one worker by cb_green_group_spawn_on: never stolen */
+      uint16_t home;        /* the worker whose pool made its record and stack: it goes back
+                               there when it finishes on another (cb__mn_retire) */
     };
     struct {
       char *cs_save;        /* its used stack bytes while another copy-mode thread has the
@@ -185,11 +192,15 @@ struct cb_green_sched {
                             beside current: read on every switch, same cache line */
   struct cb__cs *cs;     /* the shared stack of copy-mode threads, NULL until the first
                             copy-mode spawn (copystack.c); read with mn on every switch */
-  cb_green *exited;      /* M:N: a joinable thread that ended, for the main context to publish */
+  cb_green *exited;      /* M:N: a thread that ended, joinable or made by another worker, for
+                            whatever runs next here to publish or send home (mn.c) */
+  unsigned mn_index;     /* M:N: this worker's index (a record's home), else 0 */
   cb_list ready;        /* run queue */
   size_t nready;         /* green threads on it */
   cb_list free_threads; /* finished green threads, stack attached, for reuse */
   size_t nfree;          /* green threads on it */
+  uint64_t retired;      /* threads retired with a stack of their own (sampling, memory.c) */
+  uint64_t threads, peak_threads; /* records made and not yet retired (cb_green_stats) */
   cb_list cold;         /* finished ones whose stack pages are to be dropped (sched.c) */
   cb__green_block *blocks; /* every cb_green ever made, newest block first */
   uint64_t live, peak_live, created, switches, io_events, io_registrations;
@@ -218,6 +229,7 @@ struct cb_green_sched {
   int segv_installed;
   void *tsan_main;       /* ThreadSanitizer's fiber of the main context (sanitize.h) */
   cb__subms subms;
+  uint64_t stack_samples, stack_sampled_bytes; /* cb__green_sample_stack */
 };
 
 /* The scheduler running on this OS thread (cb_green_sched_run), or NULL: the only
@@ -272,6 +284,15 @@ void cb__mn_push_new(cb_green_sched *s, cb_green *g);
 void cb__mn_after_switch(cb_green_sched *s);
 /* Joins g under M:N (g may have run on another worker). */
 int cb__mn_join(cb_green_sched *s, cb_green *g);
+/* Finished g, its stack no longer in use, back to the pool it came from: s's free
+ * list if s is its home worker, else a lock-free push on its home's list of returned
+ * threads, which the home takes whole (cb__mn_take_returns). So a worker's records and
+ * stacks serve only its own spawns: a thief's free list does not fill with its
+ * victim's stacks while the victim maps new ones. */
+void cb__mn_retire(cb_green_sched *s, cb_green *g);
+/* Owner: retires onto s's free list every thread returned to s by other workers;
+ * returns how many. A relaxed load when there are none. */
+size_t cb__mn_take_returns(cb_green_sched *s);
 
 /* ---- sched.c pieces the M:N worker loop (mn.c) runs ---- */
 /* From the main context: runs g (popped, ready) until control returns to the main
@@ -289,6 +310,9 @@ void cb__green_ready_push(cb_green_sched *s, cb_green *g, int front);
 int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detached, cb_green **out);
 /* Puts finished g on s's free list (or cold list), for reuse by s's spawns. */
 void cb__green_retire(cb_green_sched *s, cb_green *g);
+/* The same for a record that carries a stack back to the pool but was no thread of
+ * its own (mn.c, give_back_stack): not counted as a thread ending. */
+void cb__green_put_stack(cb_green_sched *s, cb_green *g);
 /* Thread-local setup of a scheduler about to run on this OS thread / its undoing:
  * cb__tls_sched, stack bounds and sanitizer state; the SIGSEGV handler is the
  * caller's (cb__stack_segv_install) except its alternate stack (with_handler 0). */
@@ -387,11 +411,31 @@ typedef struct cb__green_tree_node {
   int failed;
 } cb__green_tree_node;
 void cb__green_tree_fn(void *p);
-/* Peak RSS of this process so far, KiB. */
-long cb__green_max_rss_kb(void);
-/* Adds bytes_per_task, the peak RSS growth since rss0_kb per green thread alive at
- * the peak (M:N: the sum of each worker's peak of started threads), and peak_live. */
-void cb__green_report_memory(cb_run_report *report, long rss0_kb, const cb_green_stats *st);
+
+/* ---- memory per green thread (memory.c) ---- */
+/* One thread in this many that finish on a stack of their own has its stack's
+ * resident pages counted (retire, sched.c): a mincore of 2-3 us, ~2 ns a thread. */
+#define CB__STACK_SAMPLE_EVERY 1024
+/* Counts the resident pages of finished g's stack slot into s->stack_samples and
+ * s->stack_sampled_bytes. g may still be running on it (its exit). */
+void cb__green_sample_stack(cb_green_sched *s, const cb_green *g);
+/* The process's memory at the start of a job phase and its page tables at the end. */
+typedef struct cb__green_mem {
+  long rss0_kb;  /* peak RSS before the phase (getrusage) */
+  long pte0_kb;  /* VmPTE before the phase, -1 unknown */
+  long pte1_kb;  /* VmPTE after the green threads ran, before their stacks were unmapped */
+} cb__green_mem;
+void cb__green_mem_begin(cb__green_mem *m);
+void cb__green_mem_end(cb__green_mem *m); /* after the run, before the scheduler is freed */
+/* Adds the memory figures per green thread in existence at the peak
+ * (st->peak_threads): bytes_per_task (peak RSS growth over the phase), peak_live,
+ * peak_threads, stack_bytes_per_task, record_bytes_per_task, pagetable_bytes_per_task,
+ * stack_vm_bytes_per_task (memory.c says what each is). */
+void cb__green_report_memory(cb_run_report *report, const cb__green_mem *m, const cb_green_stats *st);
+/* 1 when a run cell of this workload reports the memory figures: a workload whose
+ * jobs wait on neither a server nor the CPU (sleep); the others keep their own
+ * figure alone (membw's gb_per_s). */
+int cb__green_run_reports_memory(const cb_run_spec *spec);
 
 /* cb_model.pipeline of green-mn (pipeline.c): on a group of `workers`. */
 int cb__green_mn_pipeline(const cb_run_spec *spec, const cb_pipeline_spec *p, unsigned workers,

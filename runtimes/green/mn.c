@@ -37,6 +37,18 @@
  *  - The end of a joinable thread is published (joiner word set to DONE) by whatever
  *    runs next on its worker, once nothing runs on its stack any more: the joiner,
  *    maybe on another worker, reuses the record and its stack right after.
+ *  - Pools stay apart. A thread's record and stack come from the pool of the worker
+ *    that spawned it (its home) and go back there when it ends, wherever it ran: a
+ *    stolen thread's end pushes it on its home's `returns` (a lock-free LIFO, pushed
+ *    with a compare-and-swap once its stack is left, taken whole by the home when its
+ *    free list is empty or before it blocks). Retired to the thief instead, its stack
+ *    would fill the thief's free list (up to CB_GREEN_WARM_STACKS warm stacks) while
+ *    the home, its own list drained by the steals, mapped new ones. So every retire
+ *    happens on the home, and a pool's counts are its owner's alone.
+ *  - A finished joinable thread not joined yet gives its stack back at once on 2
+ *    workers or more (give_back_stack): a parent joins its children in order, and
+ *    while it waits for one stolen by another worker its finished siblings wait too.
+ *    Kept with their stacks, skynet on 2 workers made 391-692 stacks (71 on one).
  *  - Wake-ups of sleeping workers for new threads cost a spawn nothing: a worker about
  *    to sleep sets its flag, then looks at every deque (sequentially consistent); the
  *    owner of a non-empty deque looks for sleepers once per turn of its main loop
@@ -68,6 +80,8 @@ typedef struct cb__mn_worker {
    * of its own, away from what the owner writes on every turn */
   _Alignas(64) cb_green *inbox; /* remote wake-ups and pinned new threads (atomic, LIFO) */
   int sleeping;         /* about to block or blocked in libuv (atomic; written by the owner) */
+  cb_green *returns;    /* finished threads of this worker's pool, sent back by the workers
+                           they ran on (atomic, LIFO through inbox_next; cb__mn_retire) */
   _Alignas(64) int64_t top;    /* the deque of new threads (below): thieves take at top */
   _Alignas(64) int64_t bottom; /* ... the owner pushes and pops at bottom */
   cb_green *deque[CB__MN_DEQUE]; /* entries read and written atomically */
@@ -80,6 +94,7 @@ typedef struct cb__mn_worker {
   int spin_long;        /* work came from other workers since the last long spin failed */
   int joiner_next;      /* the head of the run queue is a joiner whose child just ended */
   cb_list overflow;     /* new threads beyond the deque's capacity (never stolen) */
+  cb_list spare;        /* finished records of this pool without a stack (give_back_stack) */
   uv_async_t async;     /* wakes the loop; the work itself is in inbox and deque */
   uv_timer_t recheck;   /* bounds a sleep while another worker runs (block) */
   uint64_t steals, remote_wakes, sleeps;
@@ -291,11 +306,85 @@ static size_t steal(cb_green_sched *s) {
   return 0;
 }
 
+/* Retires g on s, its home: onto the free list, or, without a stack (give_back_stack),
+ * onto the spare records. */
+static void retire_home(cb_green_sched *s, cb_green *g) {
+  if (__builtin_expect(g->stack_lo != NULL, 1)) {
+    cb__green_retire(s, g);
+    return;
+  }
+  g->state = CB__G_FREE;
+  s->threads--;
+  cb__list_push_front(&s->mn->spare, &g->link);
+}
+
+/* Finished joinable g, its stack left and s its home, waits for its joiner without
+ * its stack: the stack goes back to s's free list on a record that has none (a spare
+ * one, else a fresh one), so that a thread finished but not joined yet holds its
+ * record and not its stack. Done only with 2 workers or more: on one, finished
+ * children wait only for their parent's joins of their siblings, as under M:1, and
+ * the swap would cost a thread ~6 ns (skynet, one worker: 65 ns against 59). Under M:N such threads pile up: a parent joins its
+ * children in order, and while it waits for one stolen by another worker its finished
+ * siblings wait too, and its worker starts other subtrees meanwhile (skynet on 2
+ * workers: 265-424 of the 391-540 threads in existence at the peak were finished
+ * ones). Out of memory for a record: g keeps its stack until joined. */
+static void give_back_stack(cb_green_sched *s, cb_green *g) {
+  cb_list *l = cb__list_pop_front(&s->mn->spare);
+  cb_green *r = l ? cb__container_of(l, cb_green, link) : cb__green_record(s);
+  if (!r) return;
+  r->stack_lo = g->stack_lo;
+  r->canary = g->canary;
+  r->vg_id = g->vg_id;
+  r->tsan_fiber = g->tsan_fiber;
+  r->home = g->home;
+  r->copy = 0;
+  g->stack_lo = NULL;
+  g->vg_id = 0;
+  g->tsan_fiber = NULL;
+  cb__green_put_stack(s, r);
+}
+
+/* Contract: see green_int.h. Cost: s's own: retire's; another's: one compare-and-swap
+ * (retried under contention), no wake-up (the home takes them when it needs a stack,
+ * or before it blocks). */
+void cb__mn_retire(cb_green_sched *s, cb_green *g) {
+  if (g->home == s->mn_index) {
+    retire_home(s, g);
+    return;
+  }
+  g->state = CB__G_FREE;
+  cb__mn_worker *h = &s->mn->group->w[g->home];
+  cb_green *head = __atomic_load_n(&h->returns, __ATOMIC_RELAXED);
+  do g->inbox_next = head;
+  while (!__atomic_compare_exchange_n(&h->returns, &head, g, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
 /* Contract: see green_int.h. */
+size_t cb__mn_take_returns(cb_green_sched *s) {
+  cb__mn_worker *w = s->mn;
+  if (__atomic_load_n(&w->returns, __ATOMIC_RELAXED) == NULL) return 0;
+  size_t n = 0;
+  for (cb_green *g = __atomic_exchange_n(&w->returns, NULL, __ATOMIC_ACQUIRE), *next; g; g = next, n++) {
+    next = g->inbox_next;
+    g->inbox_next = NULL;
+    retire_home(s, g);
+  }
+  return n;
+}
+
+/* Contract: see green_int.h. A detached thread that ends here is a thread of another
+ * worker's pool (cb_green_exit retires its own at once): it goes home. */
 void cb__mn_after_switch(cb_green_sched *s) {
   cb_green *g = s->exited;
   s->exited = NULL;
+  if (g->detached) {
+    cb__mn_retire(s, g);
+    return;
+  }
   g->state = CB__G_DONE;
+  /* not joined yet (a joiner that comes now finds it stackless: harmless) */
+  if (s->mn->group->n > 1 && g->home == s->mn_index && __atomic_load_n(&g->joiner, __ATOMIC_RELAXED) == NULL)
+    give_back_stack(s, g);
   cb_green *j = __atomic_exchange_n(&g->joiner, JOIN_DONE, __ATOMIC_ACQ_REL);
   if (!j) return;
   if (j->sched == s) { /* parked here: resumes next, before new threads (as under M:1) */
@@ -316,7 +405,7 @@ int cb__mn_join(cb_green_sched *s, cb_green *g) {
   } else {
     CB_CHECK(expect == JOIN_DONE);
   }
-  cb__green_retire(s, g);
+  cb__mn_retire(s, g);
   return 0;
 }
 
@@ -386,6 +475,7 @@ static void on_recheck(uv_timer_t *h) { (void)h; /* the worker loop looks again 
 static void block(cb_green_sched *s) {
   cb__mn_worker *w = s->mn;
   cb_green_group *gr = w->group;
+  cb__mn_take_returns(s); /* so that the ones beyond the warm stacks are trimmed too */
   cb__green_trim(s);
   cb__io_before_block(s); /* only what someone waits for may keep us blocked */
   __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
@@ -491,7 +581,9 @@ int cb_green_group_new(unsigned workers, size_t stack_size, cb_green_group **out
     w[k].group = gr;
     w[k].index = k;
     cb__list_init(&w[k].overflow);
+    cb__list_init(&w[k].spare);
     w[k].s->mn = &w[k];
+    w[k].s->mn_index = k;
     CB_CHECK(uv_async_init(&w[k].s->loop, &w[k].async, on_async) == 0);
     /* counted only while the worker blocks (block): a busy worker's non-blocking
      * polls then skip epoll when nothing else is registered, as under M:1 */
@@ -597,11 +689,16 @@ void cb_green_group_stats(const cb_green_group *gr, cb_green_stats *out) {
     cb_green_sched_stats(gr->w[k].s, &st);
     out->created += st.created;
     out->peak_live += st.peak_live;
+    out->peak_threads += st.peak_threads;
     out->stacks += st.stacks;
     out->switches += st.switches;
     out->io_events += st.io_events;
     out->io_registrations += st.io_registrations;
     out->stack_size = st.stack_size;
+    out->stack_samples += st.stack_samples;
+    out->stack_sampled_bytes += st.stack_sampled_bytes;
+    out->record_bytes += st.record_bytes;
+    out->stack_vm_bytes += st.stack_vm_bytes;
   }
 }
 
@@ -618,7 +715,8 @@ static void close_noop(uv_handle_t *h) { (void)h; }
 
 /* Frees every worker's scheduler; green threads still parked (after -EDEADLK) are
  * discarded. Records and stacks are freed with the scheduler that made them, so all
- * go together (a record may sit on another worker's free list). */
+ * go together (a record may still be running on, or be parked by, another worker,
+ * or sit on its home's list of returns). */
 void cb_green_group_free(cb_green_group *gr) {
   if (!gr) return;
   CB_CHECK(!gr->running);

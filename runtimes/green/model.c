@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "runtimes/green/green_int.h"
 #include "runtimes/pipeline.h"
@@ -66,10 +65,12 @@ static int new_sched(const cb_run_spec *spec, cb_run_report *report, cb_green_sc
 }
 
 /* Runs the scheduler to the end (also after rc != 0: what was spawned still runs),
- * reports a deadlock, fills *st and report->created, frees the scheduler. */
-static int finish(cb_green_sched *s, cb_run_report *report, int rc, cb_green_stats *st) {
+ * reports a deadlock, fills *st, report->created and (unless NULL) m's end, frees the
+ * scheduler. */
+static int finish(cb_green_sched *s, cb_run_report *report, int rc, cb_green_stats *st, cb__green_mem *m) {
   int r = cb_green_sched_run(s);
   if (r == -EDEADLK) cb_report_error(report, "green: every green thread is blocked and nothing can wake one");
+  if (m) cb__green_mem_end(m);
   cb_green_sched_stats(s, st);
   report->created = st->created;
   report->created_kind = "green threads";
@@ -133,9 +134,11 @@ static int green_run(const cb_run_spec *spec, cb_run_report *report) {
   runner r = {.spec = spec, .report = report, .sched = s, .copy = copy};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
+  cb__green_mem mem;
+  cb__green_mem_begin(&mem);
   spawn_next(&r);
   cb_green_stats st;
-  rc = finish(s, report, 0, &st);
+  rc = finish(s, report, 0, &st, &mem);
   rc = r.rc != 0 ? r.rc : rc;
   if (copy && rc == 0) {
     cb_report_extra(report, "shared_stack", 1);
@@ -143,6 +146,7 @@ static int green_run(const cb_run_spec *spec, cb_run_report *report) {
                     st.copy_saves ? (double)st.copy_saved_bytes / (double)st.copy_saves : 0.0);
     cb_report_extra(report, "save_buffer_bytes", (double)st.copy_buffer_bytes);
   }
+  if (rc == 0 && cb__green_run_reports_memory(spec)) cb__green_report_memory(report, &mem, &st);
   return rc;
 }
 
@@ -205,7 +209,7 @@ static int green_pingpong(const cb_run_spec *spec, uint64_t rounds, cb_run_repor
   }
   cb_green_stats st;
   int64_t t0 = cb_now_ns();
-  rc = finish(s, report, rc, &st);
+  rc = finish(s, report, rc, &st, NULL);
   int64_t t1 = cb_now_ns();
   uint64_t handoffs = 0;
   for (uint64_t i = 0; i < spec->tasks; i++) {
@@ -250,19 +254,6 @@ void cb__green_tree_fn(void *p) {
   }
 }
 
-long cb__green_max_rss_kb(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-void cb__green_report_memory(cb_run_report *report, long rss0_kb, const cb_green_stats *st) {
-  long rss1 = cb__green_max_rss_kb();
-  if (st->peak_live == 0) return;
-  cb_report_extra(report, "bytes_per_task", (double)(rss1 > rss0_kb ? rss1 - rss0_kb : 0) * 1024.0 / (double)st->peak_live);
-  cb_report_extra(report, "peak_live", (double)st->peak_live);
-}
-
 static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fanout, uint64_t *sum,
                             cb_run_report *report) {
   report->concurrency = cb_spec_concurrency(spec);
@@ -275,11 +266,12 @@ static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t f
   int rc = new_sched(spec, report, &s);
   if (rc != 0) return rc;
   cb__green_tree_node root = {.first = 0, .count = leaves, .fanout = fanout};
-  long rss0 = cb__green_max_rss_kb();
+  cb__green_mem mem;
+  cb__green_mem_begin(&mem);
   int64_t t0 = cb_now_ns();
   rc = spawn(s, cb__green_tree_fn, &root, "the root of the tree", report);
   cb_green_stats st;
-  rc = finish(s, report, rc, &st);
+  rc = finish(s, report, rc, &st, &mem);
   int64_t t1 = cb_now_ns();
   if (root.failed && rc == 0) {
     cb_report_error(report, "green: a node could not spawn its children (out of memory?)");
@@ -288,7 +280,7 @@ static int green_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t f
   *sum = root.sum;
   if (rc == 0) {
     cb_report_extra(report, "ns_per_spawn", (double)(t1 - t0) / (double)st.created);
-    cb__green_report_memory(report, rss0, &st);
+    cb__green_report_memory(report, &mem, &st);
   }
   return rc;
 }

@@ -52,13 +52,14 @@ static int new_group(const cb_run_spec *spec, cb_run_report *report, cb_green_gr
   return rc;
 }
 
-/* Runs the group to the end, reports a deadlock, fills *st, report->created and
- * *mn (NULL: not wanted); frees the group. */
+/* Runs the group to the end, reports a deadlock, fills *st, report->created, *mn and
+ * m's end (each unless NULL); frees the group. */
 static int finish(cb_green_group *gr, cb_run_report *report, int rc, cb_green_stats *st,
-                  cb_green_group_stats_mn *mn) {
+                  cb_green_group_stats_mn *mn, cb__green_mem *m) {
   int r = cb_green_group_run(gr);
   if (r == -EDEADLK) cb_report_error(report, NAME ": every green thread is blocked and nothing can wake one");
   else if (r != 0) cb_report_error(report, NAME ": cannot start the workers: %s", strerror(-r));
+  if (m) cb__green_mem_end(m);
   cb_green_group_stats(gr, st);
   if (mn) cb_green_group_stats_mn_get(gr, mn);
   report->created = st->created;
@@ -120,11 +121,15 @@ static int mn_run(const cb_run_spec *spec, cb_run_report *report) {
   runner r = {.spec = spec, .report = report};
   r.one_each = spec->concurrency == 0 || spec->concurrency >= spec->tasks;
   r.to_spawn = r.one_each ? spec->tasks : spec->concurrency;
+  cb__green_mem mem;
+  cb__green_mem_begin(&mem);
   for (unsigned k = 0; k < cb_green_group_workers(gr) && rc == 0 && take_spawn(&r); k++)
     if ((rc = cb_green_group_spawn(gr, job_thread, &r, NULL)) != 0) spawn_failed(report, "a job's green thread", rc);
   cb_green_stats st;
-  rc = finish(gr, report, rc, &st, NULL);
-  return r.rc != 0 ? r.rc : rc;
+  rc = finish(gr, report, rc, &st, NULL, &mem);
+  rc = r.rc != 0 ? r.rc : rc;
+  if (rc == 0 && cb__green_run_reports_memory(spec)) cb__green_report_memory(report, &mem, &st);
+  return rc;
 }
 
 /* ---- pingpong ---- */
@@ -148,7 +153,7 @@ static int pp_round(const cb_run_spec *spec, cb__green_pp_pair *pairs, uint64_t 
   }
   int64_t t0 = cb_now_ns();
   cb_green_stats st;
-  rc = finish(gr, report, rc, &st, NULL);
+  rc = finish(gr, report, rc, &st, NULL, NULL);
   int64_t t1 = cb_now_ns();
   uint64_t handoffs = 0;
   for (uint64_t i = 0; i < spec->tasks; i++) handoffs += pairs[i].seen;
@@ -199,14 +204,15 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   int rc = new_group(spec, report, &gr);
   if (rc != 0) return rc;
   cb__green_tree_node root = {.first = 0, .count = leaves, .fanout = fanout};
-  long rss0 = cb__green_max_rss_kb();
+  cb__green_mem mem;
+  cb__green_mem_begin(&mem);
   int64_t t0 = cb_now_ns();
   rc = cb_green_group_spawn(gr, cb__green_tree_fn, &root, NULL);
   if (rc != 0) spawn_failed(report, "the root of the tree", rc);
   cb_green_stats st;
   cb_green_group_stats_mn mn;
   unsigned w = cb_green_group_workers(gr);
-  rc = finish(gr, report, rc, &st, &mn);
+  rc = finish(gr, report, rc, &st, &mn, &mem);
   int64_t t1 = cb_now_ns();
   if (root.failed && rc == 0) {
     cb_report_error(report, NAME ": a node could not spawn its children (out of memory?)");
@@ -215,7 +221,7 @@ static int mn_spawn_tree(const cb_run_spec *spec, uint64_t leaves, uint64_t fano
   *sum = root.sum;
   if (rc == 0) {
     cb_report_extra(report, "ns_per_spawn", (double)(t1 - t0) / (double)st.created);
-    cb__green_report_memory(report, rss0, &st);
+    cb__green_report_memory(report, &mem, &st);
     cb_report_extra(report, "workers", (double)w);
     cb_report_extra(report, "steals", (double)mn.steals);
   }

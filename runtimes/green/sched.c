@@ -5,9 +5,10 @@
  * the syscall hooks use it to tell "inside a green thread" from everything else.
  * Under M:N (s->mn set) a few steps differ, each behind one test of s->mn: a spawn
  * queues the child where idle workers may steal it, the next thread is chosen by
- * cb__mn_next, and the end of a joinable thread is published by whatever runs next on
- * its worker, once its stack is left (s->exited, cb__mn_after_switch, in M:N's
- * version of switch_out only).
+ * cb__mn_next, and the end of a joinable thread, or of one whose record and stack
+ * came from another worker's pool (it goes back there), is handed over by whatever
+ * runs next on its worker, once its stack is left (s->exited, cb__mn_after_switch, in
+ * M:N's version of switch_out only).
  *
  * Switching goes straight from one green thread to the next ready one; the main
  * context (the OS thread in cb_green_sched_run) is entered only when the run queue is
@@ -28,6 +29,7 @@
  * (front), everything else (yield, wake-ups) goes to the back. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,6 +108,7 @@ int cb_green_sched_new(size_t stack_size, cb_green_sched **out) {
 void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
   out->created = s->created;
   out->peak_live = s->peak_live;
+  out->peak_threads = s->peak_threads;
   out->stacks = s->stacks.count;
   out->switches = s->switches;
   out->io_events = s->io_events;
@@ -114,6 +117,14 @@ void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
   out->copy_saves = s->cs ? s->cs->saves : 0;
   out->copy_saved_bytes = s->cs ? s->cs->saved_bytes : 0;
   out->copy_buffer_bytes = s->cs ? s->cs->buffer_bytes : 0;
+  out->stack_samples = s->stack_samples;
+  out->stack_sampled_bytes = s->stack_sampled_bytes;
+  out->stack_vm_bytes = cb__stack_vm_bytes(&s->stacks);
+  out->record_bytes = 0;
+  /* the records made and their blocks' overhead; a block's unused slots are never
+   * touched (fresh calloc'd memory) and cost no memory */
+  for (const cb__green_block *b = s->blocks; b; b = b->next)
+    out->record_bytes += malloc_usable_size((void *)b) - (CB__GREEN_BLOCK - b->used) * sizeof(cb_green);
 }
 
 static void close_noop(uv_handle_t *h) { (void)h; }
@@ -130,7 +141,7 @@ void cb_green_sched_free(cb_green_sched *s) {
     cb__green_block *b = s->blocks;
     if (RUNNING_ON_VALGRIND)
       for (size_t i = 0; i < b->used; i++)
-        if (!b->threads[i].copy) cb__vg_stack_deregister(b->threads[i].vg_id);
+        if (!b->threads[i].copy && b->threads[i].stack_lo) cb__vg_stack_deregister(b->threads[i].vg_id);
     for (size_t i = 0; i < b->used; i++) cb__tsan_fiber_free(b->threads[i].tsan_fiber);
     s->blocks = b->next;
     free(b);
@@ -139,19 +150,21 @@ void cb_green_sched_free(cb_green_sched *s) {
   free(s);
 }
 
-/* Puts finished g on the free list. Past CB_GREEN_WARM_STACKS free ones, its stack
+/* Puts g, finished, on the free list. Past CB_GREEN_WARM_STACKS free ones, its stack
  * goes on s->cold instead, to be given back to the kernel by trim_cold: after a burst of
  * 100,000 threads, 400 MiB of touched stack would otherwise stay resident until the
  * scheduler is freed (and then cost the teardown ~40 ms of page freeing on top of
  * the run). g may still be running on that stack: the pages are dropped later, from
- * the main context. */
-static void retire(cb_green_sched *s, cb_green *g) {
+ * the main context. One in CB__STACK_SAMPLE_EVERY has its stack's resident pages
+ * counted (memory.c). */
+static void put_free(cb_green_sched *s, cb_green *g) {
   g->state = CB__G_FREE;
   g->sched = s; /* M:N: it may have run on another worker */
   if (__builtin_expect(s->cs != NULL, 0) && g->copy) {
     cb__list_push_front(&s->cs->free, &g->link); /* no stack of its own to trim */
     return;
   }
+  if (__builtin_expect((s->retired++ & (CB__STACK_SAMPLE_EVERY - 1)) == 0, 0)) cb__green_sample_stack(s, g);
   if (s->nfree < CB_GREEN_WARM_STACKS) {
     cb__list_push_front(&s->free_threads, &g->link);
     s->nfree++;
@@ -187,7 +200,13 @@ static void trim_cold(cb_green_sched *s) {
   }
   if (lo) cb__stack_drop(lo, hi);
 }
+/* A thread ends for good: one fewer in existence, its record and stack to the pool. */
+static void retire(cb_green_sched *s, cb_green *g) {
+  s->threads--;
+  put_free(s, g);
+}
 void cb__green_retire(cb_green_sched *s, cb_green *g) { retire(s, g); }
+void cb__green_put_stack(cb_green_sched *s, cb_green *g) { put_free(s, g); }
 void cb__green_trim(cb_green_sched *s) { trim_cold(s); }
 
 /* Switches from the running green thread g (already queued, parked or finished) to
@@ -240,13 +259,14 @@ __attribute__((noreturn)) void cb_green_exit(void) {
   CB_CHECK(s != NULL);
   cb_green *g = s->current;
   s->live--;
-  if (g->detached) {
+  if (g->detached && (!s->mn || g->home == s->mn_index)) {
     /* nothing can take it from this scheduler's free list before we have switched
      * away (M:N too: only this worker spawns from it) */
     retire(s, g);
   } else if (s->mn) {
-    /* M:N: its joiner may run on another worker and reuse this stack as soon as the
-     * end is published, so whatever runs next here publishes it (cb__mn_after_switch) */
+    /* M:N: its joiner, or its home worker (it came from another's pool), may run on
+     * another worker and reuse this stack as soon as it is handed over, so whatever
+     * runs next here hands it over (cb__mn_after_switch) */
     g->state = CB__G_DONE;
     s->exited = g;
   } else {
@@ -269,11 +289,13 @@ void cb__green_entry(void *p) {
   cb_green_exit();
 }
 
-/* A finished thread to reuse, warm ones first, or NULL. */
+/* A finished thread to reuse, warm ones first, or NULL. M:N: with none left, the
+ * ones other workers sent back (cb__mn_take_returns) before a new stack is mapped. */
 static cb_green *reusable_thread(cb_green_sched *s) {
   cb_list *l = cb__list_pop_front(&s->free_threads);
   if (l) s->nfree--;
   else l = cb__list_pop_front(&s->cold); /* not trimmed yet: still warm */
+  if (!l && s->mn && cb__mn_take_returns(s)) return reusable_thread(s);
   return l ? cb__container_of(l, cb_green, link) : NULL;
 }
 
@@ -302,6 +324,7 @@ static int new_thread(cb_green_sched *s, cb_green **out) {
   int r = cb__stack_alloc(&s->stacks, &g->stack_lo, &g->canary);
   if (r != 0) return r; /* the slot stays free for the next try */
   s->blocks->used++;
+  g->home = (uint16_t)s->mn_index;
   g->vg_id = cb__vg_stack_register(g->stack_lo, s->stacks.size);
   /* links and timer node: zeroed by calloc, unlinked and not queued */
   *out = g;
@@ -330,6 +353,7 @@ int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detache
   g->state = CB__G_NEW;
   cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), cb__green_entry, g);
   s->created++;
+  if (++s->threads > s->peak_threads) s->peak_threads = s->threads;
   *out = g;
   return 0;
 }
@@ -358,6 +382,7 @@ static int make_copy(cb_green_sched *s, void (*fn)(void *), void *arg, int detac
   g->cs_len = 0;
   g->state = CB__G_NEW;
   s->created++;
+  if (++s->threads > s->peak_threads) s->peak_threads = s->threads;
   *out = g;
   return 0;
 }

@@ -169,6 +169,7 @@ static int map_guarded_batch(cb__stack_pool *p) {
   uint64_t n = p->guarded_max - p->guarded < CB__SLAB_STACKS ? p->guarded_max - p->guarded : CB__SLAB_STACKS;
   char *m = map_region(p, n * slot);
   if (!m) return -ENOMEM;
+  p->guards += n;
   if (install_markers(p, m, slot, n) != 0) {
     for (uint64_t i = 0; i < n; i++) {
       int r = make_guard(p, m + i * slot);
@@ -203,6 +204,7 @@ int cb__stack_alloc(cb__stack_pool *p, char **lo, int *canary) {
     if (!m) return -ENOMEM;
     int r = make_guard(p, m);
     if (r != 0) return r;
+    p->guards++;
     p->slab_next = m + p->guard;
     p->slab_left = CB__SLAB_STACKS;
   }
@@ -222,6 +224,7 @@ int cb__stack_alloc_guarded(cb__stack_pool *p, char **lo) {
   int r = make_guard(p, m);
   if (r != 0) return r;
   *lo = m + p->guard;
+  p->guards++;
   p->count++;
   return 0;
 }
