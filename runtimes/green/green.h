@@ -85,6 +85,10 @@ typedef struct cb_green_stats {
    * records' bytes (their blocks' malloc usable sizes); the stacks' address space
    * (slots and guard regions) */
   uint64_t stack_samples, stack_sampled_bytes, record_bytes, stack_vm_bytes;
+  /* the stacks' resident bytes now (mincore over the pool), when no stack's pages were
+   * ever given back (stack_trimmed 0): then it is also their peak */
+  uint64_t stack_resident_bytes;
+  int stack_trimmed;
 } cb_green_stats;
 void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out);
 

@@ -29,6 +29,7 @@ typedef struct cb__stack_pool {
   int batched_markers;  /* a batch's markers may be tried with one process_madvise */
   uint64_t count;       /* stacks handed out */
   uint64_t guards;      /* guard regions made (one per guarded stack, one per slab) */
+  uint64_t drops;       /* cb__stack_drop calls (pages given back) */
   uint64_t guarded;     /* of which have their own guard page */
   uint64_t guarded_max; /* how many may (stack.c) */
   char *batch_next;     /* next slot of the current batch of guarded stacks */
@@ -54,7 +55,12 @@ int cb__stack_alloc_guarded(cb__stack_pool *p, char **lo);
 /* Gives the pages of the stack slots in [lo, hi) back to the kernel (MADV_DONTNEED):
  * they stay mapped and usable and read as zero. Guards inside the span are left as they
  * are; the span must be one run of slots that cb__stack_joinable says may be joined. */
-void cb__stack_drop(char *lo, char *hi);
+void cb__stack_drop(cb__stack_pool *p, char *lo, char *hi);
+/* Resident bytes (mincore) of [lo, lo + len), a range of p's mappings, and of all of
+ * p's mappings (its stacks' pages: guards and unused reserve are never resident);
+ * 0 if mincore fails. */
+uint64_t cb__stack_resident(const cb__stack_pool *p, const char *lo, size_t len);
+uint64_t cb__stack_pool_resident(const cb__stack_pool *p);
 /* 1 when the slot [lo, lo + size) may join a drop span [span_lo, span_hi) that is
  * just above or below it: it touches the span, or one guard region lies between them
  * (the upper one of the two has a guard below it: !canary) and the guards are markers,
@@ -413,8 +419,10 @@ typedef struct cb__green_tree_node {
 void cb__green_tree_fn(void *p);
 
 /* ---- memory per green thread (memory.c) ---- */
-/* One thread in this many that finish on a stack of their own has its stack's
- * resident pages counted (retire, sched.c): a mincore of 2-3 us, ~2 ns a thread. */
+/* Once a scheduler has trimmed stacks (before that the whole pool is looked at after
+ * the run, memory.c), one thread in this many that finish on a stack of their own has
+ * its stack's resident pages counted (retire, sched.c): a mincore of 2-3 us, ~2 ns a
+ * thread. */
 #define CB__STACK_SAMPLE_EVERY 1024
 /* Counts the resident pages of finished g's stack slot into s->stack_samples and
  * s->stack_sampled_bytes. g may still be running on it (its exit). */

@@ -8,13 +8,16 @@
  *
  *  - bytes_per_task: peak RSS growth over the phase (getrusage's ru_maxrss after the
  *    run minus before it). Measured.
- *  - stack_bytes_per_task: the stacks' resident pages. Every CB__STACK_SAMPLE_EVERY-th
- *    thread that finishes on a stack of its own has its whole stack slot looked at
- *    with mincore (cb__green_sample_stack, from retire: pages stay resident until the
- *    slot is trimmed, so this is the deepest the slot was ever touched, by this thread
- *    or an earlier one on the same slot); the mean over the samples times the stacks
- *    made. The samples lean towards the slots reused most (green-mn skynet: the sum
- *    of the parts came up to 3.5% above bytes_per_task). Under M:N each worker samples its own retires (every
+ *  - stack_bytes_per_task: the stacks' resident pages, measured with mincore. When no
+ *    stack's pages were ever given back (trim_cold, sched.c: beyond the 1,024 warm
+ *    stacks), all of them are looked at after the run (cb__stack_pool_resident): pages
+ *    only come and never go before then, so that is the peak, exactly (skynet).
+ *    Otherwise (100,000 sleeps), from the first trim on, every
+ *    CB__STACK_SAMPLE_EVERY-th thread that finishes on a stack of its own has its slot
+ *    looked at (cb__green_sample_stack, from
+ *    retire: the deepest the slot was touched, by this thread or an earlier one on
+ *    it), and the mean times the stacks made is the estimate; the samples lean
+ *    towards the slots reused most. Under M:N each worker samples its own retires (every
  *    retire happens on the record's home worker, mn.c) and the group sums them.
  *    Copy mode (copystack.c): the save buffers' capacity instead (no stack of their
  *    own; the one shared stack is left out).
@@ -34,26 +37,15 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "runtimes/green/green_int.h"
 #include "runtimes/runtime.h"
 
-#define CB__MINCORE_PAGES 256 /* pages looked at per mincore call */
-
-/* Contract: see green_int.h. Cost: one mincore per CB__MINCORE_PAGES pages of the
- * slot (one for a 64 KiB stack). */
+/* Contract: see green_int.h. Cost: one mincore for a stack of up to 1 MiB. */
 void cb__green_sample_stack(cb_green_sched *s, const cb_green *g) {
-  unsigned char vec[CB__MINCORE_PAGES];
-  size_t page = s->stacks.page, pages = s->stacks.size / page, resident = 0;
-  for (size_t i = 0; i < pages; i += CB__MINCORE_PAGES) {
-    size_t k = pages - i < CB__MINCORE_PAGES ? pages - i : CB__MINCORE_PAGES;
-    if (mincore(g->stack_lo + i * page, k * page, vec) != 0) return;
-    for (size_t j = 0; j < k; j++) resident += vec[j] & 1;
-  }
   s->stack_samples++;
-  s->stack_sampled_bytes += resident * page;
+  s->stack_sampled_bytes += cb__stack_resident(&s->stacks, g->stack_lo, s->stacks.size);
 }
 
 static long max_rss_kb(void) {
@@ -96,6 +88,8 @@ void cb__green_report_memory(cb_run_report *report, const cb__green_mem *m, cons
   cb_report_extra(report, "peak_threads", n);
   if (st->copy_buffer_bytes > 0)
     cb_report_extra(report, "stack_bytes_per_task", (double)st->copy_buffer_bytes / n);
+  else if (!st->stack_trimmed)
+    cb_report_extra(report, "stack_bytes_per_task", (double)st->stack_resident_bytes / n);
   else if (st->stack_samples > 0)
     cb_report_extra(report, "stack_bytes_per_task",
                     (double)st->stack_sampled_bytes / (double)st->stack_samples * (double)st->stacks / n);

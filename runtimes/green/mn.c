@@ -699,6 +699,8 @@ void cb_green_group_stats(const cb_green_group *gr, cb_green_stats *out) {
     out->stack_sampled_bytes += st.stack_sampled_bytes;
     out->record_bytes += st.record_bytes;
     out->stack_vm_bytes += st.stack_vm_bytes;
+    out->stack_resident_bytes += st.stack_resident_bytes;
+    out->stack_trimmed |= st.stack_trimmed;
   }
 }
 

@@ -119,6 +119,8 @@ void cb_green_sched_stats(const cb_green_sched *s, cb_green_stats *out) {
   out->copy_buffer_bytes = s->cs ? s->cs->buffer_bytes : 0;
   out->stack_samples = s->stack_samples;
   out->stack_sampled_bytes = s->stack_sampled_bytes;
+  out->stack_trimmed = s->stacks.drops > 0;
+  out->stack_resident_bytes = out->stack_trimmed ? 0 : cb__stack_pool_resident(&s->stacks);
   out->stack_vm_bytes = cb__stack_vm_bytes(&s->stacks);
   out->record_bytes = 0;
   /* the records made and their blocks' overhead; a block's unused slots are never
@@ -155,8 +157,8 @@ void cb_green_sched_free(cb_green_sched *s) {
  * 100,000 threads, 400 MiB of touched stack would otherwise stay resident until the
  * scheduler is freed (and then cost the teardown ~40 ms of page freeing on top of
  * the run). g may still be running on that stack: the pages are dropped later, from
- * the main context. One in CB__STACK_SAMPLE_EVERY has its stack's resident pages
- * counted (memory.c). */
+ * the main context. Once stacks have been trimmed, one in CB__STACK_SAMPLE_EVERY has
+ * its stack's resident pages counted (memory.c). */
 static void put_free(cb_green_sched *s, cb_green *g) {
   g->state = CB__G_FREE;
   g->sched = s; /* M:N: it may have run on another worker */
@@ -164,7 +166,8 @@ static void put_free(cb_green_sched *s, cb_green *g) {
     cb__list_push_front(&s->cs->free, &g->link); /* no stack of its own to trim */
     return;
   }
-  if (__builtin_expect((s->retired++ & (CB__STACK_SAMPLE_EVERY - 1)) == 0, 0)) cb__green_sample_stack(s, g);
+  if (__builtin_expect((s->retired++ & (CB__STACK_SAMPLE_EVERY - 1)) == 0, 0) && s->stacks.drops)
+    cb__green_sample_stack(s, g);
   if (s->nfree < CB_GREEN_WARM_STACKS) {
     cb__list_push_front(&s->free_threads, &g->link);
     s->nfree++;
@@ -190,7 +193,7 @@ static void trim_cold(cb_green_sched *s) {
       if (glo < lo) lo = glo, lo_canary = g->canary;
       else hi = ghi;
     } else {
-      if (lo) cb__stack_drop(lo, hi);
+      if (lo) cb__stack_drop(&s->stacks, lo, hi);
       lo = glo;
       hi = ghi;
       lo_canary = g->canary;
@@ -198,7 +201,7 @@ static void trim_cold(cb_green_sched *s) {
     cb__list_push_back(&s->free_threads, &g->link);
     s->nfree++;
   }
-  if (lo) cb__stack_drop(lo, hi);
+  if (lo) cb__stack_drop(&s->stacks, lo, hi);
 }
 /* A thread ends for good: one fewer in existence, its record and stack to the pool. */
 static void retire(cb_green_sched *s, cb_green *g) {

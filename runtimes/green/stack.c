@@ -229,9 +229,32 @@ int cb__stack_alloc_guarded(cb__stack_pool *p, char **lo) {
   return 0;
 }
 
-void cb__stack_drop(char *lo, char *hi) {
+void cb__stack_drop(cb__stack_pool *p, char *lo, char *hi) {
   /* fails only for a range that is not a mapping: a bug, not a condition */
   CB_CHECK(madvise(lo, (size_t)(hi - lo), MADV_DONTNEED) == 0);
+  p->drops++;
+}
+
+#define CB__MINCORE_PAGES 256 /* pages looked at per mincore call */
+
+/* Contract: see green_int.h. Cost: one mincore per CB__MINCORE_PAGES pages mapped
+ * (a 128 MiB reserve: 128 calls). */
+uint64_t cb__stack_resident(const cb__stack_pool *p, const char *lo, size_t len) {
+  unsigned char vec[CB__MINCORE_PAGES];
+  size_t pages = len / p->page;
+  uint64_t resident = 0;
+  for (size_t i = 0; i < pages; i += CB__MINCORE_PAGES) {
+    size_t k = pages - i < CB__MINCORE_PAGES ? pages - i : CB__MINCORE_PAGES;
+    if (mincore((void *)(lo + i * p->page), k * p->page, vec) != 0) return 0;
+    for (size_t j = 0; j < k; j++) resident += vec[j] & 1;
+  }
+  return resident * p->page;
+}
+
+uint64_t cb__stack_pool_resident(const cb__stack_pool *p) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < p->nmaps; i++) sum += cb__stack_resident(p, p->maps[i].addr, p->maps[i].len);
+  return sum;
 }
 
 void cb__stack_pool_destroy(cb__stack_pool *p) {
