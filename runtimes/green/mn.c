@@ -321,13 +321,14 @@ static void retire_home(cb_green_sched *s, cb_green *g) {
 /* Finished joinable g, its stack left and s its home, waits for its joiner without
  * its stack: the stack goes back to s's free list on a record that has none (a spare
  * one, else a fresh one), so that a thread finished but not joined yet holds its
- * record and not its stack. Done only with 2 workers or more: on one, finished
- * children wait only for their parent's joins of their siblings, as under M:1, and
- * the swap would cost a thread ~6 ns (skynet, one worker: 65 ns against 59). Under M:N such threads pile up: a parent joins its
- * children in order, and while it waits for one stolen by another worker its finished
- * siblings wait too, and its worker starts other subtrees meanwhile (skynet on 2
- * workers: 265-424 of the 391-540 threads in existence at the peak were finished
- * ones). Out of memory for a record: g keeps its stack until joined. */
+ * record and not its stack. With 2 workers or more such threads pile up: a parent
+ * joins its children in order, and while it waits for one stolen by another worker
+ * its finished siblings wait too, and its worker starts other subtrees meanwhile
+ * (skynet on 2 workers: 265-424 of the 391-540 threads in existence at the peak were
+ * finished ones). On one worker finished children wait only for their parent's joins
+ * of their siblings, as under M:1, and the swap would cost a thread ~6 ns (skynet:
+ * 65 ns against 59), so it is not done there. Out of memory for a record: g keeps its
+ * stack until joined. */
 static void give_back_stack(cb_green_sched *s, cb_green *g) {
   cb_list *l = cb__list_pop_front(&s->mn->spare);
   cb_green *r = l ? cb__container_of(l, cb_green, link) : cb__green_record(s);
