@@ -334,6 +334,21 @@ static int new_thread(cb_green_sched *s, cb_green **out) {
   return 0;
 }
 
+/* What every new thread's record gets, whatever its stack: a fresh TSan fiber, its
+ * function, not joined, not started; counted made and in existence. */
+static void start_record(cb_green_sched *s, cb_green *g, void (*fn)(void *), void *arg, int detached) {
+  cb__tsan_fiber_free(g->tsan_fiber);
+  g->tsan_fiber = cb__tsan_fiber_new();
+  g->sched = s;
+  g->fn = fn;
+  g->arg = arg;
+  g->detached = detached;
+  g->joiner = NULL;
+  g->state = CB__G_NEW;
+  s->created++;
+  if (++s->threads > s->peak_threads) s->peak_threads = s->threads;
+}
+
 /* Contract: see green_int.h. Cost: reused: O(1), no system call; otherwise
  * new_thread's. */
 int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detached, cb_green **out) {
@@ -345,18 +360,9 @@ int cb__green_make(cb_green_sched *s, void (*fn)(void *), void *arg, int detache
   /* ASan: frames of the previous owner (or of whatever used these addresses before
    * the mmap, e.g. a pthread stack) may have left poisoned shadow behind */
   cb__san_unpoison(g->stack_lo, s->stacks.size);
-  cb__tsan_fiber_free(g->tsan_fiber);
-  g->tsan_fiber = cb__tsan_fiber_new();
-  g->sched = s;
-  g->fn = fn;
-  g->arg = arg;
-  g->detached = detached;
-  g->joiner = NULL;
+  start_record(s, g, fn, arg, detached);
   g->pinned = 0;
-  g->state = CB__G_NEW;
   cb__gctx_make(&g->ctx, g->stack_lo, cb__stack_usable(&s->stacks), cb__green_entry, g);
-  s->created++;
-  if (++s->threads > s->peak_threads) s->peak_threads = s->threads;
   *out = g;
   return 0;
 }
@@ -372,20 +378,11 @@ static int make_copy(cb_green_sched *s, void (*fn)(void *), void *arg, int detac
   cb_green *g = l ? cb__container_of(l, cb_green, link) : cb__green_record(s);
   if (!g) return -ENOMEM;
   if (s->cs->owner == g) s->cs->owner = NULL; /* its bytes there are a finished thread's */
-  cb__tsan_fiber_free(g->tsan_fiber);
-  g->tsan_fiber = cb__tsan_fiber_new();
-  g->sched = s;
-  g->fn = fn;
-  g->arg = arg;
-  g->detached = detached;
-  g->joiner = NULL;
+  start_record(s, g, fn, arg, detached);
   g->copy = 1;
   g->stack_lo = s->cs->lo;
   g->canary = 0;
   g->cs_len = 0;
-  g->state = CB__G_NEW;
-  s->created++;
-  if (++s->threads > s->peak_threads) s->peak_threads = s->threads;
   *out = g;
   return 0;
 }
