@@ -54,15 +54,14 @@ static void stages(cb_bench_opts *o, const long long *v, int n) {
 }
 
 /* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
- * (spawn: trees of 1,000 leaves; at 10,000 they took 1.6 of 11.4 min there); full: the
- * sweeps, with each workload's own default parameters; peers: the seed's
+ * full: the sweeps, with each workload's own default parameters; peers: the seed's
  * experiment, the C models beside the installed peers (≤ 10 min). */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
   static const char *const quick_params[] = {"delay_ms=10", "requests=1", "ms=10", "bytes=1024", "pingpong:rounds=100",
                                              "leaves=100", "duration_ms=300", "warmup_ms=100",
                                              "timeout_ms=500", "items=1000", "mb=4", "passes=1"};
   static const char *const default_params[] = {"delay_ms=20", "requests=2", "ms=20", "bytes=4096", "pingpong:rounds=1000",
-                                               "leaves=1000", "duration_ms=1000", "warmup_ms=200",
+                                               "leaves=10000", "duration_ms=1000", "warmup_ms=200",
                                                "items=1000", "mb=16", "passes=2"};
   /* bytes stays plain: the size of a message (echo), a body (http, serve) alike. */
   memset(o, 0, sizeof *o);
