@@ -53,7 +53,8 @@ static void stages(cb_bench_opts *o, const long long *v, int n) {
   for (int k = 0; k < n; k++) o->stages[o->nstages++] = v[k];
 }
 
-/* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (≤ 10 min);
+/* quick: the tests' end-to-end run (≤ 90 s here); default: `make bench` (aimed at 10 min;
+ * 11.4 min on the 2-core reference VM, quiet: the cells near the 10 s limit set it);
  * full: the sweeps, with each workload's own default parameters; peers: the seed's
  * experiment, the C models beside the installed peers (≤ 10 min). */
 static int set_profile(cb_bench_opts *o, const char *name, int ncpu) {
