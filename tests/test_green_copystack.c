@@ -14,6 +14,7 @@
 #include "common/exit_codes.h"
 #include "runtimes/green/green.h"
 #include "runtimes/models.h"
+#include "tests/helpers/child_stderr.h"
 #include "tests/helpers/inproc.h"
 #include "tests/helpers/run_cmd.h"
 #include "workloads/workloads.h"
@@ -180,12 +181,9 @@ static void sleep_a_minute(void *p) {
 /* Runs fn as a copy-mode thread (after `filler` threads of their own stacks that sleep
  * for a minute) in a child; returns its wait status and its stderr in err. */
 static int run_child(void (*fn)(void *), int filler, char *err, size_t errlen) {
-  int pfd[2];
-  cr_assert_eq(pipe(pfd), 0);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
+  int fd;
+  pid_t pid = fork_with_stderr(&fd);
   if (pid == 0) {
-    dup2(pfd[1], 2);
     cb_green_sched *s;
     if (cb_green_sched_new(0, &s) != 0) _exit(99);
     for (int i = 0; i < filler; i++)
@@ -194,15 +192,7 @@ static int run_child(void (*fn)(void *), int filler, char *err, size_t errlen) {
     cb_green_sched_run(s);
     _exit(0);
   }
-  close(pfd[1]);
-  size_t got = 0;
-  ssize_t r;
-  while (got + 1 < errlen && (r = read(pfd[0], err + got, errlen - 1 - got)) > 0) got += (size_t)r;
-  err[got] = 0;
-  close(pfd[0]);
-  int st;
-  cr_assert_eq(waitpid(pid, &st, 0), pid);
-  return st;
+  return wait_with_stderr(pid, fd, err, errlen);
 }
 
 static void expect_refused(int st, const char *err) {

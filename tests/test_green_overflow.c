@@ -15,6 +15,7 @@
 
 #include "common/exit_codes.h"
 #include "runtimes/green/green.h"
+#include "tests/helpers/child_stderr.h"
 
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 static unsigned long recurse_forever(unsigned long n) {
@@ -66,12 +67,9 @@ static int refuse_guard_markers(void) {
  * threads (guards made with mprotect if no_markers); returns the child's wait status
  * and its stderr in err. */
 static int run_child_guards(void (*fn)(void *), int filler, int no_markers, char *err, size_t errlen) {
-  int pfd[2];
-  cr_assert_eq(pipe(pfd), 0);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
+  int fd;
+  pid_t pid = fork_with_stderr(&fd);
   if (pid == 0) {
-    dup2(pfd[1], 2);
     if (no_markers && refuse_guard_markers() != 0) _exit(96);
     cb_green_sched *s;
     if (cb_green_sched_new(0, &s) != 0) _exit(99);
@@ -82,15 +80,7 @@ static int run_child_guards(void (*fn)(void *), int filler, int no_markers, char
     cb_green_sched_run(s);
     _exit(0);
   }
-  close(pfd[1]);
-  size_t got = 0;
-  ssize_t r;
-  while (got + 1 < errlen && (r = read(pfd[0], err + got, errlen - 1 - got)) > 0) got += (size_t)r;
-  err[got] = 0;
-  close(pfd[0]);
-  int st;
-  cr_assert_eq(waitpid(pid, &st, 0), pid);
-  return st;
+  return wait_with_stderr(pid, fd, err, errlen);
 }
 
 static int run_child(void (*fn)(void *), int filler, char *err, size_t errlen) {

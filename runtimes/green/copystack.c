@@ -65,11 +65,10 @@ int cb__cs_init(cb_green_sched *s) {
   return 0;
 }
 
-/* A save buffer of n bytes or more is beyond the heap: the process cannot go on
- * (a switch has no way to fail), so it ends like a model that gave out. */
-__attribute__((noreturn)) static void out_of_memory(size_t n) {
+/* A save buffer is beyond the heap: the process cannot go on (a switch has no way
+ * to fail), so it ends like a model that gave out. */
+__attribute__((noreturn)) static void out_of_memory(void) {
   static const char msg[] = "green: out of memory for a copy-mode thread's saved stack (--param shared_stack=1)\n";
-  (void)n;
   (void)!syscall(SYS_write, 2, msg, sizeof msg - 1);
   _exit(CB_EXIT_RESOURCE);
 }
@@ -83,7 +82,7 @@ static void save(cb_green_sched *s, cb__cs *cs, cb_green *o, uintptr_t top) {
     size_t want = (n + CB__CS_GRAIN - 1) & ~(size_t)(CB__CS_GRAIN - 1);
     free(o->cs_save);
     o->cs_save = malloc(want);
-    if (!o->cs_save) out_of_memory(want);
+    if (!o->cs_save) out_of_memory();
     cs->buffer_bytes += malloc_usable_size(o->cs_save) - cap;
   }
   memcpy(o->cs_save, (const void *)sp, n);
