@@ -1,7 +1,9 @@
 #!/bin/sh
 # run-tests.sh — runs every test binary given and prints one line per binary and one
 # closing summary line: "tests: N passed, N failed". Exits non-zero if any test
-# failed, crashed or timed out, or a binary left a process behind.
+# failed, crashed or timed out, or a binary left a process behind. A failing
+# binary's whole log is printed where it ran; its failing tests are listed again
+# just before the summary line, so the tail of a CI log names them.
 #
 # Each test runs isolated in its own process with a timeout, by Criterion: the
 # test's or its suite's .timeout, else the default of tests/helpers/timeout.c.
@@ -16,6 +18,7 @@
 set -u
 passed=0
 failed=0
+recap=""
 limit=${TEST_BINARY_TIMEOUT:-300}
 
 # PIDs of live processes whose environment holds CB_TEST_TAG=$1 (Linux /proc).
@@ -56,11 +59,19 @@ for bin in "$@"; do
     sleep 1
     for pid in $(tagged "$tag"); do kill -9 "$pid" 2>/dev/null; done
   fi
-  if [ "$f" != 0 ] || [ "$rc" != 0 ]; then cat "$log"; fi
+  if [ "$f" != 0 ] || [ "$rc" != 0 ]; then
+    cat "$log"
+    # Criterion names each failing test on a "[FAIL] suite::test: ..." line (also for
+    # a crash or a timeout) and the assertion's place and message on "[----]" lines
+    recap="$recap$name: ${synth:-no summary (exit $rc)}
+$(grep -F -e '[FAIL]' -e '[----]' "$log" | grep -v '^\[----\] *$' | head -n 30)
+"
+  fi
   printf '%-40s %s\n' "$name" "${synth:-no summary (exit $rc)}"
   passed=$((passed + p))
   failed=$((failed + f))
   rm -f "$log"
 done
+[ -n "$recap" ] && printf 'failing binaries and tests:\n%s' "$recap"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]
