@@ -404,12 +404,17 @@ Test(green_mn, spawn_tree_with_joins_across_workers) {
  * made them. Worker 0 spawns rounds of detached children that compute for a while
  * (worker 1 steals some) and waits for each round to end; it reuses the stacks of
  * the stolen ones, so the stacks made stay near one round's, whereas retired to the
- * thief they would leave worker 0 mapping new ones every round. */
+ * thief they would leave worker 0 mapping new ones every round. How many children
+ * worker 1 steals depends on when the OS runs it, so the rounds go on until it has
+ * stolen MIN_STOLEN (at least MIN_ROUNDS rounds, at most MAX_ROUNDS). */
 #define ROUND_KIDS 32
-#define RET_ROUNDS 24
+#define MIN_ROUNDS 24
+#define MIN_STOLEN 64
+#define MAX_ROUNDS 4000
 struct rounds {
   cb_green_wg wg;
   int stolen;  /* children that ran on worker 1 (atomic) */
+  int rounds;  /* rounds run */
   cb_green_sched *home;
 };
 static void round_kid(void *p) {
@@ -423,7 +428,8 @@ static void round_kid(void *p) {
 static void round_parent(void *p) {
   struct rounds *r = p;
   r->home = cb_green_current_sched();
-  for (int k = 0; k < RET_ROUNDS; k++) {
+  for (r->rounds = 0; r->rounds < MAX_ROUNDS; r->rounds++) {
+    if (r->rounds >= MIN_ROUNDS && __atomic_load_n(&r->stolen, __ATOMIC_RELAXED) >= MIN_STOLEN) break;
     cr_assert_eq(cb_green_wg_add(&r->wg, ROUND_KIDS), 0);
     for (int i = 0; i < ROUND_KIDS; i++) cr_assert_eq(cb_green_spawn(r->home, round_kid, r, NULL), 0);
     cr_assert_eq(cb_green_wg_wait(&r->wg), 0);
@@ -438,11 +444,11 @@ Test(green_mn, a_stolen_thread_goes_back_to_the_pool_that_made_it) {
   cr_assert_eq(cb_green_group_run(gr), 0);
   cb_green_stats st;
   cb_green_group_stats(gr, &st);
-  cr_assert_gt(r.stolen, RET_ROUNDS * 2, "too few steals (%d) to tell", r.stolen);
+  cr_assert_geq(r.stolen, MIN_STOLEN, "too few steals (%d in %d rounds) to tell", r.stolen, r.rounds);
   /* one round's children and the parent, and slack for returns that arrive after
    * the next round has started */
   cr_expect_leq(st.stacks, 3 * ROUND_KIDS, "%llu stacks made for %d stolen of %d threads",
-                (unsigned long long)st.stacks, r.stolen, RET_ROUNDS * ROUND_KIDS);
+                (unsigned long long)st.stacks, r.stolen, r.rounds * ROUND_KIDS);
   cb_green_group_free(gr);
 }
 
