@@ -37,6 +37,8 @@
  *  - The end of a joinable thread is published (joiner word set to DONE) by whatever
  *    runs next on its worker, once nothing runs on its stack any more: the joiner,
  *    maybe on another worker, reuses the record and its stack right after.
+ *  - Workers start apart: each is created on a CPU of its own, then allowed every CPU
+ *    of the group (start_cpu), since Linux leaves a new thread on its creator's CPU.
  *  - Pools stay apart. A thread's record and stack come from the pool of the worker
  *    that spawned it (its home) and go back there when it ends, wherever it ran: a
  *    stolen thread's end pushes it on its home's `returns` (a lock-free LIFO, pushed
@@ -110,6 +112,8 @@ struct cb_green_group {
   int rc;
   int nsleeping;        /* atomic: workers with sleeping set */
   int running;
+  int spread;           /* workers are created apart, on the CPUs of cpus (start_cpu) */
+  cpu_set_t cpus;       /* the CPUs the group may use, when spread */
   struct sigaction old_segv;
 };
 
@@ -554,7 +558,10 @@ static void run_worker(cb__mn_worker *w) {
 }
 
 static void *worker_main(void *p) {
-  run_worker(p);
+  cb__mn_worker *w = p;
+  /* created on a CPU of its own (start_cpu), it may go anywhere from now on */
+  if (w->group->spread) sched_setaffinity(0, sizeof w->group->cpus, &w->group->cpus);
+  run_worker(w);
   return NULL;
 }
 
@@ -658,6 +665,44 @@ static void reserve_fd_table(void) {
   close(base);
 }
 
+/* The CPU worker k (>= 1) is created on: the group's CPUs in turn, starting after
+ * the one the caller (worker 0) runs on; -1 when not spread. Linux (6.18 here) starts
+ * a new thread on its creator's CPU (sched_wakeup_new's target_cpu) and moves one of
+ * two busy threads that share a CPU to an idle one only after several ms (both are
+ * cache-hot; the idle CPU's balancing waits for the busy one's tick): in the mixed
+ * cell (100 jobs of 100 us of CPU then 10 ms of waiting, twice), the 2 workers shared
+ * one CPU for the first 3-14 ms of their ~8 ms of start-up computing while the other
+ * idled (perf sched), and the jobs started no sooner than under M:1. So each worker
+ * is created on a CPU of its own and, once running, may use every CPU of the group
+ * again: a hint at the start, no pinning. */
+static int start_cpu(const cb_green_group *gr, unsigned k) {
+  if (!gr->spread) return -1;
+  int n = CPU_COUNT(&gr->cpus), here = sched_getcpu(), rank = 0, i = 0;
+  for (int c = 0; c <= here && c < CPU_SETSIZE; c++) /* CPUs of the group up to ours */
+    if (CPU_ISSET(c, &gr->cpus)) rank++;
+  for (int c = 0, want = (int)(((unsigned)rank + k - 1) % (unsigned)n); c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &gr->cpus) && i++ == want) return c;
+  return -1;
+}
+
+static int create_worker(cb_green_group *gr, unsigned k) {
+  pthread_attr_t attr;
+  int rc = pthread_attr_init(&attr);
+  if (rc != 0) return rc;
+  int cpu = start_cpu(gr, k);
+  if (cpu >= 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+  }
+  rc = pthread_create(&gr->w[k].thread, &attr, worker_main, &gr->w[k]);
+  pthread_attr_destroy(&attr);
+  if (rc == EINVAL && cpu >= 0) /* the CPU went away meanwhile: where Linux puts it */
+    rc = pthread_create(&gr->w[k].thread, NULL, worker_main, &gr->w[k]);
+  return rc;
+}
+
 /* Contract: see green.h. */
 int cb_green_group_run(cb_green_group *gr) {
   CB_CHECK(!gr->running);
@@ -667,9 +712,10 @@ int cb_green_group_run(cb_green_group *gr) {
   gr->running = 1;
   gr->stop = 0;
   gr->rc = 0;
+  gr->spread = gr->n > 1 && sched_getaffinity(0, sizeof gr->cpus, &gr->cpus) == 0 && CPU_COUNT(&gr->cpus) > 1;
   unsigned started = 1;
   for (; started < gr->n; started++)
-    if ((rc = pthread_create(&gr->w[started].thread, NULL, worker_main, &gr->w[started])) != 0) break;
+    if ((rc = create_worker(gr, started)) != 0) break;
   if (started < gr->n) { /* run none of it: stop the started ones at once */
     __atomic_store_n(&gr->stop, 1, __ATOMIC_SEQ_CST);
     gr->rc = -rc;
