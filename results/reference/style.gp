@@ -9,7 +9,7 @@ cb_i(m) = sum [k=1:words(CB_MODELS)] (word(CB_MODELS, k) eq m ? k : 0)
 cb_lc(m) = cb_i(m) > 0 ? word(CB_COLOURS, cb_i(m)) : "#999999"
 cb_pt(m) = cb_i(m) > 0 ? word(CB_POINTS, cb_i(m)) + 0 : 1
 cb_dt(m) = cb_i(m) > 0 ? word(CB_DASHES, cb_i(m)) + 0 : 1
-CB_CAPTION = "Intel(R) Xeon(R) Processor, 2 cores, Linux 6.18.44-fc-v1300; run of 2026-12-07"
+CB_CAPTION = "Intel(R) Xeon(R) Processor, 2 cores, Linux 6.18.44-fc-v1300; run of 2026-12-08"
 set encoding utf8
 set micro
 cb_eng(x) = x >= 1 ? sprintf("%.3g s", x) : x >= 1e-3 ? sprintf("%.3g ms", x * 1e3) : sprintf("%.3g µs", x * 1e6)
