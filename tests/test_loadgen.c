@@ -482,7 +482,7 @@ Test(loadgen, a_silent_server_times_out, .timeout = 60) {
   cmd_result r;
   time_t t0 = time(NULL);
   json_t *o = loadgen_json(args, 30, 1, &r);
-  cr_assert_leq(time(NULL) - t0, 10, "took %ld s", (long)(time(NULL) - t0));
+  cr_assert_leq(time(NULL) - t0, 20, "took %ld s (its window is 1 s)", (long)(time(NULL) - t0));
   assert_not_verified(o);
   cr_assert_geq(ival(o, "timeouts"), 3, "%s", r.out);
   cr_assert_gt(ival(o, "reconnects"), 0, "a timed-out connection is reopened: %s", r.out);
@@ -500,7 +500,7 @@ Test(loadgen, max_requests_ending_in_timeouts_ends_the_run, .timeout = 60) {
   cmd_result r;
   time_t t0 = time(NULL);
   json_t *o = loadgen_json(args, 30, 1, &r);
-  cr_assert_leq(time(NULL) - t0, 10, "took %ld s", (long)(time(NULL) - t0));
+  cr_assert_leq(time(NULL) - t0, 20, "took %ld s (its window is 60 s)", (long)(time(NULL) - t0));
   cr_assert_eq(ival(o, "timeouts"), 3, "%s", r.out);
   cr_assert_eq(ival(o, "total_sent"), 3);
   loadgen_free(o, &r);
