@@ -7,8 +7,8 @@
  * has a timeout. Stress under TSan: tools/mnstress. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "runtimes/green/green.h"
 
 TestSuite(green_mn, .timeout = 30);
@@ -493,7 +494,6 @@ Test(green_mn, a_finished_thread_not_yet_joined_gives_its_stack_back) {
   cb_green_group_free(k.gr);
 }
 
-
 /* ---- where the workers start ---- */
 
 /* Each worker is created on a CPU of its own (and may then use every CPU of the
@@ -509,17 +509,12 @@ Test(green_mn, a_finished_thread_not_yet_joined_gives_its_stack_back) {
 struct where_cpu {
   int cpu[2];      /* atomic; -1 until noted */
   int held;        /* atomic: the holder runs on B */
-  int64_t until;   /* when the holder lets B go (CLOCK_MONOTONIC ns) */
+  int64_t until;   /* when the holder lets B go (cb_now_ns) */
 };
-static int64_t mono_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 static void *hold_cpu(void *p) {
   struct where_cpu *x = p;
   __atomic_store_n(&x->held, 1, __ATOMIC_SEQ_CST);
-  while (mono_ns() < x->until) {
+  while (cb_now_ns() < x->until) {
   }
   return NULL;
 }
@@ -549,7 +544,7 @@ Test(green_mn, each_worker_starts_on_a_cpu_of_its_own) {
   CPU_SET(cpus[0], &ab);
   CPU_SET(cpus[1], &ab);
   for (int run = 0; run < 6; run++) {
-    struct where_cpu x = {.cpu = {-1, -1}, .until = mono_ns() + 30000000};
+    struct where_cpu x = {.cpu = {-1, -1}, .until = cb_now_ns() + 30000000};
     pthread_attr_t attr;
     struct sched_param fifo = {.sched_priority = 1};
     cr_assert_eq(pthread_attr_init(&attr), 0);
